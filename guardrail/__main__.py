@@ -1,0 +1,3 @@
+from guardrail.cli.main import run
+
+run()

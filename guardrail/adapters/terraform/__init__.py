@@ -1,0 +1,1 @@
+"""Terraform: running the CLI and reading its JSON plans."""

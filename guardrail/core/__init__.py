@@ -1,0 +1,1 @@
+"""Pure domain: records and functions, no I/O and no knowledge of the tools at the edges."""

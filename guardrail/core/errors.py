@@ -1,0 +1,35 @@
+"""The errors every layer may raise; the CLI edge maps each family to one exit code."""
+
+from __future__ import annotations
+
+
+class GuardrailError(Exception):
+    """Base of every error guardrail raises on purpose."""
+
+
+class BadInputError(GuardrailError):
+    """The user gave something guardrail cannot use (exit 3): the message names what and where."""
+
+
+class ConfigError(BadInputError):
+    """guardrail.yaml or a command-line option is invalid (exit 3)."""
+
+
+class PolicyError(BadInputError):
+    """A policy could not be loaded or evaluated (exit 3): never a silent pass."""
+
+
+class TransientError(GuardrailError):
+    """A failure that may go away if retried (a busy store, a network hiccup)."""
+
+
+class CommandError(GuardrailError):
+    """An external command failed; carries everything needed to understand why."""
+
+    def __init__(self, command: list[str], returncode: int, stdout: str, stderr: str) -> None:
+        self.command = command
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        last_line = next((ln.strip() for ln in reversed(stderr.splitlines()) if ln.strip()), "")
+        super().__init__(f"{command[0]} {' '.join(command[1:2])} exited {returncode}: {last_line}")

@@ -1,0 +1,31 @@
+"""The rule protocol and the evaluation of a set of rules against a ChangeSet."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from guardrail.core.change import ChangeSet
+from guardrail.core.verdict import Enforcement, Finding
+
+
+class Rule(Protocol):
+    """A built-in check. `id` names it in every output; evaluate never performs I/O."""
+
+    @property
+    def id(self) -> str: ...
+
+    def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]: ...
+
+
+def evaluate(changeset: ChangeSet, rules: Sequence[Rule]) -> list[Finding]:
+    """Run every rule; unknown-outcome findings are raised to at least soft (fail closed)."""
+    findings: list[Finding] = []
+    for rule in rules:
+        for finding in rule.evaluate(changeset):
+            if finding.unknown and finding.enforcement is Enforcement.ADVISORY:
+                finding = Finding(
+                    finding.rule, Enforcement.SOFT, finding.address, finding.message, True, finding.source
+                )
+            findings.append(finding)
+    return findings

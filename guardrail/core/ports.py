@@ -1,0 +1,51 @@
+"""The ports: what the core and services need from the outside world, as Protocols.
+
+Adapters implement them; `guardrail.services.wiring` picks one per port from settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from guardrail.core.report import CheckReport
+from guardrail.core.verdict import Finding
+
+
+class PolicyRun(Protocol):
+    """An evaluation started by PolicyEngine.submit, possibly running in parallel with other work."""
+
+    def findings(self) -> list[Finding]:
+        """The findings of every custom policy. Raises PolicyError when a policy fails to evaluate."""
+        ...
+
+
+class PolicyEngine(Protocol):
+    """Custom policies (Rego, conftest-compatible), loaded when the engine is built.
+
+    Building an engine raises PolicyError naming the file of any policy that does not parse.
+    """
+
+    def submit(self, document: bytes) -> PolicyRun:
+        """Start evaluating every policy against the plan's UTF-8 JSON text (the conftest input)."""
+        ...
+
+
+class TerraformRunner(Protocol):
+    """The terraform (or OpenTofu) CLI. Raises CommandError when the binary fails, BadInputError when
+    it cannot be found or the directory is not a Terraform configuration."""
+
+    def show_json(self, plan_file: Path) -> bytes:
+        """`terraform show -json PLANFILE`: the plan as JSON bytes."""
+        ...
+
+    def plan(self, directory: Path, variables: Mapping[str, str], out: Path) -> None:
+        """`terraform init` when needed, then `terraform plan -out OUT` in `directory`."""
+        ...
+
+
+class Renderer(Protocol):
+    """Turns a CheckReport into text for people or machines. Never prints a sensitive value."""
+
+    def render(self, report: CheckReport) -> str: ...

@@ -1,0 +1,23 @@
+"""The result of checking one plan: what every renderer and the exit code are made from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from guardrail.core.change import ChangeSet
+from guardrail.core.verdict import Decision, Verdict
+
+EXIT_CODES: dict[Decision, int] = {Decision.ALLOW: 0, Decision.DENY: 1, Decision.NEEDS_APPROVAL: 2}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """A plan, the verdict on it, and notes for the reader (e.g. who approved)."""
+
+    changeset: ChangeSet
+    verdict: Verdict
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict.decision]
