@@ -142,9 +142,7 @@ class ChangeSet:
         for change in self.changes:
             groups.setdefault(change.action, []).append(change)
         return [
-            (action, sorted(groups[action], key=lambda c: c.address))
-            for action in ACTION_ORDER
-            if action in groups
+            (action, sorted(groups[action], key=lambda c: c.address)) for action in ACTION_ORDER if action in groups
         ]
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from guardrail.core.change import ChangeSet
@@ -22,10 +23,8 @@ def evaluate(changeset: ChangeSet, rules: Sequence[Rule]) -> list[Finding]:
     """Run every rule; unknown-outcome findings are raised to at least soft (fail closed)."""
     findings: list[Finding] = []
     for rule in rules:
-        for finding in rule.evaluate(changeset):
-            if finding.unknown and finding.enforcement is Enforcement.ADVISORY:
-                finding = Finding(
-                    finding.rule, Enforcement.SOFT, finding.address, finding.message, True, finding.source
-                )
-            findings.append(finding)
+        for found in rule.evaluate(changeset):
+            if found.unknown and found.enforcement is Enforcement.ADVISORY:
+                found = replace(found, enforcement=Enforcement.SOFT)  # noqa: PLW2901
+            findings.append(found)
     return findings

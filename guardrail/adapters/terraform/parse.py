@@ -76,9 +76,7 @@ def parse_plan(data: bytes, source: str) -> LoadedPlan:
     try:
         text = to_utf8(data)
     except UnicodeDecodeError as exc:
-        raise BadInputError(
-            f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})"
-        ) from None
+        raise BadInputError(f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
     with _no_gc():
         doc = _decode(text, _PlanDoc, source, "")
         _check_is_plan(doc, source)
@@ -126,9 +124,7 @@ def _check_is_plan(doc: _PlanDoc, source: str) -> None:
     if doc.format_version is None:
         if doc.lineage is not None or doc.serial is not None:
             raise BadInputError(f"{source}: this is a Terraform state file, not a plan")
-        raise BadInputError(
-            f"{source}: not a Terraform plan (no format_version; expected terraform show -json)"
-        )
+        raise BadInputError(f"{source}: not a Terraform plan (no format_version; expected terraform show -json)")
     if not isinstance(doc.format_version, str):
         raise BadInputError(f"{source}: not a Terraform plan (format_version is not a string)")
     is_plan = any(
@@ -137,21 +133,15 @@ def _check_is_plan(doc: _PlanDoc, source: str) -> None:
     )
     if not is_plan:
         if bytes(doc.values) != b"null":
-            raise BadInputError(
-                f"{source}: this is Terraform state (terraform show -json of a state), not a plan"
-            )
-        raise BadInputError(
-            f"{source}: not a Terraform plan (no resource_changes, planned_values or configuration)"
-        )
+            raise BadInputError(f"{source}: this is Terraform state (terraform show -json of a state), not a plan")
+        raise BadInputError(f"{source}: not a Terraform plan (no resource_changes, planned_values or configuration)")
     major = doc.format_version.split(".", 1)[0]
     if major not in SUPPORTED_MAJOR_FORMATS:
         raise BadInputError(
             f"{source}: unsupported plan format_version {doc.format_version} (guardrail reads 0.x and 1.x)"
         )
     if doc.errored is True:
-        raise BadInputError(
-            f"{source}: the plan errored (terraform could not finish planning); fix the errors first"
-        )
+        raise BadInputError(f"{source}: the plan errored (terraform could not finish planning); fix the errors first")
 
 
 def _resource_changes(raw: msgspec.Raw, source: str) -> tuple[list[ResourceChange], bytes, list[Any]]:
@@ -188,9 +178,7 @@ def _resource_change(item: dict[str, Any], position: int, source: str, secrets: 
         actions=tuple(change["actions"]),
         mode=_text(item.get("mode")) or "managed",
         module_address=item.get("module_address") if isinstance(item.get("module_address"), str) else None,
-        previous_address=item.get("previous_address")
-        if isinstance(item.get("previous_address"), str)
-        else None,
+        previous_address=item.get("previous_address") if isinstance(item.get("previous_address"), str) else None,
         index=item.get("index"),
         provider_name=_text(item.get("provider_name")),
         deposed=item.get("deposed") if isinstance(item.get("deposed"), str) else None,
@@ -223,9 +211,7 @@ def _paths(value: Any) -> tuple[tuple[str | int, ...], ...]:
     if not isinstance(value, list):
         return ()
     return tuple(
-        tuple(step for step in path if isinstance(step, str | int))
-        for path in value
-        if isinstance(path, list)
+        tuple(step for step in path if isinstance(step, str | int)) for path in value if isinstance(path, list)
     )
 
 
