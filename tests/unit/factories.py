@@ -20,11 +20,11 @@ def change(
     mode: str = "managed",
 ) -> ResourceChange:
     action, order = classify_actions(actions)
-    resource_type = type_ or address.split(".")[-2].split("[")[0]
+    resource_type = type_ or address.split(".")[-2].split("[", maxsplit=1)[0]
     return ResourceChange(
         address=address,
         type=resource_type,
-        name=address.split(".")[-1],
+        name=address.rsplit(".", maxsplit=1)[-1],
         action=action,
         actions=tuple(actions),
         mode=mode,

@@ -99,7 +99,8 @@ class TestKubernetesUpgrades:
 
     def test_unknown_target_version_needs_approval(self) -> None:
         [finding] = run(KubernetesUpgradeRule(), aks("1.29.7", None, unknown=True))
-        assert finding.unknown and finding.enforcement is Enforcement.SOFT
+        assert finding.unknown
+        assert finding.enforcement is Enforcement.SOFT
 
     def test_unchanged_version_says_nothing(self) -> None:
         assert run(KubernetesUpgradeRule(), aks("1.29.7", "1.29.7")) == []
