@@ -19,6 +19,14 @@ class PolicyError(BadInputError):
     """A policy could not be loaded or evaluated (exit 3): never a silent pass."""
 
 
+class StoreError(BadInputError):
+    """The store is unreachable, corrupt or of an unknown schema (exit 3): never read as "allow"."""
+
+
+class DeniedError(GuardrailError):
+    """An action the rules refuse (exit 1): an author approving their own plan, an apply lock held."""
+
+
 class TransientError(GuardrailError):
     """A failure that may go away if retried (a busy store, a network hiccup)."""
 

@@ -36,8 +36,11 @@ class TerraformRunner(Protocol):
     """The terraform (or OpenTofu) CLI. Raises CommandError when the binary fails, BadInputError when
     it cannot be found or the directory is not a Terraform configuration."""
 
-    def show_json(self, plan_file: Path) -> bytes:
-        """`terraform show -json PLANFILE`: the plan as JSON bytes."""
+    def show_json(self, plan_file: Path, directory: Path | None = None) -> bytes:
+        """`terraform show -json PLANFILE`: the plan as JSON bytes.
+
+        Runs in `directory` (default: the plan file's folder), the configuration the plan was made from:
+        terraform needs its initialised providers to render a plan."""
         ...
 
     def plan(self, directory: Path, variables: Mapping[str, str], out: Path) -> None:

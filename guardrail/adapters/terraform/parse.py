@@ -77,6 +77,14 @@ def parse_plan(data: bytes, source: str) -> LoadedPlan:
         text = to_utf8(data)
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return _parse(text, source)
+    except RecursionError:
+        # Nesting deeper than any real plan: a crafted file must be refused, not crash the gate.
+        raise BadInputError(f"{source}: not a Terraform plan (values nested too deeply)") from None
+
+
+def _parse(text: bytes, source: str) -> LoadedPlan:
     with _no_gc():
         doc = _decode(text, _PlanDoc, source, "")
         _check_is_plan(doc, source)
@@ -239,7 +247,8 @@ def _output_secrets(outputs: dict[str, Any]) -> Iterator[Any]:
 
 def _variable_secrets(variables: dict[str, Any], configuration: dict[str, Any] | None) -> Iterator[Any]:
     """Values of variables the configuration declares `sensitive = true`."""
-    declared = ((configuration or {}).get("root_module") or {}).get("variables") or {}
+    root = (configuration or {}).get("root_module")
+    declared = (root.get("variables") if isinstance(root, dict) else None) or {}
     for name, decl in declared.items() if isinstance(declared, dict) else ():
         if isinstance(decl, dict) and decl.get("sensitive") is True:
             body = variables.get(name)

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Whole-process speed and memory of `guardrail check` on an 11,000-change plan.
+
+Builds the plan with ../shared/tools/gen_plan.py --stacks 200, writes a guardrail.yaml and 20 Rego rules,
+then runs, in the same session and alternating to share the machine's noise:
+  - reference: python -c 'import json; json.load(open(PLAN))'
+  - guardrail check PLAN --config guardrail.yaml --format json
+and prints the median wall time, the ratio to the reference and the peak RSS of each.
+Targets: <= 1.0 s, <= 3x the reference, <= 300 MB.
+
+    python benchmarks/check_speed.py [--runs 5] [--stacks 200] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GEN_PLAN = REPO.parent / "shared" / "tools" / "gen_plan.py"
+
+CONFIG = """\
+protect:
+  - types: [aws_eks_cluster, azurerm_kubernetes_cluster, google_container_cluster]
+    reason: production clusters
+  - addresses: ["module.stack_1*.aws_s3_bucket.*"]
+    tags: {env: prod}
+    reason: production buckets
+stateful:
+  enforcement: soft
+policies: [policies/]
+"""
+
+RULE = """
+{kind} contains msg if {{
+\tsome rc in input.resource_changes
+\trc.type == "{rtype}"
+\t"{action}" in rc.change.actions
+\tmsg := sprintf("%s: {text}", [rc.address])
+}}
+"""
+
+RULE_TYPES = [
+    "aws_s3_bucket",
+    "aws_instance",
+    "aws_iam_role",
+    "aws_security_group",
+    "aws_db_instance",
+    "aws_ebs_volume",
+    "aws_subnet",
+    "aws_vpc",
+    "aws_kms_key",
+    "aws_lb",
+    "aws_eks_cluster",
+    "aws_iam_policy",
+    "aws_route_table",
+    "aws_elb",
+    "aws_neptune_cluster",
+    "aws_elasticsearch_domain",
+    "aws_iam_user",
+    "aws_iam_access_key",
+    "aws_s3_bucket_object",
+    "aws_volume_attachment",
+]
+
+
+def write_policies(folder: Path) -> None:
+    """20 rules of the usual conftest shape, each walking every resource change."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body = ["package main", "", "import rego.v1"]
+    for i, rtype in enumerate(RULE_TYPES):
+        kind = ("deny", "warn")[i % 2]
+        action = ("delete", "create", "update")[i % 3]
+        body.append(RULE.format(kind=kind, rtype=rtype, action=action, text=f"rule {i}: {action} of {rtype}"))
+    (folder / "bench.rego").write_text("\n".join(body))
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB and exit code of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--stacks", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args()
+    if not GEN_PLAN.is_file():
+        print(f"missing {GEN_PLAN}: the shared tools are needed to build the plan", file=sys.stderr)
+        return 3
+    work = args.keep or Path(tempfile.mkdtemp(prefix="guardrail-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    plan = work / "plan.json"
+    subprocess.run([sys.executable, str(GEN_PLAN), "--stacks", str(args.stacks), "-o", str(plan)], check=True)
+    (work / "guardrail.yaml").write_text(CONFIG)
+    write_policies(work / "policies")
+
+    reference = [sys.executable, "-c", f"import json; json.load(open({str(plan)!r}))"]
+    gate = [sys.executable, "-m", "guardrail", "check", str(plan), "--config", "guardrail.yaml", "--format", "json"]
+    _, _, code = timed(gate, work)  # warm the page cache and check it works
+    if code not in (0, 1, 2):
+        print(f"guardrail check exited {code}", file=sys.stderr)
+        return 1
+    ref_runs, gate_runs = [], []
+    for _ in range(args.runs):
+        ref_runs.append(timed(reference, work))
+        gate_runs.append(timed(gate, work))
+    ref_wall = statistics.median(r[0] for r in ref_runs)
+    gate_wall = statistics.median(r[0] for r in gate_runs)
+    ref_mem = max(r[1] for r in ref_runs)
+    gate_mem = max(r[1] for r in gate_runs)
+    ratio = gate_wall / ref_wall
+    print(f"plan: {plan} ({plan.stat().st_size / 1e6:.1f} MB), verdict exit code {code}, {args.runs} runs each")
+    print(f"reference json.load : {ref_wall:6.3f} s  peak {ref_mem:6.0f} MB")
+    print(f"guardrail check     : {gate_wall:6.3f} s  peak {gate_mem:6.0f} MB")
+    print(f"ratio               : {ratio:6.2f}x the reference")
+    ok = gate_wall <= 1.0 and ratio <= 3.0 and gate_mem <= 300
+    print(f"targets (<= 1.0 s, <= 3x, <= 300 MB): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

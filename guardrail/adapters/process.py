@@ -1,0 +1,114 @@
+"""The one place in guardrail that runs external commands.
+
+Every failure leaves here as a guardrail error that carries what ran, its exit code and its output, so
+the CLI can print one line and `--debug` can show the rest:
+
+- the executable cannot be found or run: BadInputError (the user must fix a path or a setting);
+- it exits with a code outside `ok_codes`: CommandError;
+- it runs past `timeout`: CommandTimeoutError, which is both a CommandError (it failed, here is its
+  partial output) and a TransientError (running it again may well succeed), after the child is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from guardrail.core.errors import BadInputError, CommandError, TransientError
+from guardrail.core.secrets import Scrubber, literal_secrets
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """A command that finished with an accepted exit code. Output is kept as bytes: plan JSON can be
+    hundreds of megabytes and is parsed as bytes, so it is never decoded here."""
+
+    command: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def stdout_text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+    @property
+    def stderr_text(self) -> str:
+        return self.stderr.decode("utf-8", errors="replace")
+
+
+class CommandTimeoutError(CommandError, TransientError):
+    """A command ran past its time limit and was killed; retrying may succeed (a lock held, a slow API)."""
+
+    def __init__(self, command: list[str], timeout: float, stdout: str, stderr: str) -> None:
+        super().__init__(command, -1, stdout, stderr)
+        self.timeout = timeout
+        self.args = (f"{' '.join(command[:2])} timed out after {timeout:g} s and was stopped",)
+
+
+def run_command(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    input: bytes | None = None,
+    ok_codes: Collection[int] = (0,),
+    shown_as: Sequence[str] | None = None,
+    secrets: Iterable[str] = (),
+    missing_hint: str = "",
+) -> Completed:
+    """Run `argv` to completion and return its output, or raise (see the module docstring).
+
+    `env` replaces the environment, as in subprocess. `shown_as` is the command as errors record it
+    (pass it with secret arguments masked); `secrets` are literal values to mask in the output an error
+    carries (those of at least 4 characters: shorter ones would garble ordinary words). `missing_hint`
+    ends the "not found" message, e.g. with the setting that chooses the binary.
+    """
+    args = [os.fspath(a) for a in argv]
+    if not args:
+        raise ValueError("run_command needs a command")  # a bug in the caller, not bad input
+    shown = list(shown_as) if shown_as is not None else args
+    if cwd is not None and not cwd.is_dir():
+        # Checked first: subprocess reports a missing cwd as a missing executable.
+        raise BadInputError(f"{cwd}: not a directory (needed to run {shown[0]})")
+    try:
+        result = subprocess.run(  # an argv list, never a shell: arguments are never interpreted
+            args,
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        where = "" if os.sep in args[0] else " on PATH"
+        hint = f"; {missing_hint}" if missing_hint else ""
+        raise BadInputError(f"{shown[0]} not found{where}{hint}") from None
+    except PermissionError:
+        raise BadInputError(f"{shown[0]}: not executable (permission denied)") from None
+    except OSError as exc:  # e.g. a file that is not a program (exec format error)
+        raise BadInputError(f"{shown[0]}: cannot run it ({exc.strerror or exc})") from None
+    except ValueError:  # an argument or variable with a NUL byte; the message must not echo the value
+        raise BadInputError(f"{shown[0]}: an argument or environment value contains a NUL byte") from None
+    except subprocess.TimeoutExpired as exc:
+        # subprocess.run has already killed the child and collected what it wrote.
+        scrub = Scrubber(literal_secrets(secrets))
+        raise CommandTimeoutError(shown, timeout or 0.0, scrub(_text(exc.stdout)), scrub(_text(exc.stderr))) from None
+    if result.returncode not in ok_codes:
+        scrub = Scrubber(literal_secrets(secrets))
+        raise CommandError(shown, result.returncode, scrub(_text(result.stdout)), scrub(_text(result.stderr)))
+    return Completed(tuple(shown), result.returncode, result.stdout, result.stderr)
+
+
+def _text(output: bytes | str | None) -> str:
+    if output is None:
+        return ""
+    if isinstance(output, str):
+        return output
+    return output.decode("utf-8", errors="replace")

@@ -1,0 +1,103 @@
+"""JUnit XML, for CI systems that show test results but know nothing of plans.
+
+One `<testsuite>` per rule, one `<testcase>` per rule and resource it found something on (the plan as a
+whole is the resource "(plan)"). Hard and soft findings are `<failure>`s, the `type` attribute saying
+which, because both stop an unattended apply. Advisory findings are `<skipped message=...>`: they must
+not turn the build red, yet a skip shows them in every CI test view, which a passing test with output
+would not. A test case with several findings fails with the strongest of them and lists them all.
+When there are no findings at all, one passing test case, "guardrail verdict", says so.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from guardrail.adapters.render.common import SafeReport
+from guardrail.core.report import CheckReport
+from guardrail.core.verdict import Enforcement, Finding
+
+PLAN_WIDE = "(plan)"
+VERDICT_CASE = "guardrail verdict"
+
+# XML 1.0 cannot carry these characters even escaped; ElementTree would write them raw and produce a
+# document no parser accepts.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _clean(safe: SafeReport, text: str) -> str:
+    return _xml_text(safe.text(text))
+
+
+class JUnitRenderer:
+    """Renders a CheckReport as a JUnit XML `<testsuites>` document."""
+
+    def render(self, report: CheckReport) -> str:
+        """The XML document, UTF-8 declared, followed by a newline."""
+        safe = SafeReport.of(report)
+        cases: dict[str, dict[str, list[Finding]]] = {}
+        for finding in report.verdict.findings:
+            rule_cases = cases.setdefault(_clean(safe, finding.rule), {})
+            rule_cases.setdefault(_clean(safe, finding.address or PLAN_WIDE), []).append(finding)
+
+        root = ET.Element("testsuites", name="guardrail")
+        totals = {"tests": 0, "failures": 0, "skipped": 0}
+        for rule, by_address in cases.items():
+            suite = ET.SubElement(root, "testsuite", name=rule)
+            self._properties(suite, report)
+            counts = {"tests": 0, "failures": 0, "skipped": 0}
+            for address, findings in by_address.items():
+                case = ET.SubElement(suite, "testcase", classname=f"guardrail.{rule}", name=address, time="0")
+                counts["tests"] += 1
+                counts[self._outcome(case, [_clean(safe, self._line(f)) for f in findings], findings)] += 1
+            self._count(suite, counts, totals)
+        if not cases:
+            suite = ET.SubElement(root, "testsuite", name="guardrail")
+            self._properties(suite, report)
+            ET.SubElement(suite, "testcase", classname="guardrail", name=VERDICT_CASE, time="0")
+            self._count(suite, {"tests": 1, "failures": 0, "skipped": 0}, totals)
+        for key, value in totals.items():
+            root.set(key, str(value))
+        root.set("errors", "0")
+        ET.indent(root)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+    @staticmethod
+    def _line(finding: Finding) -> str:
+        text = f"[{finding.enforcement.value}] {finding.message}"
+        if finding.unknown:
+            text += " (outcome unknown until apply)"
+        if finding.source:
+            text += f" (from {finding.source})"
+        return text
+
+    @staticmethod
+    def _outcome(case: ET.Element, lines: list[str], findings: list[Finding]) -> str:
+        """Attach a failure or a skip to the test case; return which counter it adds to."""
+        strongest = min(findings, key=lambda f: _RANK[f.enforcement]).enforcement
+        if strongest is Enforcement.ADVISORY:
+            ET.SubElement(case, "skipped", message=" | ".join(lines))
+            return "skipped"
+        failure = ET.SubElement(case, "failure", type=strongest.value, message=lines[0])
+        failure.text = "\n".join(lines)
+        return "failures"
+
+    @staticmethod
+    def _properties(suite: ET.Element, report: CheckReport) -> None:
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="verdict", value=report.verdict.decision.value)
+        ET.SubElement(properties, "property", name="fingerprint", value=report.changeset.fingerprint)
+
+    @staticmethod
+    def _count(suite: ET.Element, counts: dict[str, int], totals: dict[str, int]) -> None:
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("errors", "0")
+
+
+_RANK = {Enforcement.HARD: 0, Enforcement.SOFT: 1, Enforcement.ADVISORY: 2}

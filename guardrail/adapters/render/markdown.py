@@ -1,0 +1,235 @@
+"""The pull-request comment, rendered from `guardrail/templates/pr-comment.md.j2`.
+
+Everything from the plan or a policy is escaped here, before the template sees it: Markdown punctuation
+gets a backslash, `&`, `<` and `>` become entities, `@` is kept from mentioning anyone, and control
+characters are shown as escapes. A resource named `a|b`, `<script>` or with backticks stays text.
+
+GitHub refuses a comment longer than 65,536 characters. The comment is fitted below that: the changes
+list and the findings table are cut (changes get at least half the room when both are long) and a note
+at the end says how much is not shown. The json output always has everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+from markupsafe import Markup
+
+import guardrail
+from guardrail.adapters.render.common import (
+    ACTION_TITLES,
+    ORDER_WORDS,
+    SafeReport,
+    format_path,
+    neutralise,
+    reason_words,
+)
+from guardrail.core.change import Action, ResourceChange
+from guardrail.core.report import CheckReport
+from guardrail.core.verdict import Decision, Enforcement, Finding
+
+COMMENT_LIMIT = 65_536
+# Any one message or note longer than this is cut: one runaway policy message must not crowd out the rest.
+MAX_CELL = 1_000
+_HEADLINES = {
+    Decision.ALLOW: "✅ guardrail: allowed",
+    Decision.DENY: "⛔ guardrail: denied",
+    Decision.NEEDS_APPROVAL: "✋ guardrail: needs approval",
+}
+_ICONS = {Enforcement.HARD: "⛔", Enforcement.SOFT: "⚠️", Enforcement.ADVISORY: "ℹ️"}  # noqa: RUF001
+# Only what is special in the middle of a line: items and cells never start one, and newlines are escaped.
+# `$` starts GitHub's inline maths.
+_ESCAPES = {ord(c): "\\" + c for c in "\\`*_[]~|$"}
+_ESCAPES.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord("@"): "@&#8203;"})
+# Room for the headline, the tables' heads, the <details> wrappers and the closing note.
+_LAYOUT_ROOM = 3_000
+
+
+def md(text: str) -> Markup:
+    """Plain text (already scrubbed) made inert in Markdown, HTML and a table cell."""
+    if len(text) > MAX_CELL:
+        text = text[:MAX_CELL] + "…"
+    return Markup(neutralise(text).translate(_ESCAPES))
+
+
+def utf16_length(text: str) -> int:
+    """Length as GitHub may count it: characters outside the BMP (emoji) count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("guardrail", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("pr-comment.md.j2")
+
+
+@dataclass(frozen=True)
+class _Row:
+    icon: str
+    enforcement: str
+    rule: Markup
+    address: Markup
+    message: Markup
+
+    @property
+    def size(self) -> int:
+        return len(self.rule) + len(self.address) + len(self.message) + 30
+
+
+@dataclass(frozen=True)
+class _Group:
+    title: str
+    count: str
+    items: list[Markup]
+    hidden: str  # "" when every change of the group is listed
+    open: bool
+
+
+@dataclass(frozen=True)
+class _Summary:
+    title: str
+    count: str
+
+
+class MarkdownRenderer:
+    """Renders a CheckReport as a pull-request comment that fits in `limit` characters."""
+
+    def __init__(self, *, limit: int = COMMENT_LIMIT) -> None:
+        self.limit = limit
+
+    def render(self, report: CheckReport) -> str:
+        """The comment, Markdown with a little HTML, always shorter than `limit`."""
+        safe = SafeReport.of(report)
+        rows = [self._row(safe, f) for f in report.verdict.findings]
+        groups: list[tuple[Action, list[ResourceChange]]] = [
+            (a, changes) for a, changes in report.changeset.by_action() if a is not Action.NO_OP
+        ]
+        budget = self.limit - _LAYOUT_ROOM
+        while True:
+            text = self._render(safe, rows, groups, budget)
+            excess = utf16_length(text) - self.limit + 1
+            if excess <= 0 or budget <= 0:
+                return text
+            budget = max(budget - excess - 500, 0)
+
+    def _render(
+        self,
+        safe: SafeReport,
+        rows: list[_Row],
+        groups: list[tuple[Action, list[ResourceChange]]],
+        budget: int,
+    ) -> str:
+        report = safe.report
+        wanted = sum(row.size for row in rows)
+        change_budget = budget - min(wanted, budget // 2)
+        shown_groups, hidden_changes, used = self._fit_changes(safe, groups, change_budget)
+        shown_rows = _take(rows, budget - used)
+        hidden_findings = len(rows) - len(shown_rows)
+        omitted = []
+        if hidden_changes:
+            omitted.append(f"{hidden_changes:,} changes not shown")
+        if hidden_findings:
+            omitted.append(f"{hidden_findings:,} findings not shown")
+        verdict = report.verdict
+        counts = ", ".join(f"{verdict.count(level):,} {level.value}" for level in _ICONS)
+        changeset = report.changeset
+        lead = Markup("{} findings ({}) on {} resource changes in <code>{}</code>.").format(
+            f"{len(verdict.findings):,}", counts, f"{len(changeset.changes):,}", md(safe.text(changeset.source))
+        )
+        return _template().render(
+            headline=_HEADLINES[verdict.decision],
+            lead=lead,
+            summary=[_Summary(a.capitalize(), f"{n:,}") for a, n in changeset.summary().items()],
+            findings=shown_rows,
+            hidden_findings=f"{hidden_findings:,}" if hidden_findings else "",
+            groups=shown_groups,
+            notes=[md(safe.text(note)) for note in report.notes],
+            fingerprint=changeset.fingerprint,
+            version=guardrail.__version__,
+            omitted="; ".join(omitted) + "; see the json output." if omitted else "",
+        )
+
+    def _fit_changes(
+        self, safe: SafeReport, groups: list[tuple[Action, list[ResourceChange]]], budget: int
+    ) -> tuple[list[_Group], int, int]:
+        """Changes in order, deletions first, until the budget is spent: (groups, hidden count, size used)."""
+        used = 0
+        hidden_total = 0
+        shown: list[_Group] = []
+        full = False
+        for action, changes in groups:
+            items: list[Markup] = []
+            for change in changes:
+                if full:
+                    break
+                item = self._item(safe, change)
+                if used + len(item) + 4 > budget:
+                    full = True
+                    break
+                used += len(item) + 4
+                items.append(item)
+            hidden = len(changes) - len(items)
+            hidden_total += hidden
+            more = f"{hidden:,}" if hidden else ""
+            shown.append(_Group(ACTION_TITLES[action], f"{len(changes):,}", items, more, action in _OPEN))
+        return shown, hidden_total, used
+
+    @staticmethod
+    def _item(safe: SafeReport, change: ResourceChange) -> Markup:
+        item = Markup("<code>{}</code>").format(md(safe.text(change.address)))
+        if change.previous_address and change.previous_address != change.address:
+            item += Markup(" (moved from <code>{}</code>)").format(md(safe.text(change.previous_address)))
+        why: list[Markup] = []
+        if change.replace_order is not None:
+            why.append(md(ORDER_WORDS[change.replace_order]))
+        words = reason_words(change.action_reason)
+        if words:
+            why.append(Markup("because {}").format(md(safe.text(words))))
+        if change.replace_paths:
+            paths = Markup(", ").join(
+                Markup("<code>{}</code>").format(md(safe.text(format_path(p)))) for p in change.replace_paths
+            )
+            why.append(Markup("forced by {}").format(paths))
+        if why:
+            item += Markup(" — ") + Markup("; ").join(why)
+        return item
+
+    @staticmethod
+    def _row(safe: SafeReport, finding: Finding) -> _Row:
+        message = md(safe.text(finding.message))
+        if finding.unknown:
+            message += Markup(" <i>(outcome unknown until apply)</i>")
+        if finding.source:
+            message += Markup(" <i>(from {})</i>").format(md(safe.text(finding.source)))
+        address = (
+            Markup("<code>{}</code>").format(md(safe.text(finding.address)))
+            if finding.address is not None
+            else Markup("<i>whole plan</i>")
+        )
+        return _Row(
+            _ICONS[finding.enforcement], finding.enforcement.value, md(safe.text(finding.rule)), address, message
+        )
+
+
+_OPEN = frozenset({Action.DELETE, Action.REPLACE, Action.FORGET})
+
+
+def _take(rows: list[_Row], budget: int) -> list[_Row]:
+    """The leading rows (hard findings come first) that fit in the budget."""
+    taken: list[_Row] = []
+    used = 0
+    for row in rows:
+        used += row.size
+        if used > budget:
+            break
+        taken.append(row)
+    return taken

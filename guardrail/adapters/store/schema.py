@@ -1,0 +1,88 @@
+"""The tables, as the queries see them. Migrations under migrations/versions create them; a test checks
+that the two agree on both dialects."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# Times are UTC ISO-8601 text of fixed width (guardrail.core.audit.iso_utc): identical on both dialects,
+# sortable as text, and hashed byte for byte in the audit chain.
+TIME = sa.String(32)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    # Not autoincrement: the writer computes seq from the head under the write lock, so a gap is tampering.
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("time", TIME, nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("fingerprint", sa.String(128), nullable=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_audit_events_actor", "actor"),
+    sa.Index("ix_audit_events_kind", "kind"),
+    sa.Index("ix_audit_events_fingerprint", "fingerprint"),
+)
+
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("target", sa.String(16), nullable=False),
+    sa.Column("pattern", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=True),
+    sa.Column("released_at", TIME, nullable=True),
+    sa.Column("released_by", sa.String(320), nullable=True),
+    sa.Column("release_reason", sa.Text, nullable=True),
+)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("fingerprint", sa.String(128), primary_key=True),
+    sa.Column("author", sa.String(320), nullable=False),
+    sa.Column("first_seen", TIME, nullable=False),
+)
+
+approvals = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("fingerprint", sa.String(128), primary_key=True),
+    sa.Column("actor", sa.String(320), primary_key=True),
+    sa.Column("time", TIME, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("signature", sa.Text, nullable=True),
+)
+
+break_glass = sa.Table(
+    "break_glass",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("fingerprint", sa.String(128), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False),
+    sa.Column("used_at", TIME, nullable=True),
+    sa.Index("ix_break_glass_fingerprint", "fingerprint"),
+)
+
+apply_locks = sa.Table(
+    "apply_locks",
+    metadata,
+    sa.Column("workspace", sa.String(256), primary_key=True),
+    sa.Column("token", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("hostname", sa.String(256), nullable=False),
+    sa.Column("acquired_at", TIME, nullable=False),
+    sa.Column("expires_at", TIME, nullable=False),
+    sa.Column("fingerprint", sa.String(128), nullable=True),
+)

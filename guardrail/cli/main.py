@@ -1,0 +1,83 @@
+"""The `guardrail` command and its single error boundary.
+
+Every error becomes one readable line on stderr and an exit code from DESIGN.md's contract:
+0 allow, 1 deny, 2 needs approval, 3 bad input or configuration, 4 internal error. `--debug` adds the
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from guardrail import __version__
+from guardrail.core.errors import BadInputError, CommandError, GuardrailError
+
+EXIT_BAD_INPUT = 3
+EXIT_INTERNAL = 4
+
+app = typer.Typer(
+    name="guardrail",
+    help="A fail-closed gate, preview and brake in front of infrastructure changes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"guardrail {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """guardrail: policy checks, protection, and a verdict for every Terraform plan."""
+
+
+def _register_commands() -> None:
+    from guardrail.cli import check  # noqa: F401  (registers its commands on `app`)
+
+
+def _fail(code: int, message: str, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    sys.stderr.write(f"guardrail: {message}\n")
+    return code
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and map whatever happens to an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    _register_commands()
+    try:
+        result = app(args=args, prog_name="guardrail", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        code = _fail(EXIT_BAD_INPUT, "aborted", debug)
+    except click.ClickException as exc:  # usage errors: click would exit 2, which means "needs approval" here
+        code = _fail(EXIT_BAD_INPUT, exc.format_message(), debug)
+    except BadInputError as exc:
+        code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+    except CommandError as exc:
+        code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+    except GuardrailError as exc:
+        code = _fail(EXIT_INTERNAL, f"error: {exc}", debug)
+    except KeyboardInterrupt:
+        code = _fail(130, "interrupted", debug)
+    except Exception as exc:  # the boundary: a bug is reported, never shown as a raw traceback
+        hint = "" if debug else " (run with --debug for the traceback)"
+        code = _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{hint}", debug)
+    sys.stdout.flush()
+    raise SystemExit(code)

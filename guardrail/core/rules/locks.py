@@ -1,0 +1,56 @@
+"""Resource locks as a rule: a change to a locked resource is a hard finding naming the lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from guardrail.core.change import ChangeSet
+from guardrail.core.locks import Lock
+from guardrail.core.matching import Match
+from guardrail.core.verdict import Enforcement, Finding
+
+
+@dataclass(frozen=True)
+class ActiveLocksRule:
+    """Every lock active at `now` blocks any change but no-op and read to what it matches.
+
+    A match that depends on tags known only after apply is a soft, unknown-outcome finding: a person
+    must confirm that the lock does not apply.
+    """
+
+    locks: Sequence[Lock]
+    now: datetime
+    id: str = "lock"
+
+    def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
+        active = [lock for lock in self.locks if lock.is_active(self.now)]
+        if not active:
+            return
+        for change in changeset.changes:
+            for lock in active:
+                matched = lock.matches(change)
+                if matched is Match.NO:
+                    continue
+                moved = (
+                    f" (it was {change.previous_address} before a moved block)"
+                    if change.previous_address and change.previous_address != change.address
+                    else ""
+                )
+                if matched is Match.UNKNOWN:
+                    yield Finding(
+                        self.id,
+                        Enforcement.SOFT,
+                        change.address,
+                        f"{change.action.value} of a resource that may be locked by {lock.describe()}: "
+                        "its tags are known only after apply",
+                        unknown=True,
+                    )
+                else:
+                    yield Finding(
+                        self.id,
+                        Enforcement.HARD,
+                        change.address,
+                        f"{change.action.value} of a locked resource{moved}: {lock.describe()}",
+                    )

@@ -1,0 +1,123 @@
+"""The store port: where locks, approvals, break-glass passes, apply locks and the audit log live.
+
+One store, several dialects (SQLite by default, PostgreSQL for teams) with the same behaviour. Every
+write that changes what guardrail allows appends its audit event in the same transaction, so the log
+cannot miss a change nor record one that did not happen. Writes are serialised: the chain never forks.
+
+Every method raises StoreError (a BadInputError: exit 3) when the store cannot be reached, is corrupt
+or has a schema this version does not know; callers never treat that as "allow".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from guardrail.core.approvals import Approval, BreakGlass
+from guardrail.core.audit import AuditEvent, EventDraft
+from guardrail.core.locks import ApplyLockHolder, Lock
+
+
+class AuditStore(Protocol):
+    def append(self, draft: EventDraft) -> AuditEvent:
+        """Seal `draft` after the current head, stamped with the store's clock, and keep it."""
+        ...
+
+    def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
+        """Every event with seq > `after_seq`, in seq order, exactly as stored (tampered rows included)."""
+        ...
+
+    def event(self, seq: int) -> AuditEvent | None:
+        """The event at `seq`, or None."""
+        ...
+
+    def head(self) -> AuditEvent | None:
+        """The event with the highest seq, or None for an empty log."""
+        ...
+
+
+class LockStore(Protocol):
+    def add_lock(self, lock: Lock, event: EventDraft) -> AuditEvent:
+        """Keep a new lock. Raises BadInputError when its id is taken."""
+        ...
+
+    def locks(self) -> list[Lock]:
+        """Every lock ever added, released and expired ones included, oldest first."""
+        ...
+
+    def lock(self, lock_id: str) -> Lock | None:
+        """The lock with that id, or None."""
+        ...
+
+    def release_lock(self, lock_id: str, by: str, reason: str, at: datetime, event: EventDraft) -> Lock:
+        """Mark the lock released. Raises BadInputError when there is no such lock or it was released."""
+        ...
+
+
+class ApprovalStore(Protocol):
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
+        """Record a check of the plan; returns its author: the actor of the first check ever recorded."""
+        ...
+
+    def plan_author(self, fingerprint: str) -> str | None:
+        """The author of the plan, or None when it was never checked."""
+        ...
+
+    def add_approval(self, approval: Approval, event: EventDraft) -> AuditEvent:
+        """Keep an approval. Raises BadInputError when this actor already approved this plan."""
+        ...
+
+    def approvals(self, fingerprint: str) -> list[Approval]:
+        """Every approval of the plan, oldest first."""
+        ...
+
+    def add_break_glass(self, grant: BreakGlass, event: EventDraft) -> AuditEvent:
+        """Keep a break-glass pass."""
+        ...
+
+    def break_glass_passes(self, fingerprint: str) -> list[BreakGlass]:
+        """Every pass for the plan, used and expired ones included, oldest first."""
+        ...
+
+    def use_break_glass(self, pass_id: str, at: datetime, event: EventDraft) -> bool:
+        """Spend the pass if it is still unused and unexpired at `at`; False when it was not (a race lost)."""
+        ...
+
+
+class ApplyLockStore(Protocol):
+    def acquire_apply_lock(self, holder: ApplyLockHolder, event: EventDraft) -> None:
+        """Take the workspace's apply lock. Raises ApplyLockHeldError naming the current holder."""
+        ...
+
+    def apply_lock(self, workspace: str) -> ApplyLockHolder | None:
+        """The current holder of the workspace's apply lock, or None."""
+        ...
+
+    def release_apply_lock(self, workspace: str, token: str, event: EventDraft) -> bool:
+        """Give the lock back; False (and no event) when `token` no longer holds it (it was recovered)."""
+        ...
+
+    def break_apply_lock(self, workspace: str, token: str, event: EventDraft) -> bool:
+        """Remove a stale lock, provided `token` still holds it; False when someone else got there first."""
+        ...
+
+
+class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, Protocol):
+    """Everything guardrail keeps. `close()` releases connections; using a closed store is a bug."""
+
+    @property
+    def description(self) -> str:
+        """The store's URL with any password masked, for messages."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SignatureVerifier(Protocol):
+    """Checks that `signature` over `message` was made by a key allowed for `identity`."""
+
+    def verify(self, identity: str, message: bytes, signature: str) -> None:
+        """Returns when valid. Raises InvalidSignatureError (exit 1) when it is not, BadInputError when
+        the allowed-signers file or the verifying tool is missing."""
+        ...

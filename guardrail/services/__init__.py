@@ -1,0 +1,1 @@
+"""Use cases: each composes the core with the ports the wiring picked."""

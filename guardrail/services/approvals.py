@@ -1,0 +1,186 @@
+"""Approvals bound to the exact plan, and break-glass: record checks, approve, settle the verdict."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from guardrail.core.approvals import (
+    DEFAULT_BREAK_GLASS_TTL,
+    Approval,
+    ApprovalPolicy,
+    ApprovalRefusedError,
+    ApprovalStatus,
+    BreakGlass,
+    InvalidSignatureError,
+    Settlement,
+    ensure_can_approve,
+    ensure_can_break_glass,
+    settle,
+    signed_message,
+    tally,
+)
+from guardrail.core.audit import EventDraft, EventKind, iso_utc
+from guardrail.core.change import Action, ChangeSet
+from guardrail.core.errors import BadInputError, DeniedError
+from guardrail.core.secrets import Scrubber
+from guardrail.core.store_ports import ApprovalStore, SignatureVerifier
+from guardrail.core.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A checked plan's final verdict, with who wrote it and which approvals counted."""
+
+    settlement: Settlement
+    author: str
+    status: ApprovalStatus
+
+
+def gate(
+    store: ApprovalStore,
+    policy: ApprovalPolicy,
+    changeset: ChangeSet,
+    verdict: Verdict,
+    actor: str,
+    *,
+    now: datetime,
+    verifier: SignatureVerifier | None = None,
+) -> GateResult:
+    """Settle `verdict` with the plan's approvals and break-glass passes, and record the check.
+
+    The first actor to check a fingerprint is its author. Enough valid approvals turn "needs approval"
+    into "allow"; a usable break-glass pass lets a denied plan through (spend it with `use_break_glass`
+    when applying). Raises StoreError when the store fails, BadInputError when signatures are required
+    but no verifier is configured.
+    """
+    fingerprint = changeset.fingerprint
+    author = store.plan_author(fingerprint) or actor  # no approval can exist before the first check
+    status = tally(
+        policy, author, store.approvals(fingerprint), _invalid_signatures(store, policy, fingerprint, verifier)
+    )
+    settlement = settle(verdict, status, store.break_glass_passes(fingerprint), now)
+    payload = _check_payload(changeset, verdict, settlement, author, status)
+    store.record_check(fingerprint, actor, now, EventDraft(actor, EventKind.CHECK, payload, fingerprint))
+    return GateResult(settlement, author, status)
+
+
+def approve(
+    store: ApprovalStore,
+    policy: ApprovalPolicy,
+    fingerprint: str,
+    actor: str,
+    now: datetime,
+    *,
+    comment: str = "",
+    signature: str | None = None,
+    verifier: SignatureVerifier | None = None,
+) -> Approval:
+    """Record `actor`'s approval of the plan; an `approval` event.
+
+    Raises ApprovalRefusedError (exit 1) when the actor is the author, is not an allowed approver or the
+    plan was never checked; InvalidSignatureError (exit 1) for a missing or bad signature when signatures
+    are required; BadInputError when the actor already approved; StoreError.
+    """
+    ensure_can_approve(policy, store.plan_author(fingerprint), actor)
+    if signature is not None and not signature.strip():
+        signature = None
+    if policy.signatures_required and signature is None:
+        raise InvalidSignatureError(
+            f"approval refused: signatures are required; sign the fingerprint with "
+            f"`printf %s {fingerprint} | ssh-keygen -Y sign -f KEY -n guardrail-approval`"
+        )
+    if signature is not None:
+        if verifier is None:
+            raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
+        verifier.verify(actor, signed_message(fingerprint), signature)
+    approval = Approval(fingerprint, actor, now, comment.strip(), signature)
+    payload = {"comment": approval.comment, "signed": signature is not None}
+    store.add_approval(approval, EventDraft(actor, EventKind.APPROVAL, payload, fingerprint))
+    return approval
+
+
+def break_glass(
+    store: ApprovalStore,
+    policy: ApprovalPolicy,
+    fingerprint: str,
+    actor: str,
+    *,
+    reason: str,
+    now: datetime,
+    ttl: timedelta = DEFAULT_BREAK_GLASS_TTL,
+) -> BreakGlass:
+    """Grant a one-time pass for one checked plan until now + `ttl`; a loud `break-glass` event.
+
+    Raises ApprovalRefusedError when `actor` is not allowed to; BadInputError for an empty reason, a
+    time limit out of range, or a plan never checked; StoreError.
+    """
+    ensure_can_break_glass(policy, actor, reason, ttl)
+    if store.plan_author(fingerprint) is None:
+        raise BadInputError(f"plan {fingerprint}: never checked: run guardrail check on it first")
+    grant = BreakGlass(f"bg-{secrets.token_hex(4)}", fingerprint, actor, reason.strip(), now, now + ttl)
+    payload = {"pass_id": grant.id, "reason": grant.reason, "expires_at": iso_utc(grant.expires_at)}
+    store.add_break_glass(grant, EventDraft(actor, EventKind.BREAK_GLASS, payload, fingerprint))
+    return grant
+
+
+def use_break_glass(store: ApprovalStore, grant: BreakGlass, actor: str, now: datetime) -> None:
+    """Spend the pass that a settlement relied on, just before applying.
+
+    Raises DeniedError (exit 1) when it was spent or expired meanwhile (by a concurrent apply); StoreError.
+    """
+    payload = {"pass_id": grant.id, "granted_by": grant.actor, "reason": grant.reason}
+    event = EventDraft(actor, EventKind.BREAK_GLASS_USED, payload, grant.fingerprint)
+    if not store.use_break_glass(grant.id, now, event):
+        raise DeniedError(f"break-glass pass {grant.id} was already used or has expired")
+
+
+def _invalid_signatures(
+    store: ApprovalStore, policy: ApprovalPolicy, fingerprint: str, verifier: SignatureVerifier | None
+) -> dict[str, str]:
+    # Re-verified at every check: a row written straight into the store must not count as an approval.
+    if verifier is None:
+        if policy.signatures_required:
+            raise BadInputError("approvals need signatures but no allowed_signers file is configured")
+        return {}
+    invalid: dict[str, str] = {}
+    for approval in store.approvals(fingerprint):
+        if approval.signature is None:
+            continue
+        try:
+            verifier.verify(approval.actor, signed_message(fingerprint), approval.signature)
+        except InvalidSignatureError as error:
+            invalid[approval.actor] = str(error)
+    return invalid
+
+
+def _check_payload(
+    changeset: ChangeSet, verdict: Verdict, settlement: Settlement, author: str, status: ApprovalStatus
+) -> dict[str, object]:
+    scrub = Scrubber(changeset.sensitive_literals)
+    changed = sorted(c.address for c in changeset.changes if c.action not in (Action.NO_OP, Action.READ))
+    return {
+        "source": scrub(changeset.source),
+        "verdict": verdict.decision.value,
+        "decision": settlement.verdict.decision.value,
+        "author": author,
+        "approved_by": list(status.approvers),
+        "break_glass": settlement.break_glass.id if settlement.break_glass else None,
+        "summary": changeset.summary(),
+        "addresses": changed,
+        "findings": [
+            {"rule": f.rule, "enforcement": f.enforcement.value, "address": f.address, "message": scrub(f.message)}
+            for f in verdict.findings
+        ],
+    }
+
+
+__all__ = [
+    "ApprovalRefusedError",
+    "GateResult",
+    "approve",
+    "break_glass",
+    "gate",
+    "use_break_glass",
+]

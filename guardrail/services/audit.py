@@ -1,0 +1,62 @@
+"""Reading and verifying the audit log: list, show, export, verify."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from guardrail.core.audit import AuditEvent, ChainReport, EventDraft, EventFilter, verify_chain
+from guardrail.core.errors import BadInputError
+from guardrail.core.store_ports import AuditStore
+
+
+def record(
+    store: AuditStore, actor: str, kind: str, payload: dict[str, object], fingerprint: str | None = None
+) -> AuditEvent:
+    """Append one event built from redacted data. Raises StoreError when the store fails."""
+    return store.append(EventDraft(actor, kind, payload, fingerprint))
+
+
+def list_events(store: AuditStore, selection: EventFilter | None = None) -> Iterator[AuditEvent]:
+    """The events matching `selection`, oldest first. A payload that no longer parses is still listed
+    when no address filter applies (verify says what is wrong with it)."""
+    wanted = selection or EventFilter()
+    return (event for event in store.events() if wanted.matches(event))
+
+
+def show(store: AuditStore, seq: int) -> AuditEvent:
+    """The event at `seq`. Raises BadInputError when there is none."""
+    event = store.event(seq)
+    if event is None:
+        raise BadInputError(f"audit event {seq}: no such event")
+    return event
+
+
+def export_jsonl(store: AuditStore, selection: EventFilter | None = None) -> Iterator[str]:
+    """One JSON object per event (with a newline), as stored: seq, time, actor, kind, fingerprint,
+    payload, prev_hash, hash. A payload that does not parse is exported as its raw text under
+    `payload_raw`, so an export of a damaged log still shows everything."""
+    for event in list_events(store, selection):
+        try:
+            line = event.to_dict()
+        except ValueError:
+            line = {**_fields(event), "payload_raw": event.payload_json}
+        yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _fields(event: AuditEvent) -> dict[str, object]:
+    return {
+        "seq": event.seq,
+        "time": event.time,
+        "actor": event.actor,
+        "kind": event.kind,
+        "fingerprint": event.fingerprint,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def verify(store: AuditStore, expect_head: str | None = None, *, exact: bool = False) -> ChainReport:
+    """Check the whole chain (see guardrail.core.audit.verify_chain): `report.ok` false means exit 1,
+    and `report.broken` names the first broken event. Raises StoreError when the store fails."""
+    return verify_chain(store.events(), expect_head, exact=exact)

@@ -1,0 +1,64 @@
+"""The gate: a plan in, a fail-closed verdict out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from guardrail.adapters.terraform.intake import read_plan_document
+from guardrail.adapters.terraform.parse import parse_plan
+from guardrail.config import Settings
+from guardrail.core.policy import evaluate
+from guardrail.core.ports import PolicyEngine, TerraformRunner
+from guardrail.core.report import CheckReport
+from guardrail.core.secrets import Scrubber
+from guardrail.core.verdict import Finding, Verdict
+from guardrail.services.rules import builtin_rules
+from guardrail.services.wiring import policy_engine, terraform_runner
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What to check and with which rules."""
+
+    plan: Path
+    settings: Settings
+    policies: Sequence[Path] = ()  # on top of the config's `policies:`
+    namespaces: Sequence[str] = ()  # empty: the config's `namespaces:`
+    all_namespaces: bool = False
+    terraform_bin: str | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)  # for a directory: terraform plan -var
+    plan_out: Path | None = None  # for a directory: keep the binary plan here
+
+
+def check(request: CheckRequest) -> CheckReport:
+    """Read the plan, evaluate built-in rules and custom policies, and decide.
+
+    Raises BadInputError (bad plan, config or policy) and CommandError (terraform failed); never returns
+    an "allow" that a failed step would have denied.
+    """
+    runner: Callable[[], TerraformRunner] = lambda: terraform_runner(request.terraform_bin)  # noqa: E731
+    engine = _engine(request)  # loads and compiles policies: a broken policy fails before any work
+    document = read_plan_document(request.plan, runner, request.variables, request.plan_out)
+    # Custom policies start first: the engine may evaluate them in parallel with the parse below.
+    run = engine.submit(document) if engine is not None else None
+    changeset = parse_plan(document, str(request.plan)).changeset
+    findings = evaluate(changeset, builtin_rules(request.settings))
+    if run is not None:
+        scrub = Scrubber(changeset.sensitive_literals)
+        findings.extend(_scrubbed(f, scrub) for f in run.findings())
+    return CheckReport(changeset, Verdict.of(findings))
+
+
+def _engine(request: CheckRequest) -> PolicyEngine | None:
+    paths = [*request.settings.policy_paths(), *request.policies]
+    if not paths:
+        return None
+    namespaces = tuple(request.namespaces) or tuple(request.settings.namespaces)
+    return policy_engine(paths, namespaces, request.all_namespaces)
+
+
+def _scrubbed(finding: Finding, scrub: Scrubber) -> Finding:
+    # Rego messages may quote plan values verbatim, secrets included.
+    return replace(finding, message=scrub(finding.message))

@@ -1,0 +1,117 @@
+"""guardrail.adapters.process with a real child process (this Python interpreter)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from guardrail.adapters.process import CommandTimeoutError, run_command
+from guardrail.core.errors import BadInputError, CommandError, TransientError
+
+PY = sys.executable
+
+
+def python(code: str) -> list[str]:
+    return [PY, "-c", code]
+
+
+def test_returns_output_as_bytes() -> None:
+    done = run_command(python("import sys; sys.stdout.buffer.write(b'{\\xc3\\xa9}'); print('warn', file=sys.stderr)"))
+    assert done.returncode == 0
+    assert done.stdout == "{é}".encode()
+    assert done.stderr_text.strip() == "warn"
+
+
+def test_failure_carries_command_code_and_output() -> None:
+    code = "import sys; print('partial'); print('first\\nError: it broke', file=sys.stderr); sys.exit(3)"
+    with pytest.raises(CommandError) as raised:
+        run_command(python(code))
+    failed = raised.value
+    assert failed.command == python(code)
+    assert failed.returncode == 3
+    assert failed.stdout.strip() == "partial"
+    assert "first" in failed.stderr
+    assert str(failed).endswith("exited 3: Error: it broke")
+
+
+def test_ok_codes_accept_other_exit_codes() -> None:
+    assert run_command(python("raise SystemExit(2)"), ok_codes=(0, 2)).returncode == 2
+    with pytest.raises(CommandError):
+        run_command(python("raise SystemExit(0)"), ok_codes=(2,))
+
+
+def test_missing_executable_on_path_is_bad_input() -> None:
+    with pytest.raises(BadInputError, match=r"^guardrail-missing-tool not found on PATH; set X$"):
+        run_command(["guardrail-missing-tool", "version"], missing_hint="set X")
+
+
+def test_missing_executable_by_path_is_bad_input(tmp_path: Path) -> None:
+    missing = tmp_path / "bin" / "tool"
+    with pytest.raises(BadInputError, match=r"tool not found$"):
+        run_command([missing])
+
+
+def test_file_that_is_not_executable_is_bad_input(tmp_path: Path) -> None:
+    script = tmp_path / "tool"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o644)
+    if os.access(script, os.X_OK):
+        pytest.skip("running as a user who may execute any file")
+    with pytest.raises(BadInputError, match="not executable"):
+        run_command([script])
+
+
+def test_missing_working_directory_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="not a directory"):
+        run_command(python("pass"), cwd=tmp_path / "absent")
+
+
+def test_runs_in_cwd_with_the_given_environment_and_input(tmp_path: Path) -> None:
+    code = "import os, sys; print(os.getcwd(), os.environ['GUARDRAIL_TEST'], sys.stdin.read())"
+    done = run_command(python(code), cwd=tmp_path, env={**os.environ, "GUARDRAIL_TEST": "on"}, input=b"fed")
+    assert done.stdout_text.split() == [str(tmp_path.resolve()), "on", "fed"]
+
+
+def test_timeout_kills_and_is_both_command_and_transient_error() -> None:
+    started = time.monotonic()
+    with pytest.raises(CommandTimeoutError) as raised:
+        run_command(python("import sys, time; print('started', flush=True); time.sleep(30)"), timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert isinstance(raised.value, CommandError)
+    assert isinstance(raised.value, TransientError)
+    assert "timed out after 0.5 s" in str(raised.value)
+    assert raised.value.stdout.strip() == "started"
+
+
+def test_errors_show_the_masked_command_and_scrub_secrets() -> None:
+    secret = "hunter2-secret"
+    code = f"import sys; print('value {secret}'); print('bad {secret}', file=sys.stderr); sys.exit(1)"
+    with pytest.raises(CommandError) as raised:
+        run_command(python(code), shown_as=["tool", "run", "-var=pw=***"], secrets=[secret])
+    failed = raised.value
+    assert failed.command == ["tool", "run", "-var=pw=***"]
+    for text in (str(failed), failed.stdout, failed.stderr, " ".join(failed.command)):
+        assert secret not in text
+    assert "(sensitive value)" in failed.stderr
+
+
+def test_nul_byte_in_an_argument_is_bad_input_without_echoing_it() -> None:
+    with pytest.raises(BadInputError) as raised:
+        run_command([PY, "-c", "pass", "secret\x00value"], shown_as=[PY, "-c", "pass", "***"])
+    assert "secret" not in str(raised.value)
+
+
+def test_process_is_the_only_module_that_runs_commands(repo_root: Path) -> None:
+    # House style: one place runs subprocesses, so every failure carries the same evidence.
+    runners = {"import subprocess", "from subprocess", "os.system(", "os.popen(", "os.exec", "os.spawn"}
+    offenders = [
+        str(path.relative_to(repo_root))
+        for path in sorted((repo_root / "guardrail").rglob("*.py"))
+        if path != repo_root / "guardrail" / "adapters" / "process.py"
+        and any(marker in path.read_text() for marker in runners)
+    ]
+    assert offenders == []

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Result
+
+Cli = Callable[..., Result]
+SECRET = "s3cr3t-Orders-Pa55"  # the sensitive password in examples/needs-approval/plan.json
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "verdict"),
+    [("allowed", 0, "allow"), ("denied", 1, "deny"), ("needs-approval", 2, "needs-approval")],
+)
+def test_bundled_examples(cli: Cli, examples: Path, case: str, code: int, verdict: str) -> None:
+    result = cli("check", examples / case / "plan.json", "--config", examples / "guardrail.yaml", "--format", "json")
+    assert result.code == code, result.stderr
+    assert json.loads(result.stdout)["verdict"] == verdict
+
+
+def test_denied_example_names_the_removed_cluster_block(cli: Cli, examples: Path) -> None:
+    result = cli(
+        "check", examples / "denied" / "plan.json", "--config", examples / "guardrail.yaml", "--format", "json"
+    )
+    findings = json.loads(result.stdout)["findings"]
+    protect = [f for f in findings if f["rule"] == "protect"]
+    assert protect[0]["address"] == "azurerm_kubernetes_cluster.prod"
+    assert protect[0]["enforcement"] == "hard"
+    downgrade = [f for f in findings if f["rule"] == "k8s-upgrade"]
+    assert downgrade[0]["address"] == "google_container_node_pool.gpu"
+    assert downgrade[0]["enforcement"] == "hard"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif", "junit"])
+def test_sensitive_values_never_printed(cli: Cli, examples: Path, fmt: str) -> None:
+    result = cli(
+        "check", examples / "needs-approval" / "plan.json", "--config", examples / "guardrail.yaml", "--format", fmt
+    )
+    assert result.code == 2, result.stderr
+    assert SECRET not in result.stdout
+    assert SECRET not in result.stderr
+
+
+def test_rego_message_quoting_a_secret_is_scrubbed(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "leak.rego"
+    policy.write_text(
+        "package main\nimport rego.v1\n"
+        'warn contains msg if {\n  some rc in input.resource_changes\n  rc.type == "aws_db_instance"\n'
+        '  msg := sprintf("password is %s", [rc.change.after.password])\n}\n'
+    )
+    result = cli("check", examples / "needs-approval" / "plan.json", "--policy", policy, "--format", "json")
+    messages = [f["message"] for f in json.loads(result.stdout)["findings"] if f["rule"].startswith("rego")]
+    assert messages
+    assert all(SECRET not in m for m in messages)
+
+
+def test_output_file_is_written_and_text_goes_to_stdout(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.sarif"
+    result = cli(
+        "check",
+        examples / "denied" / "plan.json",
+        "--config",
+        examples / "guardrail.yaml",
+        "--format",
+        "sarif",
+        "--output",
+        target,
+    )
+    assert result.code == 1
+    assert json.loads(target.read_text())["version"] == "2.1.0"
+    assert "azurerm_kubernetes_cluster.prod" in result.stdout
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def one_line_error(result: Result, *words: str) -> None:
+    assert result.code == 3, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_missing_plan(cli: Cli, tmp_path: Path) -> None:
+    one_line_error(cli("check", tmp_path / "nope.json"), "nope.json")
+
+
+def test_state_file_is_refused(cli: Cli, tmp_path: Path) -> None:
+    state = tmp_path / "terraform.tfstate"
+    state.write_text(
+        json.dumps({"version": 4, "terraform_version": "1.11.4", "serial": 3, "lineage": "x", "resources": []})
+    )
+    one_line_error(cli("check", state), "terraform.tfstate", "state")
+
+
+def test_invalid_json(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format_version": "1.2", "resource_changes": [')
+    one_line_error(cli("check", bad), "bad.json", "invalid JSON")
+
+
+def test_bad_config_names_file_and_line(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    config = tmp_path / "guardrail.yaml"
+    config.write_text("protect:\n  - types: [x]\n    enforcment: hard\n")
+    one_line_error(
+        cli("check", examples / "allowed" / "plan.json", "--config", config), "guardrail.yaml:3", "enforcment"
+    )
+
+
+def test_broken_policy_names_the_file(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "broken.rego"
+    policy.write_text("package main\n\ndeny contains msg if {\n")
+    one_line_error(cli("check", examples / "allowed" / "plan.json", "--policy", policy), "broken.rego")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check",),
+        ("check", "x.json", "--format", "yaml"),
+        ("check", "x.json", "--bogus"),
+        ("plan", ".", "--var", "novalue"),
+    ],
+)
+def test_usage_errors_exit_3_not_2(cli: Cli, args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.code == 3, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    result = cli("check", examples / "allowed" / "plan.json", "--output", tmp_path / "no" / "such" / "dir" / "r.json")
+    one_line_error(result, "r.json")
+
+
+def test_internal_error_is_exit_4_without_traceback(cli: Cli, examples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("guardrail.services.check.evaluate", explode)
+    result = cli("check", examples / "allowed" / "plan.json")
+    assert result.code == 4
+    assert "boom" in result.stderr
+    assert "Traceback" not in result.stderr
+    debug = cli("--debug", "check", examples / "allowed" / "plan.json")
+    assert debug.code == 4
+    assert "Traceback" in debug.stderr
+
+
+def test_version(cli: Cli) -> None:
+    result = cli("--version")
+    assert result.code == 0
+    assert result.stdout.startswith("guardrail ")
