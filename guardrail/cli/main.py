@@ -12,9 +12,10 @@ import traceback
 
 import click
 import typer
+from typer.exceptions import TyperException
 
 from guardrail import __version__
-from guardrail.core.errors import BadInputError, CommandError, GuardrailError
+from guardrail.core.errors import BadInputError, CommandError, DeniedError, GuardrailError
 
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
@@ -62,16 +63,20 @@ def run(argv: list[str] | None = None) -> None:
     try:
         result = app(args=args, prog_name="guardrail", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         code = _fail(EXIT_BAD_INPUT, "aborted", debug)
-    except click.ClickException as exc:  # usage errors: click would exit 2, which means "needs approval" here
-        code = _fail(EXIT_BAD_INPUT, exc.format_message(), debug)
+    except (click.ClickException, TyperException) as exc:
+        # Usage errors: click would exit 2, which means "needs approval" here.
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        code = _fail(EXIT_BAD_INPUT, message, debug)
     except BadInputError as exc:
         code = _fail(EXIT_BAD_INPUT, str(exc), debug)
     except CommandError as exc:
         code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+    except DeniedError as exc:  # refused by a rule of change management (self-approval, a held lock)
+        code = _fail(1, str(exc), debug)
     except GuardrailError as exc:
         code = _fail(EXIT_INTERNAL, f"error: {exc}", debug)
     except KeyboardInterrupt:
