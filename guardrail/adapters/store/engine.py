@@ -141,8 +141,13 @@ def ensure_schema(engine: Engine, where: str) -> None:
     """
     with translated(where):
         with reading(engine) as conn:
-            if _revision(conn, where) == SCHEMA_HEAD:
-                return
+            try:
+                if _revision(conn, where) == SCHEMA_HEAD:
+                    return
+            except StoreError:
+                # Without the lock, another process's migration can commit between our catalog queries
+                # (tables seen, version not yet): judge damage only under the write lock below.
+                pass
         with writing(engine) as conn:
             # Re-read under the write lock: another process may have migrated meanwhile.
             if _revision(conn, where) == SCHEMA_HEAD:
