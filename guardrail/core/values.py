@@ -87,7 +87,8 @@ def redact(value: Any, sensitive: Any) -> Any:
         return {k: redact(v, sensitive.get(k)) for k, v in value.items()}
     if isinstance(value, list) and isinstance(sensitive, list):
         return [redact(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
-    return value
+    # The mask's shape does not fit the value: mask it all rather than guess which part is secret.
+    return SENSITIVE_PLACEHOLDER if value is not None and _any_true(sensitive) else value
 
 
 def sensitive_leaves(value: Any, sensitive: Any) -> Iterator[Any]:
@@ -101,6 +102,8 @@ def sensitive_leaves(value: Any, sensitive: Any) -> Iterator[Any]:
     elif isinstance(value, list) and isinstance(sensitive, list):
         for item, mask in zip(value, sensitive, strict=False):
             yield from sensitive_leaves(item, mask)
+    elif _any_true(sensitive):
+        yield from _scalars(value)  # mismatched shapes: every scalar may be the secret
 
 
 def _scalars(value: Any) -> Iterator[Any]:
