@@ -95,11 +95,14 @@ class ResourceChange:
         return self.action in DESTRUCTIVE
 
     @property
+    def moved_from(self) -> str | None:
+        """The address before a `moved` block, when it differs from the current one."""
+        return self.previous_address if self.previous_address and self.previous_address != self.address else None
+
+    @property
     def addresses(self) -> tuple[str, ...]:
         """The address and, across a `moved` block, the address it had before."""
-        if self.previous_address and self.previous_address != self.address:
-            return (self.address, self.previous_address)
-        return (self.address,)
+        return (self.address, self.moved_from) if self.moved_from else (self.address,)
 
 
 @dataclass(frozen=True, slots=True)

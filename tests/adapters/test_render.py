@@ -20,13 +20,14 @@ from markdown_it import MarkdownIt
 
 import guardrail
 from guardrail.adapters.render import FORMATS, renderer_for
-from guardrail.adapters.render.common import REASONS, neutralise
+from guardrail.adapters.render.common import neutralise
 from guardrail.adapters.render.markdown import COMMENT_LIMIT, MarkdownRenderer, md, utf16_length
 from guardrail.adapters.render.sarif import SarifRenderer, artifact_uri
 from guardrail.adapters.render.text import TextRenderer
 from guardrail.adapters.terraform.parse import parse_plan
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.errors import BadInputError, ConfigError
+from guardrail.core.reasons import ACTION_REASONS as REASONS
 from guardrail.core.report import CheckReport
 from guardrail.core.verdict import Enforcement, Finding, Verdict
 from tests.unit.factories import change

@@ -24,9 +24,9 @@ from guardrail.adapters.render.common import (
     SafeReport,
     format_path,
     neutralise,
-    reason_words,
 )
 from guardrail.core.change import Action, ResourceChange
+from guardrail.core.reasons import reason_words
 from guardrail.core.report import CheckReport
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
@@ -186,8 +186,8 @@ class MarkdownRenderer:
     @staticmethod
     def _item(safe: SafeReport, change: ResourceChange) -> Markup:
         item = Markup("<code>{}</code>").format(md(safe.text(change.address)))
-        if change.previous_address and change.previous_address != change.address:
-            item += Markup(" (moved from <code>{}</code>)").format(md(safe.text(change.previous_address)))
+        if change.moved_from:
+            item += Markup(" (moved from <code>{}</code>)").format(md(safe.text(change.moved_from)))
         why: list[Markup] = []
         if change.replace_order is not None:
             why.append(md(ORDER_WORDS[change.replace_order]))

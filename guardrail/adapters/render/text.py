@@ -17,9 +17,9 @@ from guardrail.adapters.render.common import (
     counts_line,
     format_path,
     neutralise,
-    reason_words,
 )
 from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+from guardrail.core.reasons import reason_words
 from guardrail.core.report import CheckReport
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
@@ -140,8 +140,8 @@ class TextRenderer:
         if change.replace_order is not None:
             symbol = _REPLACE_SYMBOLS[change.replace_order]
         head = f"  {self._paint(symbol, _ACTION_STYLE[change.action])} {self._clean(safe, change.address)}"
-        if change.previous_address and change.previous_address != change.address:
-            head += f" (moved from {self._clean(safe, change.previous_address)})"
+        if change.moved_from:
+            head += f" (moved from {self._clean(safe, change.moved_from)})"
         if change.deposed:
             head += f" (deposed object {self._clean(safe, change.deposed)})"
         lines.append(head)

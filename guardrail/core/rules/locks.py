@@ -33,11 +33,7 @@ class ActiveLocksRule:
                 matched = lock.matches(change)
                 if matched is Match.NO:
                     continue
-                moved = (
-                    f" (it was {change.previous_address} before a moved block)"
-                    if change.previous_address and change.previous_address != change.address
-                    else ""
-                )
+                moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
                 if matched is Match.UNKNOWN:
                     yield Finding(
                         self.id,

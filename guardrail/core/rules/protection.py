@@ -11,22 +11,10 @@ from dataclasses import dataclass
 
 from guardrail.core.change import Action, ChangeSet
 from guardrail.core.matching import Match, Selector
+from guardrail.core.reasons import reason_words
 from guardrail.core.verdict import Enforcement, Finding
 
 DEFAULT_PROTECTED_ACTIONS = frozenset({Action.DELETE, Action.REPLACE, Action.FORGET})
-
-_WHY = {
-    "delete_because_no_resource_config": "its resource block was removed from the configuration",
-    "delete_because_no_module": "its module call was removed",
-    "delete_because_count_index": "its count index no longer exists",
-    "delete_because_each_key": "its for_each key no longer exists",
-    "delete_because_wrong_repetition": "count/for_each was added or removed",
-    "delete_because_no_move_target": "the target of its moved block does not exist",
-    "replace_because_cannot_update": "an attribute that cannot be updated in place changed",
-    "replace_because_tainted": "it is tainted",
-    "replace_by_request": "a replace was requested (-replace)",
-    "replace_by_triggers": "replace_triggered_by fired",
-}
 
 
 @dataclass(frozen=True)
@@ -55,13 +43,9 @@ class ProtectionRule:
                 if matched is Match.NO:
                     continue
                 reason = f" ({protection.reason})" if protection.reason else ""
-                cause = _WHY.get(change.action_reason or "")
+                cause = reason_words(change.action_reason)
                 because = f" because {cause}" if cause else ""
-                moved = (
-                    f" (it was {change.previous_address} before a moved block)"
-                    if change.previous_address and change.previous_address != change.address
-                    else ""
-                )
+                moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
                 if matched is Match.UNKNOWN:
                     yield Finding(
                         self.id,
