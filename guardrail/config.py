@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
-from guardrail.core.errors import ConfigError
+from guardrail.core.errors import BadInputError, ConfigError
+from guardrail.core.locks import parse_duration
 from guardrail.core.matching import Selector
 from guardrail.core.rules.protection import Protection
 from guardrail.core.verdict import Enforcement
@@ -22,6 +24,13 @@ DEFAULT_CONFIG_NAME = "guardrail.yaml"
 EnforcementName = Literal["hard", "soft", "advisory"]
 ActionName = Literal["create", "update", "delete", "replace", "forget", "read"]
 _DESTRUCTIVE_ACTIONS: tuple[ActionName, ...] = ("delete", "replace", "forget")
+
+
+def _tags_text(value: Any) -> Any:
+    # YAML reads `env: 1` or `critical: true` as numbers and booleans; tags are strings in every provider.
+    if isinstance(value, dict):
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+    return value
 
 
 class _Strict(BaseModel):
@@ -48,10 +57,7 @@ class ProtectEntry(_Strict):
     @field_validator("tags", mode="before")
     @classmethod
     def _tags_as_text(cls, value: Any) -> Any:
-        # YAML reads `env: 1` or `critical: true` as numbers and booleans; tags are strings in every provider.
-        if isinstance(value, dict):
-            return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
-        return value
+        return _tags_text(value)
 
     def to_protection(self) -> Protection:
         if not (self.types or self.addresses or self.tags):
@@ -80,6 +86,96 @@ class KubernetesUpgradeSettings(_Strict):
     enabled: bool = Field(True, description="Turn the rule off entirely.")
 
 
+class SelectorEntry(_Strict):
+    """Resources picked by type, address glob and tags (every criterion given must match)."""
+
+    types: list[str] = Field(default_factory=list, description="Resource types, e.g. aws_db_instance.")
+    addresses: list[str] = Field(default_factory=list, description='Globs on the resource address, e.g. "module.db.*".')
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags or labels the resource carries.")
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags_as_text(cls, value: Any) -> Any:
+        return _tags_text(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> SelectorEntry:
+        if not (self.types or self.addresses or self.tags):
+            raise ValueError("needs at least one of types, addresses or tags")
+        return self
+
+    def to_selector(self) -> Selector:
+        return Selector(frozenset(self.types), tuple(self.addresses), dict(self.tags))
+
+
+class BlastRadiusConfig(_Strict):
+    """What a destructive change takes down with it, as findings."""
+
+    enabled: bool = Field(True, description="Turn the blast-radius analysis and its findings off.")
+    max_impacted: int | None = Field(
+        None, ge=0, description="A destructive change impacting more resources than this is a finding (unset: none)."
+    )
+    enforcement: EnforcementName = Field("soft", description="Weight of the max_impacted finding.")
+    critical_enforcement: EnforcementName = Field(
+        "soft", description="A destructive change of, or impacting, a resource listed under critical:."
+    )
+    downtime_enforcement: EnforcementName = Field(
+        "soft", description="A delete-then-create replace of a resource that others depend on."
+    )
+    names_shown: int = Field(5, ge=1, description="Addresses named in a finding before 'and N more'.")
+
+
+class SimilarNamesConfig(_Strict):
+    """Destructive changes to a resource whose address or name is confusably close to another's."""
+
+    enabled: bool = Field(True, description="Turn the look-alike names check off.")
+    enforcement: EnforcementName = Field("advisory", description="Default advisory: a reminder, not a gate.")
+    attributes: list[str] = Field(
+        default_factory=lambda: ["name"], description="Attributes compared besides the address."
+    )
+
+
+class DriftConfig(_Strict):
+    """Changes made outside Terraform that the plan would revert."""
+
+    enabled: bool = Field(True, description="Turn the drift-revert check off.")
+    enforcement: EnforcementName = Field("advisory", description="Default advisory.")
+
+
+class ApprovalsConfig(_Strict):
+    """Who must approve a plan that needs approval, and who may break glass."""
+
+    required: int = Field(1, ge=1, description="Approvals needed, none of them by the plan's author.")
+    approvers: list[str] = Field(
+        default_factory=list, description="Identities whose approvals count (empty: anyone but the author)."
+    )
+    break_glass: list[str] = Field(
+        default_factory=list, description="Identities allowed to let one denied plan through (empty: nobody)."
+    )
+    allowed_signers: Path | None = Field(
+        None, description="OpenSSH allowed_signers file: when set, every approval must carry a valid signature."
+    )
+    max_break_glass_ttl: str = Field("24h", description="Longest --ttl a break-glass pass may have, e.g. 8h.")
+
+    @field_validator("max_break_glass_ttl")
+    @classmethod
+    def _ttl_is_duration(cls, value: str) -> str:
+        try:
+            parse_duration(value)
+        except BadInputError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    def policy(self) -> ApprovalPolicy:
+        return ApprovalPolicy(
+            required=self.required,
+            approvers=frozenset(self.approvers),
+            break_glass=frozenset(self.break_glass),
+            signatures_required=self.allowed_signers is not None,
+            max_break_glass_ttl=parse_duration(self.max_break_glass_ttl),
+        )
+
+
 class Settings(_Strict):
     """The whole guardrail.yaml. Relative paths are relative to the file's folder."""
 
@@ -90,10 +186,24 @@ class Settings(_Strict):
     )
     policies: list[str] = Field(default_factory=list, description="Rego policy files or folders (conftest-style).")
     namespaces: list[str] = Field(default_factory=lambda: ["main"], description="Rego packages to evaluate.")
+    critical: list[SelectorEntry] = Field(
+        default_factory=list, description="Resources whose involvement in a blast radius raises the stakes."
+    )
+    blast_radius: BlastRadiusConfig = Field(default_factory=BlastRadiusConfig)  # type: ignore[arg-type]
+    similar_names: SimilarNamesConfig = Field(default_factory=SimilarNamesConfig)  # type: ignore[arg-type]
+    drift: DriftConfig = Field(default_factory=DriftConfig)  # type: ignore[arg-type]
+    store: str | None = Field(
+        default=None, description="Store URL (sqlite:///path or postgresql://...); default .guardrail/."
+    )
+    approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:
         return [self.base_dir / p for p in self.policies]
+
+    def allowed_signers_path(self) -> Path | None:
+        signers = self.approvals.allowed_signers
+        return None if signers is None else self.base_dir / signers
 
 
 def load_settings(path: Path | None, *, required: bool = False) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from guardrail.core.blast.impact import BlastRadius
 from guardrail.core.change import ChangeSet
 from guardrail.core.verdict import Decision, Verdict
 
@@ -12,11 +13,15 @@ EXIT_CODES: dict[Decision, int] = {Decision.ALLOW: 0, Decision.DENY: 1, Decision
 
 @dataclass(frozen=True)
 class CheckReport:
-    """A plan, the verdict on it, and notes for the reader (e.g. who approved)."""
+    """A plan, the verdict on it, what its destructive changes take with them, and notes (e.g. who approved).
+
+    `blast` is None when the blast-radius analysis is turned off.
+    """
 
     changeset: ChangeSet
     verdict: Verdict
     notes: tuple[str, ...] = field(default=())
+    blast: BlastRadius | None = None
 
     @property
     def exit_code(self) -> int:

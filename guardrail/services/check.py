@@ -12,6 +12,7 @@ from guardrail.config import Settings
 from guardrail.core.policy import evaluate
 from guardrail.core.ports import PolicyEngine, TerraformRunner
 from guardrail.core.report import CheckReport
+from guardrail.core.rules.blast_radius import BlastRadiusRule
 from guardrail.core.secrets import Scrubber
 from guardrail.core.verdict import Finding, Verdict
 from guardrail.services.rules import builtin_rules
@@ -44,11 +45,14 @@ def check(request: CheckRequest) -> CheckReport:
     # Custom policies start first: the engine may evaluate them in parallel with the parse below.
     run = engine.submit(document) if engine is not None else None
     changeset = parse_plan(document, str(request.plan)).changeset
-    findings = evaluate(changeset, builtin_rules(request.settings))
+    rules = builtin_rules(request.settings)
+    findings = evaluate(changeset, rules)
     if run is not None:
         scrub = Scrubber(changeset.sensitive_literals)
         findings.extend(_scrubbed(f, scrub) for f in run.findings())
-    return CheckReport(changeset, Verdict.of(findings))
+    blast = next((rule for rule in rules if isinstance(rule, BlastRadiusRule)), None)
+    report = blast.report(changeset) if blast is not None else None  # memoised: evaluate computed it
+    return CheckReport(changeset, Verdict.of(findings), blast=report)
 
 
 def _engine(request: CheckRequest) -> PolicyEngine | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from guardrail.config import Settings
 from guardrail.core.policy import Rule
+from guardrail.core.rules.blast_radius import BlastRadiusRule, BlastRadiusSettings
+from guardrail.core.rules.drift import DriftRule, DriftSettings
 from guardrail.core.rules.k8s_upgrade import KubernetesUpgradeRule
 from guardrail.core.rules.protection import ProtectionRule
+from guardrail.core.rules.similar_names import SimilarNamesRule, SimilarNamesSettings
 from guardrail.core.rules.stateful import StatefulRule
 from guardrail.core.verdict import Enforcement
 
@@ -19,4 +22,29 @@ def builtin_rules(settings: Settings) -> list[Rule]:
         rules.append(KubernetesUpgradeRule())
     if settings.stateful.enabled:
         rules.append(StatefulRule(Enforcement(settings.stateful.enforcement), dict(settings.stateful.extra_types)))
+    blast = blast_radius_rule(settings)
+    if blast is not None:
+        rules.append(blast)
+    if settings.similar_names.enabled:
+        names = settings.similar_names
+        rules.append(SimilarNamesRule(SimilarNamesSettings(Enforcement(names.enforcement), tuple(names.attributes))))
+    if settings.drift.enabled:
+        rules.append(DriftRule(DriftSettings(Enforcement(settings.drift.enforcement))))
     return rules
+
+
+def blast_radius_rule(settings: Settings) -> BlastRadiusRule | None:
+    """The blast-radius rule, whose report the outputs show beside its findings; None when turned off."""
+    config = settings.blast_radius
+    if not config.enabled:
+        return None
+    return BlastRadiusRule(
+        BlastRadiusSettings(
+            max_impacted=config.max_impacted,
+            enforcement=Enforcement(config.enforcement),
+            critical=tuple(entry.to_selector() for entry in settings.critical),
+            critical_enforcement=Enforcement(config.critical_enforcement),
+            downtime_enforcement=Enforcement(config.downtime_enforcement),
+            names_shown=config.names_shown,
+        )
+    )
