@@ -1,0 +1,37 @@
+"""The store as the settings and the command line choose it, and the signature verifier for approvals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guardrail.adapters.identity import current_actor
+from guardrail.adapters.signatures import SshSignatureVerifier
+from guardrail.adapters.store import SqlStore, open_store, resolve_store_url
+from guardrail.config import Settings
+from guardrail.core.secrets import Scrubber
+from guardrail.core.store_ports import SignatureVerifier
+
+
+def store_url(explicit: str | None, settings: Settings) -> str:
+    """`--store`, else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else `.guardrail/` in the working folder."""
+    configured = settings.store
+    if configured and configured.startswith("sqlite:///") and not configured.startswith("sqlite:////"):
+        # A relative SQLite path in guardrail.yaml is relative to that file, like every other path in it.
+        configured = f"sqlite:///{settings.base_dir / configured.removeprefix('sqlite:///')}"
+    return resolve_store_url(explicit, configured=configured, cwd=Path.cwd())
+
+
+def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlStore:
+    """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
+    return open_store(store_url(explicit, settings), scrub=scrub)
+
+
+def signature_verifier(settings: Settings) -> SignatureVerifier | None:
+    """The OpenSSH verifier when `approvals.allowed_signers` is set, else None (signatures not required)."""
+    signers = settings.allowed_signers_path()
+    return None if signers is None else SshSignatureVerifier(signers)
+
+
+def actor() -> str:
+    """Who is acting: $GUARDRAIL_ACTOR, else git user.email, else the OS user."""
+    return current_actor()
