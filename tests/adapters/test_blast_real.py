@@ -5,6 +5,7 @@ The expected impacted sets are read off the .tf below, not off guardrail's outpu
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from guardrail.adapters.terraform.parse import parse_plan
+from guardrail.cli.main import run as run_cli
 from guardrail.core.blast.impact import analyse
 from guardrail.core.matching import Selector
 from guardrail.core.rules.blast_radius import BlastRadiusRule, BlastRadiusSettings
@@ -130,3 +132,46 @@ def test_rules_on_the_real_plan(plan_json: bytes) -> None:
     (similar,) = SimilarNamesRule().evaluate(changeset)
     assert similar.address == "terraform_data.cluster_eu_1"
     assert "terraform_data.cluster_eu_2" in similar.message
+
+
+CONFIG = """
+critical:
+  - addresses: ["module.app*"]
+blast_radius:
+  max_impacted: 5
+"""
+
+
+def test_check_reports_the_blast_radius_the_configuration_implies(
+    plan_json: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.json").write_bytes(plan_json)
+    (tmp_path / "guardrail.yaml").write_text(CONFIG)
+    with pytest.raises(SystemExit) as exited:
+        run_cli(["check", "plan.json", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert exited.value.code == 2  # downtime, critical and over the threshold: soft findings
+    records = {r["address"]: r for r in doc["blast_radius"]}
+    # Read off MAIN: everything that references network, directly or through subnet, the module and locals.
+    assert records["terraform_data.network"]["impacted"] == sorted(
+        [
+            "module.app[0].terraform_data.inner",
+            "module.app[1].terraform_data.inner",
+            "terraform_data.consumer",
+            "terraform_data.ordered",
+            "terraform_data.subnet",
+            "terraform_data.via_local",
+        ]
+    )
+    assert records["terraform_data.network"]["downtime"] is True
+    assert records["terraform_data.cluster_eu_1"]["impacted"] == []
+    rules = {(f["rule"], f["address"]) for f in doc["findings"]}
+    assert ("blast-radius", "terraform_data.network") in rules
+    assert ("similar-names", "terraform_data.cluster_eu_1") in rules
+
+    with pytest.raises(SystemExit):
+        run_cli(["check", "plan.json"])
+    text = capsys.readouterr().out
+    assert "terraform_data.network (replace, downtime, critical): 6 impacted, 2 critical" not in text  # not critical
+    assert "terraform_data.network (replace, downtime): 6 impacted, 2 critical" in text

@@ -20,11 +20,13 @@ from markdown_it import MarkdownIt
 
 import guardrail
 from guardrail.adapters.render import FORMATS, renderer_for
+from guardrail.adapters.render.blast_section import MAX_TREES
 from guardrail.adapters.render.common import neutralise
 from guardrail.adapters.render.markdown import COMMENT_LIMIT, MarkdownRenderer, md, utf16_length
 from guardrail.adapters.render.sarif import SarifRenderer, artifact_uri
 from guardrail.adapters.render.text import TextRenderer
 from guardrail.adapters.terraform.parse import parse_plan
+from guardrail.core.blast.impact import analyse
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.errors import BadInputError, ConfigError
 from guardrail.core.reasons import ACTION_REASONS as REASONS
@@ -134,8 +136,10 @@ def test_json_contract_keys_and_values() -> None:
         "summary",
         "changes",
         "findings",
+        "blast_radius",
         "notes",
     ]
+    assert doc["blast_radius"] is None  # the analysis did not run for this report
     assert doc["schema_version"] == 1
     assert doc["guardrail_version"] == guardrail.__version__
     assert doc["verdict"] == "deny"
@@ -521,7 +525,7 @@ def large_report(tmp_path_factory: pytest.TempPathFactory) -> CheckReport:
     )
     changeset = parse_plan(target.read_bytes(), str(target)).changeset
     findings = [Finding("stateful-data", SOFT, c.address, "holds data") for c in changeset.changes if c.is_destructive]
-    return CheckReport(changeset, Verdict.of(findings))
+    return CheckReport(changeset, Verdict.of(findings), blast=analyse(changeset))
 
 
 def test_markdown_of_an_11000_change_plan_fits_in_a_comment(large_report: CheckReport) -> None:
@@ -541,3 +545,23 @@ def test_text_of_an_11000_change_plan_lists_every_deletion(large_report: CheckRe
     assert listed == set(deletions)
     assert re.search(r"\.\.\. and [\d,]+ more to create", out)
     print(f"text render of 11,000 changes: {elapsed_ms:.1f} ms, {len(out.splitlines()):,} lines")
+
+
+def test_blast_radius_of_an_11000_change_plan_stays_readable(large_report: CheckReport) -> None:
+    blast = large_report.blast
+    assert blast is not None
+    reaching = [i for i in blast.impacts if i.impacted]
+    assert len(reaching) > MAX_TREES  # more than the text report draws
+    text = render("text", large_report)
+    section = text[text.index("Blast radius") : text.index("\nDelete (")]
+    drawn = re.findall(r"^  (\S+) \((?:delete|replace|forget)[^)]*\): \d+ impacted", section, flags=re.M)
+    assert drawn == [i.address for i in reaching[:MAX_TREES]]  # widest (and critical) first
+    assert re.search(rf"\.\.\. and {len(reaching) - MAX_TREES:,} more with dependents", section)
+    widest = max(len(i.impacted) for i in reaching)
+    assert len(section.splitlines()) < MAX_TREES * 30 < MAX_TREES * widest  # trimmed trees, not every path
+    markdown = render("markdown", large_report)
+    assert utf16_length(markdown) < COMMENT_LIMIT
+    assert "### Blast radius" in markdown
+    records = json.loads(render("json", large_report))["blast_radius"]
+    assert len(records) == len(blast.impacts)
+    assert all(r["impacted"] == sorted(r["impacted"]) for r in records)

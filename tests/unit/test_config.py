@@ -63,3 +63,82 @@ def test_protect_entries_and_relative_policy_paths(tmp_path: Path) -> None:
     protection = settings.protect[0].to_protection()
     assert dict(protection.selector.tags) == {"env": "prod", "critical": "true"}
     assert settings.policy_paths() == [tmp_path.resolve() / "rego/"]
+
+
+def test_blast_radius_critical_and_checks_configure_the_rules(tmp_path: Path) -> None:
+    from guardrail.core.rules.blast_radius import BlastRadiusRule
+    from guardrail.core.rules.drift import DriftRule
+    from guardrail.core.rules.similar_names import SimilarNamesRule
+    from guardrail.core.verdict import Enforcement
+    from guardrail.services.rules import builtin_rules
+
+    settings = load_settings(
+        write(
+            tmp_path,
+            "critical:\n  - types: [aws_db_instance]\n  - tags: {tier: 1}\n"
+            "blast_radius:\n  max_impacted: 25\n  enforcement: hard\n  downtime_enforcement: advisory\n"
+            "similar_names:\n  enabled: false\n"
+            "drift:\n  enforcement: soft\n",
+        )
+    )
+    rules = {type(rule): rule for rule in builtin_rules(settings)}
+    blast = rules[BlastRadiusRule]
+    assert isinstance(blast, BlastRadiusRule)
+    assert blast.settings.max_impacted == 25
+    assert blast.settings.enforcement is Enforcement.HARD
+    assert blast.settings.downtime_enforcement is Enforcement.ADVISORY
+    assert blast.settings.critical_enforcement is Enforcement.SOFT  # the default
+    assert [(set(s.types), dict(s.tags)) for s in blast.settings.critical] == [
+        ({"aws_db_instance"}, {}),
+        (set(), {"tier": "1"}),
+    ]
+    assert SimilarNamesRule not in rules
+    drift = rules[DriftRule]
+    assert isinstance(drift, DriftRule)
+    assert drift.settings.enforcement is Enforcement.SOFT
+
+
+def test_blast_radius_can_be_turned_off(tmp_path: Path) -> None:
+    from guardrail.core.rules.blast_radius import BlastRadiusRule
+    from guardrail.services.rules import builtin_rules
+
+    settings = load_settings(write(tmp_path, "blast_radius:\n  enabled: false\n"))
+    assert not any(isinstance(rule, BlastRadiusRule) for rule in builtin_rules(settings))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("critical:\n  - {}\n", r":2: critical\[0\]: Value error, needs at least one of types, addresses or tags"),
+        ("blast_radius:\n  max_impacted: -1\n", r":2: blast_radius\.max_impacted: Input should be greater"),
+        ("blast_radius:\n  max_impactd: 3\n", r":2: blast_radius\.max_impactd: unknown key"),
+        ("approvals:\n  required: 0\n", r":2: approvals\.required: Input should be greater"),
+        ("approvals:\n  max_break_glass_ttl: soon\n", r":2: approvals\.max_break_glass_ttl: Value error, duration"),
+    ],
+)
+def test_bad_blast_and_approval_settings_name_the_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, text))
+
+
+def test_approvals_and_store_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GUARDRAIL_STORE", raising=False)
+    settings = load_settings(
+        write(
+            tmp_path,
+            "store: sqlite:///state/guardrail.db\n"
+            "approvals:\n  required: 2\n  approvers: [a@x, b@x]\n  break_glass: [oncall@x]\n"
+            "  allowed_signers: keys/allowed_signers\n  max_break_glass_ttl: 8h\n",
+        )
+    )
+    policy = settings.approvals.policy()
+    assert policy.required == 2
+    assert policy.approvers == frozenset({"a@x", "b@x"})
+    assert policy.break_glass == frozenset({"oncall@x"})
+    assert policy.signatures_required
+    assert policy.max_break_glass_ttl.total_seconds() == 8 * 3600
+    assert settings.allowed_signers_path() == tmp_path.resolve() / "keys" / "allowed_signers"
+    from guardrail.services.store import store_url
+
+    # A relative SQLite path in guardrail.yaml is relative to the file, not to where guardrail runs.
+    assert store_url(None, settings) == f"sqlite:///{tmp_path.resolve() / 'state' / 'guardrail.db'}"

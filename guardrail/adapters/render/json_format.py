@@ -7,6 +7,8 @@ sensitive literals before encoding, because a literal is no longer recognisable 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 import guardrail
@@ -40,6 +42,20 @@ class JsonFinding(msgspec.Struct):
     source: str | None
 
 
+class JsonImpact(msgspec.Struct):
+    """What one destructive change takes with it. `impacted` is transitive and sorted; `downtime` is a
+    delete-then-create replace that others depend on; `critical` is the change itself matching `critical:`."""
+
+    address: str
+    action: str
+    impacted: list[str]
+    downtime: bool
+    deposed: str | None
+    replace_order: str | None
+    critical: bool
+    critical_impacted: list[str]
+
+
 class JsonReport(msgspec.Struct):
     """The document. `summary` counts changes per action, every action present."""
 
@@ -53,6 +69,7 @@ class JsonReport(msgspec.Struct):
     summary: dict[str, int]
     changes: list[JsonChange]
     findings: list[JsonFinding]
+    blast_radius: list[JsonImpact] | None  # null when the analysis is turned off
     notes: list[str]
 
 
@@ -107,5 +124,25 @@ def build(report: CheckReport) -> JsonReport:
         summary=changeset.summary(),
         changes=changes,
         findings=findings,
+        blast_radius=_impacts(report, text),
         notes=[text(note) for note in report.notes],
     )
+
+
+def _impacts(report: CheckReport, text: Callable[[str], str]) -> list[JsonImpact] | None:
+    if report.blast is None:
+        return None
+    ordered = sorted(report.blast.impacts, key=lambda i: (i.address, i.deposed or ""))
+    return [
+        JsonImpact(
+            address=text(impact.address),
+            action=impact.action.value,
+            impacted=[text(r.address) for r in impact.impacted],
+            downtime=impact.downtime,
+            deposed=impact.deposed,
+            replace_order=impact.replace_order.value if impact.replace_order is not None else None,
+            critical=impact.critical,
+            critical_impacted=[text(r.address) for r in impact.critical_impacted],
+        )
+        for impact in ordered
+    ]

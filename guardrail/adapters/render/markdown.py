@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 import guardrail
+from guardrail.adapters.render.blast_section import blast_section
 from guardrail.adapters.render.common import (
     ACTION_TITLES,
     ORDER_WORDS,
@@ -113,9 +114,10 @@ class MarkdownRenderer:
         groups: list[tuple[Action, list[ResourceChange]]] = [
             (a, changes) for a, changes in report.changeset.by_action() if a is not Action.NO_OP
         ]
-        budget = self.limit - _LAYOUT_ROOM
+        blast = _blast(safe, self.limit // 4)
+        budget = self.limit - _LAYOUT_ROOM - blast.size
         while True:
-            text = self._render(safe, rows, groups, budget)
+            text = self._render(safe, rows, groups, blast, budget)
             excess = utf16_length(text) - self.limit + 1
             if excess <= 0 or budget <= 0:
                 return text
@@ -126,6 +128,7 @@ class MarkdownRenderer:
         safe: SafeReport,
         rows: list[_Row],
         groups: list[tuple[Action, list[ResourceChange]]],
+        blast: _Blast,
         budget: int,
     ) -> str:
         report = safe.report
@@ -152,6 +155,7 @@ class MarkdownRenderer:
             findings=shown_rows,
             hidden_findings=f"{hidden_findings:,}" if hidden_findings else "",
             groups=shown_groups,
+            blast=blast,
             notes=[md(safe.text(note)) for note in report.notes],
             fingerprint=changeset.fingerprint,
             version=guardrail.__version__,
@@ -221,6 +225,51 @@ class MarkdownRenderer:
 
 
 _OPEN = frozenset({Action.DELETE, Action.REPLACE, Action.FORGET})
+
+
+@dataclass(frozen=True)
+class _Tree:
+    summary: Markup
+    body: Markup  # inside <pre>: HTML-escaped lines
+    open: bool
+
+
+@dataclass(frozen=True)
+class _Blast:
+    headline: Markup
+    trees: list[_Tree]
+    more: str  # trees left out, as a count; "" when none
+
+    @property
+    def size(self) -> int:
+        return len(self.headline) + sum(len(t.summary) + len(t.body) + 60 for t in self.trees) + 200
+
+
+def _blast(safe: SafeReport, budget: int) -> _Blast:
+    """The blast-radius trees that fit in `budget`, critical and widest first; each one collapsible."""
+    section = blast_section(safe.report.blast, safe.text)
+    if section is None:
+        return _Blast(Markup(""), [], "")
+    trees: list[_Tree] = []
+    used = 0
+    for view in section.trees:
+        body = Markup("\n".join(_pre(line) for line in view.lines))
+        tree = _Tree(md(view.summary), body, open=view.critical or view.downtime)
+        used += len(tree.summary) + len(tree.body) + 60
+        if used > budget:
+            break
+        trees.append(tree)
+    more = len(section.trees) - len(trees) + section.not_shown
+    headline = md(section.headline)
+    if section.isolated:
+        headline += Markup("; {} with nothing depending on them").format(f"{section.isolated:,}")
+    return _Blast(headline, trees, f"{more:,}" if more else "")
+
+
+def _pre(line: str) -> Markup:
+    # Inside <pre> only HTML is special; `@` is kept from mentioning anyone.
+    escaped = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    return Markup(escaped[:MAX_CELL])
 
 
 def _take(rows: list[_Row], budget: int) -> list[_Row]:

@@ -10,6 +10,7 @@ are listed up to `max_items` per action, then counted ("... and 1,626 more to up
 
 from __future__ import annotations
 
+from guardrail.adapters.render.blast_section import blast_section
 from guardrail.adapters.render.common import (
     ACTION_TITLES,
     ORDER_WORDS,
@@ -77,6 +78,7 @@ class TextRenderer:
         lines: list[str] = []
         self._header(lines, safe)
         self._loose_findings(lines, safe)
+        self._blast(lines, safe)
         self._changes(lines, safe)
         self._notes(lines, safe)
         lines.append("")
@@ -113,6 +115,24 @@ class TextRenderer:
             for finding in orphans:
                 lines.append(f"  {self._clean(safe, finding.address or '')}")
                 lines.append(self._finding(safe, finding, indent="      "))
+
+    def _blast(self, lines: list[str], safe: SafeReport) -> None:
+        section = blast_section(safe.report.blast, safe.text)
+        if section is None:
+            return
+        lines.extend(["", self._paint("Blast radius", "1") + f": {section.headline}"])
+        for view in section.trees:
+            style = "1;31" if view.critical or view.downtime else "1"
+            lines.append("  " + self._paint(view.summary, style))
+            lines.extend(f"    {line}" for line in view.lines)
+        if section.not_shown:
+            lines.append(
+                self._paint(f"  ... and {section.not_shown:,} more with dependents (all in the json output)", "2")
+            )
+        if section.isolated:
+            plural = "" if section.isolated == 1 else "s"
+            quiet = f"  {section.isolated:,} destructive change{plural} nothing depends on (not drawn)"
+            lines.append(self._paint(quiet, "2"))
 
     def _changes(self, lines: list[str], safe: SafeReport) -> None:
         for action, changes in safe.report.changeset.by_action():
