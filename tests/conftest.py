@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
+from tests.store.postgres import PostgresServer, find_pg_bin, start_server
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DIALECTS = ["sqlite", "postgresql"]
 # Read in place, never copied into the project (see its README for where the plans come from).
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 PLANS_DIR = CORPUS_DIR / "terraform-plans"
@@ -85,3 +88,28 @@ def terraform_data_dir(tmp_path: Path) -> Callable[..., Path]:
         return write_config(tmp_path, resources, extra)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One server per xdist worker (session scope is per worker), stopped at the end."""
+    if find_pg_bin() is None:
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must run the PostgreSQL tests")
+        pytest.skip(reason)
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture(params=DIALECTS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store of each dialect: a SQLite file in tmp_path, a new database on the test server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / '.guardrail' / 'guardrail.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()

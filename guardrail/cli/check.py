@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from guardrail.cli.main import app
+from guardrail.cli.options import CONFIG, STORE, load_config
 from guardrail.cli.output import emit, use_color, write_atomically
 from guardrail.core.errors import BadInputError
 
@@ -21,7 +22,6 @@ class OutputFormat(StrEnum):
 
 
 PLAN_HELP = "A `terraform show -json` file, a binary plan file, or a directory to plan."
-CONFIG = typer.Option(None, "--config", "-c", help="guardrail.yaml (default: ./guardrail.yaml when present).")
 POLICY = typer.Option(None, "--policy", "-p", help="Rego policy file or folder (repeatable).")
 NAMESPACE = typer.Option(None, "--namespace", "-n", help="Rego package to evaluate (repeatable; default main).")
 ALL_NAMESPACES = typer.Option(False, "--all-namespaces", help="Evaluate every Rego package.")
@@ -56,14 +56,15 @@ def _gate(
     terraform_bin: str | None,
     variables: dict[str, str],
     plan_out: Path | None,
+    store: str | None,
 ) -> int:
     # Imported here so `guardrail --help` stays instant.
-    from guardrail.config import load_settings
-    from guardrail.services.check import CheckRequest, check
+    from guardrail.services.check import CheckRequest
+    from guardrail.services.review import review
     from guardrail.services.wiring import renderer
 
-    settings = load_settings(config, required=config is not None)
-    report = check(
+    settings = load_config(config)
+    report = review(
         CheckRequest(
             plan=plan,
             settings=settings,
@@ -73,7 +74,8 @@ def _gate(
             terraform_bin=terraform_bin,
             variables=variables,
             plan_out=plan_out,
-        )
+        ),
+        store,
     )
     if output is None:
         emit(renderer(output_format.value, color=use_color()).render(report))
@@ -94,8 +96,9 @@ def check_command(
     output: Path | None = OUTPUT,
     terraform_bin: str | None = TERRAFORM_BIN,
     var: list[str] | None = VARS,
+    store: str | None = STORE,
 ) -> int:
-    """Check a plan: exit 0 allow, 1 deny, 2 needs approval, 3 bad input."""
+    """Check a plan and record the check: exit 0 allow, 1 deny, 2 needs approval, 3 bad input."""
     return _gate(
         plan=plan,
         config=config,
@@ -107,6 +110,7 @@ def check_command(
         terraform_bin=terraform_bin,
         variables=parse_vars(var),
         plan_out=None,
+        store=store,
     )
 
 
@@ -122,8 +126,9 @@ def plan_command(
     output_format: OutputFormat = FORMAT,
     output: Path | None = OUTPUT,
     terraform_bin: str | None = TERRAFORM_BIN,
+    store: str | None = STORE,
 ) -> int:
-    """Run terraform plan in DIRECTORY, then check the plan like `guardrail check`."""
+    """Run terraform plan in DIRECTORY, then check and record the plan like `guardrail check`."""
     if not directory.is_dir():
         raise BadInputError(f"{directory}: not a directory")
     return _gate(
@@ -137,4 +142,5 @@ def plan_command(
         terraform_bin=terraform_bin,
         variables=parse_vars(var),
         plan_out=out,
+        store=store,
     )

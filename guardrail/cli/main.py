@@ -45,7 +45,7 @@ def main(
 
 
 def _register_commands() -> None:
-    from guardrail.cli import check  # noqa: F401  (registers its commands on `app`)
+    from guardrail.cli import apply, approvals, audit, check, locks  # noqa: F401  (each registers its commands)
 
 
 def _fail(code: int, message: str, debug: bool) -> int:

@@ -27,6 +27,10 @@ class DeniedError(GuardrailError):
     """An action the rules refuse (exit 1): an author approving their own plan, an apply lock held."""
 
 
+class StalePlanError(DeniedError):
+    """A saved plan that no longer applies: the state changed after it was planned (exit 1)."""
+
+
 class TransientError(GuardrailError):
     """A failure that may go away if retried (a busy store, a network hiccup)."""
 

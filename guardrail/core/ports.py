@@ -47,6 +47,17 @@ class TerraformRunner(Protocol):
         """`terraform init` when needed, then `terraform plan -out OUT` in `directory`."""
         ...
 
+    def state_pull(self, directory: Path) -> bytes:
+        """`terraform state pull` in `directory`: the current state as JSON bytes, empty when there is none."""
+        ...
+
+    def apply_plan(self, directory: Path, plan_file: Path) -> str:
+        """`terraform apply PLANFILE` in `directory`; returns terraform's output.
+
+        Raises StalePlanError when terraform refuses the plan because the state changed since it was made.
+        """
+        ...
+
 
 class Renderer(Protocol):
     """Turns a CheckReport into text for people or machines. Never prints a sensitive value."""

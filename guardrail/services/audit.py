@@ -37,11 +37,15 @@ def export_jsonl(store: AuditStore, selection: EventFilter | None = None) -> Ite
     payload, prev_hash, hash. A payload that does not parse is exported as its raw text under
     `payload_raw`, so an export of a damaged log still shows everything."""
     for event in list_events(store, selection):
-        try:
-            line = event.to_dict()
-        except ValueError:
-            line = {**_fields(event), "payload_raw": event.payload_json}
-        yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
+        yield json.dumps(as_record(event), ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def as_record(event: AuditEvent) -> dict[str, object]:
+    """The event as a dict (see export_jsonl): its payload parsed, or as `payload_raw` when damaged."""
+    try:
+        return event.to_dict()
+    except ValueError:
+        return {**_fields(event), "payload_raw": event.payload_json}
 
 
 def _fields(event: AuditEvent) -> dict[str, object]:

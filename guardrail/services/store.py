@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from guardrail.adapters.identity import current_actor
@@ -24,6 +26,16 @@ def store_url(explicit: str | None, settings: Settings) -> str:
 def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlStore:
     """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
     return open_store(store_url(explicit, settings), scrub=scrub)
+
+
+@contextmanager
+def opened_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> Iterator[SqlStore]:
+    """The chosen store (see open_configured_store), closed when the block ends."""
+    store = open_configured_store(explicit, settings, scrub)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def signature_verifier(settings: Settings) -> SignatureVerifier | None:

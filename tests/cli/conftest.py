@@ -18,6 +18,18 @@ class Result:
     stderr: str
 
 
+@pytest.fixture(autouse=True)
+def isolated_store(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every command records to a store of this test's own (never .guardrail/ where pytest runs), as a
+    known actor; a test picks another store with GUARDRAIL_STORE or --store, another actor with
+    GUARDRAIL_ACTOR."""
+    # Outside tmp_path, which some tests expect to hold only what they wrote.
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'guardrail.db'}"
+    monkeypatch.setenv("GUARDRAIL_STORE", url)
+    monkeypatch.setenv("GUARDRAIL_ACTOR", "alice@example.com")
+    return url
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """Run guardrail in-process with argv; returns exit code and captured output."""

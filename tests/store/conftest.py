@@ -1,8 +1,10 @@
-"""Store fixtures: every store test runs against SQLite and against a real PostgreSQL server."""
+"""Store fixtures: every store test runs against SQLite and against a real PostgreSQL server.
+
+`store_url` (both dialects) and `postgres_server` are shared with the CLI tests: see tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,31 +12,6 @@ from pathlib import Path
 import pytest
 
 from guardrail.adapters.store import SqlStore, open_store
-from tests.store.postgres import PostgresServer, find_pg_bin, start_server
-
-DIALECTS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One server per xdist worker (session scope is per worker), stopped at the end."""
-    if find_pg_bin() is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql")
-    server = start_server()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.root, ignore_errors=True)
-
-
-@pytest.fixture(params=DIALECTS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty store of each dialect."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / '.guardrail' / 'guardrail.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.new_database()
 
 
 class FakeClock:

@@ -17,7 +17,7 @@ from python_terraform import IsFlagged, Terraform
 
 from guardrail.adapters.process import CommandTimeoutError, Completed, run_command
 from guardrail.adapters.terraform.intake import require_configuration
-from guardrail.core.errors import BadInputError, CommandError
+from guardrail.core.errors import CommandError, StalePlanError
 
 BINARY_ENV = "GUARDRAIL_TERRAFORM"
 MISSING_HINT = f"set --terraform-bin or {BINARY_ENV}"
@@ -25,6 +25,9 @@ MASK = "***"
 # Terraform's own switches for unattended runs: no prompts, no "run terraform apply next" advice.
 AUTOMATION_ENV = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
 DETAILED_EXIT_CHANGES = 2  # `plan -detailed-exitcode`: success, and the plan has changes
+# How terraform (and OpenTofu) refuse a saved plan made against a state that has changed since.
+STALE_PLAN_MARK = "Saved plan is stale"
+_NO_STATE = os.path.join(os.devnull, "no-state")  # below a device: never a file
 
 
 def resolve_binary(binary: str | None) -> str:
@@ -89,6 +92,29 @@ class TerraformCli:
             secrets=variables.values(),
         )
 
+    def state_pull(self, directory: Path) -> bytes:
+        """`terraform state pull` in `directory`: the state as JSON bytes, empty when there is none yet."""
+        require_configuration(directory)
+        return self._run(directory, "state", "pull").stdout
+
+    def apply_plan(self, directory: Path, plan_file: Path) -> str:
+        """`terraform apply -input=false PLANFILE` in `directory`; returns its output.
+
+        A saved plan is applied as it is, without a prompt. Raises StalePlanError when terraform refuses
+        the plan because the state changed after it was made, TerraformError for any other failure.
+        """
+        require_configuration(directory)
+        try:
+            done = self._run(directory, "apply", str(plan_file.absolute()), input=False, no_color=IsFlagged)
+        except TerraformError as failed:
+            if STALE_PLAN_MARK in failed.stderr or STALE_PLAN_MARK in failed.stdout:
+                raise StalePlanError(
+                    f"{plan_file}: the plan is stale: the state changed after it was made, so terraform refused "
+                    "it; plan again and have the new plan approved"
+                ) from None
+            raise
+        return done.stdout_text
+
     def _run(
         self,
         cwd: Path,
@@ -117,11 +143,10 @@ class TerraformCli:
             raise TerraformError(failed) from None
 
     def _command_line(self, cwd: Path, subcommand: str, *args: str, **options: Any) -> list[str]:
-        try:
-            # python-terraform reads the directory's state file when constructed; argv does not depend on it.
-            spelled = Terraform(working_dir=str(cwd), terraform_bin_path=self.binary)
-        except (OSError, ValueError, TypeError) as exc:
-            raise BadInputError(f"{cwd}: unreadable Terraform state file ({exc})") from None
+        # python-terraform parses a state file when constructed, though argv never depends on it: point it
+        # at one that cannot exist, so that neither a large state nor an empty one (left by a killed apply,
+        # which terraform reads as "no state") stands in the way.
+        spelled = Terraform(working_dir=str(cwd), state=_NO_STATE, terraform_bin_path=self.binary)
         return [str(part) for part in spelled.generate_cmd_string(subcommand, *args, **options)]
 
 

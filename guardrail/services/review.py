@@ -1,0 +1,60 @@
+"""The gate with the store: a checked plan, frozen by the active locks, settled by its approvals, recorded.
+
+`check` alone judges a plan by its content; this adds what people decided at runtime: locks block it,
+approvals or a break-glass pass let it through, and the check itself enters the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from guardrail.config import Settings
+from guardrail.core.policy import evaluate
+from guardrail.core.report import CheckReport
+from guardrail.core.secrets import Scrubber
+from guardrail.core.store_ports import Store
+from guardrail.core.verdict import Decision, Verdict
+from guardrail.services.approvals import GateResult, gate
+from guardrail.services.check import CheckRequest, check
+from guardrail.services.locks import locks_rule
+from guardrail.services.store import actor as current_actor
+from guardrail.services.store import opened_store, signature_verifier
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A plan's report with the settled verdict and notes, and what settled it."""
+
+    report: CheckReport
+    gate: GateResult
+
+
+def review(request: CheckRequest, store: str | None = None, *, actor: str | None = None) -> CheckReport:
+    """Check the plan, then settle and record it in the store chosen by `store` (see store_url).
+
+    Raises what check raises, and StoreError (exit 3) when the store fails: without the store there is
+    no verdict at all, since locks and approvals could not be known.
+    """
+    report = check(request)
+    scrub = Scrubber(report.changeset.sensitive_literals)
+    with opened_store(store, request.settings, scrub) as opened:
+        return settle(opened, report, request.settings, actor or current_actor(), datetime.now(UTC)).report
+
+
+def settle(store: Store, report: CheckReport, settings: Settings, actor: str, now: datetime) -> Reviewed:
+    """Add the findings of the locks active at `now`, settle the verdict with the plan's approvals and
+    break-glass passes, and record the check by `actor`. Raises StoreError, BadInputError."""
+    changeset = report.changeset
+    lock_findings = evaluate(changeset, [locks_rule(store, now)])
+    verdict = Verdict.of([*report.verdict.findings, *lock_findings]) if lock_findings else report.verdict
+    result = gate(
+        store, settings.approvals.policy(), changeset, verdict, actor, now=now, verifier=signature_verifier(settings)
+    )
+    notes = [*report.notes, *result.settlement.notes]
+    notes.extend(f"approval by {approval.actor} not counted: {why}" for approval, why in result.status.ignored)
+    decision = result.settlement.verdict.decision
+    if decision is Decision.NEEDS_APPROVAL:
+        notes.append(f"author: {result.author}; approve with: guardrail approve {changeset.fingerprint}")
+    settled = replace(report, verdict=result.settlement.verdict, notes=tuple(notes))
+    return Reviewed(settled, result)
