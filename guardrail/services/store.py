@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrail.adapters.identity import current_actor
 from guardrail.adapters.signatures import SshSignatureVerifier
-from guardrail.adapters.store import SqlStore, open_store, resolve_store_url
+from guardrail.adapters.store_location import resolve_store_url
 from guardrail.config import Settings
 from guardrail.core.secrets import Scrubber
 from guardrail.core.store_ports import SignatureVerifier
+
+if TYPE_CHECKING:  # the database libraries load when a store is opened, not when this module is imported
+    from guardrail.adapters.store import SqlStore
 
 
 def store_url(explicit: str | None, settings: Settings) -> str:
@@ -25,6 +29,8 @@ def store_url(explicit: str | None, settings: Settings) -> str:
 
 def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlStore:
     """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
+    from guardrail.adapters.store import open_store
+
     return open_store(store_url(explicit, settings), scrub=scrub)
 
 

@@ -5,35 +5,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from guardrail.adapters.store.engine import create, describe, ensure_schema, normalise_url
 from guardrail.adapters.store.sql_store import Clock, SqlStore, _utc_now
+from guardrail.adapters.store_location import STORE_ENV, default_store_url, resolve_store_url
 from guardrail.core.secrets import Scrubber
 
-DEFAULT_STORE_DIR = ".guardrail"
-DEFAULT_STORE_FILE = "guardrail.db"
-STORE_ENV = "GUARDRAIL_STORE"
-
 __all__ = ["STORE_ENV", "SqlStore", "default_store_url", "open_store", "resolve_store_url"]
-
-
-def default_store_url(cwd: Path) -> str:
-    """The SQLite file under `.guardrail/` in `cwd`."""
-    return f"sqlite:///{(cwd / DEFAULT_STORE_DIR / DEFAULT_STORE_FILE).resolve()}"
-
-
-def resolve_store_url(
-    explicit: str | None, environ: Mapping[str, str] | None = None, configured: str | None = None, *, cwd: Path
-) -> str:
-    """The store to use: `--store`, else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the default."""
-    env = os.environ if environ is None else environ
-    for candidate in (explicit, env.get(STORE_ENV), configured):
-        if candidate and candidate.strip():
-            return candidate.strip()
-    return default_store_url(cwd)
 
 
 def open_store(
