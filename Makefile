@@ -12,8 +12,17 @@ $(BIN)/guardrail: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-demo: $(BIN)/guardrail  ## run the gate on the bundled examples: one allowed, one denied, one needing approval
-	PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh $(ARGS)
+DEMO_PLANS := examples/needs-approval/plan.json examples/denied/plan.json examples/allowed/plan.json
+
+# At a terminal: the TUI on the bundled examples (the palette, ctrl+p, opens the other two). With
+# ARGS=--no-tui, or without a terminal (CI), the gate runs on each example and checks its exit code.
+demo: $(BIN)/guardrail  ## review the bundled examples in the TUI; ARGS=--no-tui runs the gate on each instead
+	@if [ -t 0 ] && [ -t 1 ] && [ -z "$(findstring --no-tui,$(ARGS))" ]; then \
+		PATH="$(abspath $(BIN)):$$PATH" guardrail tui $(DEMO_PLANS) --config examples/guardrail.yaml \
+			--store "sqlite:///$(abspath .guardrail/demo.db)" $(ARGS); \
+	else \
+		PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh $(filter-out --no-tui,$(ARGS)); \
+	fi
 
 test: lint typecheck unit  ## the whole suite: lint, types, layer contracts, tests
 

@@ -31,6 +31,7 @@ class CheckRequest:
     terraform_bin: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)  # for a directory: terraform plan -var
     plan_out: Path | None = None  # for a directory: keep the binary plan here
+    freeze: bool = True  # see parse_plan: False for a long-running program such as the TUI
 
 
 def check(request: CheckRequest) -> CheckReport:
@@ -44,7 +45,7 @@ def check(request: CheckRequest) -> CheckReport:
     document = read_plan_document(request.plan, runner, request.variables, request.plan_out)
     # Custom policies start first: the engine may evaluate them in parallel with the parse below.
     run = engine.submit(document) if engine is not None else None
-    changeset = parse_plan(document, str(request.plan)).changeset
+    changeset = parse_plan(document, str(request.plan), freeze=request.freeze).changeset
     rules = builtin_rules(request.settings)
     findings = evaluate(changeset, rules)
     if run is not None:

@@ -58,7 +58,7 @@ class LoadedPlan:
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
+def _no_gc(freeze: bool) -> Iterator[None]:
     # Decoding builds millions of acyclic containers; the cyclic collector only slows that down (3x),
     # and freezing them afterwards keeps later collections from walking the whole plan again.
     was_enabled = gc.isenabled()
@@ -66,26 +66,31 @@ def _no_gc() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
 
-def parse_plan(data: bytes, source: str) -> LoadedPlan:
-    """Parse plan JSON bytes (UTF-8, UTF-8 with BOM or UTF-16); raise BadInputError naming `source`."""
+def parse_plan(data: bytes, source: str, *, freeze: bool = True) -> LoadedPlan:
+    """Parse plan JSON bytes (UTF-8, UTF-8 with BOM or UTF-16); raise BadInputError naming `source`.
+
+    `freeze` moves everything alive after the parse out of the cyclic collector's reach for good: right
+    for a one-shot command, wrong for a long-running program that opens many plans (never freed).
+    """
     try:
         text = to_utf8(data)
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{source}: not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
     try:
-        return _parse(text, source)
+        return _parse(text, source, freeze)
     except RecursionError:
         # Nesting deeper than any real plan: a crafted file must be refused, not crash the gate.
         raise BadInputError(f"{source}: not a Terraform plan (values nested too deeply)") from None
 
 
-def _parse(text: bytes, source: str) -> LoadedPlan:
-    with _no_gc():
+def _parse(text: bytes, source: str, freeze: bool) -> LoadedPlan:
+    with _no_gc(freeze):
         doc = _decode(text, _PlanDoc, source, "")
         _check_is_plan(doc, source)
         changes = _resource_changes(doc.resource_changes, source)

@@ -1,0 +1,31 @@
+"""`guardrail tui`: the operator's terminal app on the same services as the other commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from guardrail.cli.check import TERRAFORM_BIN
+from guardrail.cli.main import app
+from guardrail.cli.options import CONFIG, STORE, load_config
+
+
+@app.command("tui")
+def tui_command(
+    plans: list[Path] | None = typer.Argument(
+        None, help="Plans to review: the first is opened, the others are one command away.", show_default=False
+    ),
+    config: Path | None = CONFIG,
+    store: str | None = STORE,
+    terraform_bin: str | None = TERRAFORM_BIN,
+) -> int:
+    """Review a plan, its blast radius and findings; manage locks, approvals and the audit log."""
+    # Imported here so that other commands never load Textual.
+    from guardrail.services.session import OperatorSession
+    from guardrail.tui.app import make_app
+
+    settings = load_config(config)
+    session = OperatorSession(settings, store_url=store, terraform_bin=terraform_bin)
+    result = make_app(session, list(plans or ())).run()
+    return result or 0

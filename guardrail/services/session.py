@@ -1,0 +1,169 @@
+"""An operator's session: the services the TUI calls, bound to one configuration, store, actor and clock.
+
+Every method is one service call (check, gate, locks, approvals, audit) and may block: the TUI runs them
+in worker threads. Errors are raised as the services raise them; the TUI shows them and keeps going.
+The store is opened on first use and a failure to open it is retried on the next call, so a store that
+comes back is picked up without restarting.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+
+from guardrail.config import Settings
+from guardrail.core.approvals import Approval, ApprovalStatus, BreakGlass
+from guardrail.core.audit import AuditEvent, ChainReport, EventFilter
+from guardrail.core.errors import StoreError
+from guardrail.core.locks import Lock, LockTarget
+from guardrail.core.report import CheckReport
+from guardrail.core.store_ports import Store
+from guardrail.services import approvals, audit, locks
+from guardrail.services.check import CheckRequest, check
+from guardrail.services.review import settle as settle_review
+from guardrail.services.store import actor as configured_actor
+from guardrail.services.store import open_configured_store, signature_verifier
+
+Clock = Callable[[], datetime]
+# The audit browser lists the newest events first and stops here: a filter narrows further.
+MAX_EVENTS = 2000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, eq=False)
+class Review:
+    """A checked plan: the verdict as the rules gave it and as approvals, break-glass and locks settle it.
+
+    Without a store (`store_problem` says why) locks are not checked and approvals not counted: `report`
+    is then the rules' verdict alone and the TUI says so.
+    """
+
+    plan: Path
+    unsettled: CheckReport
+    report: CheckReport
+    author: str | None = None
+    actor: str | None = None  # who checked it: the identity approvals and break-glass will be recorded under
+    status: ApprovalStatus | None = None
+    passes: tuple[BreakGlass, ...] = ()
+    store_problem: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return self.report.changeset.fingerprint
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """The newest events matching a filter, newest first, and how many matched in all."""
+
+    events: tuple[AuditEvent, ...]
+    total: int
+
+
+@dataclass
+class OperatorSession:
+    """The services, bound to settings, a store URL (None: the configured one), an actor and a clock."""
+
+    settings: Settings
+    store_url: str | None = None
+    terraform_bin: str | None = None
+    clock: Clock = utc_now
+    actor: Callable[[], str] = configured_actor
+    open_store: Callable[[str | None, Settings], Store] = open_configured_store
+    _store: Store | None = field(default=None, init=False, repr=False)
+    _opening: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def store(self) -> Store:
+        """The store, opened on first use. Raises StoreError when it cannot be opened."""
+        with self._opening:
+            if self._store is None:
+                self._store = self.open_store(self.store_url, self.settings)
+            return self._store
+
+    def close(self) -> None:
+        with self._opening:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # -- review ---------------------------------------------------------------------------------------
+
+    def review(self, plan: Path) -> Review:
+        """Check the plan, then settle it against locks and approvals (when the store is reachable).
+
+        Raises BadInputError for a bad plan or configuration, CommandError when terraform fails or is missing.
+        """
+        # A long-running app opens many plans: the parse must not pin them in memory (see parse_plan).
+        report = check(CheckRequest(plan=plan, settings=self.settings, terraform_bin=self.terraform_bin, freeze=False))
+        return self.settle(plan, report)
+
+    def settle(self, plan: Path, unsettled: CheckReport) -> Review:
+        """The checked plan against the locks active now and its approvals; records the check (the gate)."""
+        try:
+            store = self.store()
+            actor = self.actor()
+            reviewed = settle_review(store, unsettled, self.settings, actor, self.clock())
+            passes = tuple(store.break_glass_passes(unsettled.changeset.fingerprint))
+        except StoreError as error:
+            return Review(plan, unsettled, unsettled, store_problem=str(error))
+        gate = reviewed.gate
+        return Review(plan, unsettled, reviewed.report, gate.author, actor, gate.status, passes)
+
+    # -- locks ----------------------------------------------------------------------------------------
+
+    def locks(self, *, include_inactive: bool = False) -> list[Lock]:
+        return locks.list_locks(self.store(), self.clock(), include_inactive=include_inactive)
+
+    def add_lock(self, target: LockTarget, pattern: str, reason: str, expires_in: timedelta | None) -> Lock:
+        """Raises BadInputError for an empty pattern or reason or a bad tag, StoreError."""
+        chosen = {target.value: pattern}
+        return locks.add_lock(
+            self.store(),
+            self.actor(),
+            self.clock(),
+            reason=reason,
+            address=chosen.get(LockTarget.ADDRESS.value),
+            type_=chosen.get(LockTarget.TYPE.value),
+            tag=chosen.get(LockTarget.TAG.value),
+            expires_in=expires_in,
+        )
+
+    def release_lock(self, lock_id: str, reason: str) -> Lock:
+        return locks.release_lock(self.store(), self.actor(), lock_id, reason, self.clock())
+
+    # -- approvals ------------------------------------------------------------------------------------
+
+    def approve(self, fingerprint: str, comment: str) -> Approval:
+        """Raises ApprovalRefusedError (the author, not an approver), InvalidSignatureError, BadInputError."""
+        policy = self.settings.approvals.policy()
+        verifier = signature_verifier(self.settings)
+        return approvals.approve(
+            self.store(), policy, fingerprint, self.actor(), self.clock(), comment=comment, verifier=verifier
+        )
+
+    def break_glass(self, fingerprint: str, reason: str, ttl: timedelta) -> BreakGlass:
+        """Raises ApprovalRefusedError (not allowed to), BadInputError (no reason, ttl out of range)."""
+        policy = self.settings.approvals.policy()
+        return approvals.break_glass(
+            self.store(), policy, fingerprint, self.actor(), reason=reason, now=self.clock(), ttl=ttl
+        )
+
+    # -- audit ----------------------------------------------------------------------------------------
+
+    def events(self, selection: EventFilter | None = None, limit: int = MAX_EVENTS) -> EventPage:
+        matching = list(audit.list_events(self.store(), selection))
+        newest = tuple(islice(reversed(matching), limit))
+        return EventPage(newest, len(matching))
+
+    def event(self, seq: int) -> AuditEvent:
+        return audit.show(self.store(), seq)
+
+    def verify(self) -> ChainReport:
+        return audit.verify(self.store())

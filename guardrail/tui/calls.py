@@ -1,0 +1,60 @@
+"""Running a service call off the event loop and bringing its result (or error) back to the screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
+from textual.worker import Worker, get_current_worker
+
+from guardrail.core.errors import GuardrailError
+from guardrail.tui.inert import safe
+
+T = TypeVar("T")
+
+
+def error_words(error: BaseException) -> str:
+    """One line for the operator: guardrail's own errors as they are, anything else as what it is (a bug)."""
+    if isinstance(error, GuardrailError):
+        return str(error)
+    return f"internal error: {type(error).__name__}: {error}"
+
+
+def run_service(
+    owner: DOMNode,
+    call: Callable[[], T],
+    done: Callable[[T], None],
+    failed: Callable[[str], None],
+    *,
+    group: str,
+) -> Worker[None]:
+    """Run `call` in a thread worker; `done(result)` or `failed(message)` then run on the event loop.
+
+    A newer call in the same `group` supersedes an older one: the older result is dropped, never shown
+    over the newer. Nothing a service raises reaches Textual (it would end the app).
+    """
+
+    def work() -> None:
+        outcome: Callable[[], None]
+        try:
+            result = call()
+        except Exception as error:  # shown on the screen, whatever it is
+            outcome = partial(failed, error_words(error))
+        else:
+            outcome = partial(done, result)
+        if get_current_worker().is_cancelled:
+            return
+        try:
+            owner.app.call_from_thread(outcome)
+        except RuntimeError:  # the app closed while the call ran: nobody is left to tell
+            return
+
+    return owner.run_worker(work, name=group, group=group, thread=True, exclusive=True, exit_on_error=False)
+
+
+def tell(owner: DOMNode, text: str, *, title: str = "", severity: SeverityLevel = "information") -> None:
+    """A notification whose text (often from a plan or the store) is never read as markup."""
+    owner.app.notify(safe(text), title=safe(title), severity=severity, markup=False)

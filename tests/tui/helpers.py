@@ -1,0 +1,37 @@
+"""Driving the app in tests: wait for its service calls, read what a widget shows."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Input
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Every worker finished and its result painted (a result may start another call: wait again)."""
+    app: App[object] = pilot.app
+    for _ in range(4):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def shown(app: App[object], selector: str) -> str:
+    """The plain text a Static (or any widget) on the current screen renders."""
+    widget: Widget = app.screen.query_one(selector)
+    return str(widget.render())
+
+
+async def type_text(pilot: Pilot[object], text: str) -> None:
+    """Type into the focused Input: one key per character would make tests slow for no added coverage."""
+    focused = pilot.app.focused
+    assert isinstance(focused, Input), f"expected a focused Input, got {focused!r}"
+    focused.insert_text_at_cursor(text)
+    await pilot.pause()
+
+
+async def clear_input(pilot: Pilot[object]) -> None:
+    focused = pilot.app.focused
+    assert isinstance(focused, Input)
+    focused.value = ""
+    await pilot.pause()
