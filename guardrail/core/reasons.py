@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+
 # Terraform's `action_reason` values (the JSON output format documentation lists every one), in words a
 # reviewer reads without a glossary. Anything newer is shown as Terraform wrote it.
 ACTION_REASONS: dict[str, str] = {
@@ -26,3 +28,22 @@ def reason_words(reason: str | None) -> str | None:
     if reason is None:
         return None
     return ACTION_REASONS.get(reason, reason)
+
+
+# Terraform's own plan symbols, so a list of changes reads like the plan a reviewer already knows.
+_PLAN_SYMBOLS = {
+    Action.DELETE: "-",
+    Action.FORGET: ".",
+    Action.UPDATE: "~",
+    Action.CREATE: "+",
+    Action.READ: "<=",
+    Action.NO_OP: " ",
+}
+_REPLACE_SYMBOLS = {ReplaceOrder.DELETE_BEFORE_CREATE: "-/+", ReplaceOrder.CREATE_BEFORE_DESTROY: "+/-"}
+
+
+def plan_symbol(change: ResourceChange) -> str:
+    """`-/+` for a delete-then-create replace, `+/-` create-before-destroy, `~` for an update, and so on."""
+    if change.replace_order is not None:
+        return _REPLACE_SYMBOLS[change.replace_order]
+    return _PLAN_SYMBOLS.get(change.action, "?")

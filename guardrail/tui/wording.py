@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+from guardrail.core.change import Action, ResourceChange
 from guardrail.core.locks import Lock, LockTarget
+from guardrail.core.reasons import plan_symbol
 from guardrail.core.verdict import Decision, Enforcement
 from guardrail.tui.inert import Tone
 
@@ -27,23 +28,11 @@ ACTION_TONES = {
     Action.READ: Tone.ACCENT,
     Action.NO_OP: Tone.MUTED,
 }
-# Terraform's own plan symbols, so the list reads like the plan a reviewer already knows.
-_SYMBOLS = {
-    Action.DELETE: "-",
-    Action.FORGET: ".",
-    Action.UPDATE: "~",
-    Action.CREATE: "+",
-    Action.READ: "<=",
-    Action.NO_OP: " ",
-}
-_REPLACE_SYMBOLS = {ReplaceOrder.DELETE_BEFORE_CREATE: "-/+", ReplaceOrder.CREATE_BEFORE_DESTROY: "+/-"}
 
 
 def symbol(change: ResourceChange) -> str:
     """`-/+` for a delete-then-create replace, `~` for an update, and so on."""
-    if change.replace_order is not None:
-        return _REPLACE_SYMBOLS[change.replace_order]
-    return _SYMBOLS.get(change.action, "?")
+    return plan_symbol(change)
 
 
 def short_fingerprint(fingerprint: str | None, length: int = 12) -> str:

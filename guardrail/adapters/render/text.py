@@ -19,8 +19,8 @@ from guardrail.adapters.render.common import (
     format_path,
     neutralise,
 )
-from guardrail.core.change import Action, ReplaceOrder, ResourceChange
-from guardrail.core.reasons import reason_words
+from guardrail.core.change import Action, ResourceChange
+from guardrail.core.reasons import plan_symbol, reason_words
 from guardrail.core.report import CheckReport
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
@@ -40,16 +40,6 @@ _ACTION_STYLE = {
     Action.READ: "36",
     Action.NO_OP: "2",
 }
-# Terraform's own plan symbols, so the list reads like the plan a reviewer already knows.
-_SYMBOLS = {
-    Action.DELETE: "-",
-    Action.FORGET: ".",
-    Action.UPDATE: "~",
-    Action.CREATE: "+",
-    Action.READ: "<=",
-    Action.NO_OP: " ",
-}
-_REPLACE_SYMBOLS = {ReplaceOrder.DELETE_BEFORE_CREATE: "-/+", ReplaceOrder.CREATE_BEFORE_DESTROY: "+/-"}
 _MORE_WORDS = {
     Action.DELETE: "to delete",
     Action.REPLACE: "to replace",
@@ -156,9 +146,7 @@ class TextRenderer:
                 lines.append(self._paint(more, "2"))
 
     def _change(self, lines: list[str], safe: SafeReport, change: ResourceChange, findings: list[Finding]) -> None:
-        symbol = _SYMBOLS.get(change.action, "")
-        if change.replace_order is not None:
-            symbol = _REPLACE_SYMBOLS[change.replace_order]
+        symbol = plan_symbol(change)
         head = f"  {self._paint(symbol, _ACTION_STYLE[change.action])} {self._clean(safe, change.address)}"
         if change.moved_from:
             head += f" (moved from {self._clean(safe, change.moved_from)})"

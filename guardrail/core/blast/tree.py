@@ -156,13 +156,18 @@ def _lines(node: TreeNode, indent: str, lines: list[str]) -> None:
 
 
 def _label(node: TreeNode) -> str:
+    notes = ["CRITICAL", *node_notes(node)] if node.critical else node_notes(node)
+    return node.address + (f"  [{'; '.join(notes)}]" if notes else "")
+
+
+def node_notes(node: TreeNode) -> list[str]:
+    """What a reviewer needs beside a node's address: whether the plan also changes it, or it is a data
+    source carrying the dependency, and how much hangs below it."""
     notes = []
-    if node.critical:
-        notes.append("CRITICAL")
     if node.action is not None and node.action not in (Action.NO_OP, Action.READ):
         notes.append(f"also {_PAST.get(node.action.value, node.action.value)}")
     elif not node.impacted:
         notes.append("data source")
     if node.below:
         notes.append(f"{node.below} below" + (f", {node.critical_below} critical" if node.critical_below else ""))
-    return node.address + (f"  [{'; '.join(notes)}]" if notes else "")
+    return notes

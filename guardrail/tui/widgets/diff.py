@@ -12,7 +12,7 @@ from textual.widgets.tree import TreeNode as TreeItem
 from guardrail.adapters.render.common import ORDER_WORDS, format_path
 from guardrail.core.attribute_diff import AttributeDiff, Difference, attribute_diff, shown_value
 from guardrail.core.blast.impact import Impact
-from guardrail.core.blast.tree import TreeNode, build_tree
+from guardrail.core.blast.tree import TreeNode, build_tree, node_notes
 from guardrail.core.change import Action
 from guardrail.core.queries import ChangeRow
 from guardrail.core.reasons import reason_words
@@ -30,7 +30,6 @@ _MARKS = {
     Difference.HIDDEN: ("?", Tone.MUTED),
     Difference.UNCHANGED: (" ", Tone.MUTED),
 }
-_PAST = {Action.DELETE: "deleted", Action.REPLACE: "replaced", Action.FORGET: "forgotten", Action.UPDATE: "updated"}
 
 
 class ChangeDetail(VerticalScroll):
@@ -167,13 +166,7 @@ def _label(node: TreeNode, theme: dict[str, str]) -> Text:
     if node.critical:
         append(text, "CRITICAL ", Tone.BAD, theme)
     append(text, node.address, Tone.PLAIN, theme)
-    notes: list[str] = []
-    if node.action is not None and node.action in _PAST:
-        notes.append(f"also {_PAST[node.action]}")
-    elif not node.impacted:
-        notes.append("data source")
-    if node.below:
-        notes.append(f"{node.below} below" + (f", {node.critical_below} critical" if node.critical_below else ""))
+    notes = node_notes(node)
     if notes:
         append(text, f"  ({'; '.join(notes)})", ACTION_TONES.get(node.action or Action.NO_OP, Tone.MUTED), theme)
     return text
