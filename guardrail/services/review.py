@@ -6,10 +6,8 @@ approvals or a break-glass pass let it through, and the check itself enters the 
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.policy import evaluate
@@ -21,10 +19,7 @@ from guardrail.services.approvals import GateResult, gate
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.locks import locks_rule
 from guardrail.services.store import actor as current_actor
-from guardrail.services.store import open_configured_store, signature_verifier
-
-if TYPE_CHECKING:
-    from guardrail.adapters.store import SqlStore
+from guardrail.services.store import opened_store, signature_verifier
 
 
 @dataclass(frozen=True)
@@ -41,26 +36,11 @@ def review(request: CheckRequest, store: str | None = None, *, actor: str | None
     Raises what check raises, and StoreError (exit 3) when the store fails: without the store there is
     no verdict at all, since locks and approvals could not be known.
     """
-    # Opening the store (importing SQLAlchemy, connecting, checking the schema) overlaps the check: much of
-    # it runs while the check reads the plan or waits for its policy child, instead of after it.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrail-store") as pool:
-        opening = pool.submit(open_configured_store, store, request.settings)
-        try:
-            report = check(request)
-        except BaseException:
-            opening.add_done_callback(_close_opened)
-            raise
-        opened = opening.result()  # StoreError: no verdict without the store
-    try:
-        scrubbed = opened.scrubbing(Scrubber(report.changeset.sensitive_literals))
-        return settle(scrubbed, report, request.settings, actor or current_actor(), datetime.now(UTC)).report
-    finally:
-        opened.close()
-
-
-def _close_opened(opening: Future[SqlStore]) -> None:
-    if not opening.cancelled() and opening.exception() is None:
-        opening.result().close()
+    report = check(request)
+    # The store is opened after the check, not alongside it in a thread: both are CPU-bound Python, and
+    # measured on an 11,000-change plan the thread made the whole check slower, not faster.
+    with opened_store(store, request.settings, Scrubber(report.changeset.sensitive_literals)) as opened:
+        return settle(opened, report, request.settings, actor or current_actor(), datetime.now(UTC)).report
 
 
 def settle(store: Store, report: CheckReport, settings: Settings, actor: str, now: datetime) -> Reviewed:

@@ -47,11 +47,6 @@ class SqlStore:
     def close(self) -> None:
         self._engine.dispose()
 
-    def scrubbing(self, scrub: Scrubber) -> SqlStore:
-        """The same store, masking `scrub`'s secret literals in every audit payload it writes from now on
-        (for a store opened before the plan, and so its secrets, was known)."""
-        return SqlStore(self._engine, self._where, self._clock, scrub)
-
     # -- audit ---------------------------------------------------------------------------------------
 
     def _append(self, conn: Connection, draft: EventDraft) -> AuditEvent:
