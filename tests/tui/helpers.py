@@ -16,6 +16,14 @@ async def settle(pilot: Pilot[object]) -> None:
         await pilot.pause()
 
 
+async def press_each(pilot: Pilot[object], *keys: str) -> None:
+    """Press keys one at a time, each after the screen or modal the previous one opened is up and its
+    workers are done: a key sent while a screen is still mounting goes elsewhere on a loaded machine."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
 def shown(app: App[object], selector: str) -> str:
     """The plain text a Static (or any widget) on the current screen renders."""
     widget: Widget = app.screen.query_one(selector)

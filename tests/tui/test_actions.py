@@ -8,7 +8,7 @@ from pathlib import Path
 from guardrail.adapters.store import open_store
 from guardrail.tui.widgets.modals import ActionModal
 from tests.tui.conftest import AUTHOR, Harness
-from tests.tui.helpers import settle, shown, type_text
+from tests.tui.helpers import press_each, settle, shown, type_text
 
 
 async def test_the_author_is_refused_and_a_second_person_approves(harness: Harness) -> None:
@@ -44,7 +44,7 @@ async def test_cancelling_a_confirmation_changes_nothing(harness: Harness) -> No
     harness.actors.append("bob@example.com")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("3", "a", "escape")
+        await press_each(pilot, "3", "a", "escape")
         await settle(pilot)
         assert "Approvals: 0 of 1 required" in shown(app, "#approvals-status")
 
@@ -54,7 +54,7 @@ async def test_break_glass_needs_a_reason_and_lets_the_plan_through(harness: Har
     app = harness.app("plan.json")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("3", "b")
+        await press_each(pilot, "3", "b")
         assert "BREAK GLASS for plan sha256:" in shown(app, "#modal-text")
         await pilot.click("#confirm")
         assert isinstance(app.screen, ActionModal)  # still open: no reason given
@@ -74,7 +74,7 @@ async def test_a_lock_is_added_and_released_after_confirmation(harness: Harness)
     app = harness.app("plan.json")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        await pilot.press("2", "a")
+        await press_each(pilot, "2", "a")
         await type_text(pilot, "module.prod_network.*")
         await pilot.press("tab")
         await type_text(pilot, "network freeze")

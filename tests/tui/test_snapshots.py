@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from guardrail.core.audit import EventDraft, EventKind
 from guardrail.core.locks import Lock, LockTarget
 from tests.tui.conftest import NOW, Harness
-from tests.tui.helpers import settle
+from tests.tui.helpers import press_each, settle
 
 Snap = Callable[..., bool]
 
@@ -71,8 +71,7 @@ def test_approvals_80x24(snap_compare: Snap, harness: Harness) -> None:
     async def approve_as_bob(pilot: Pilot[Any]) -> None:
         await settle(pilot)  # alice, the actor at start, checked the plan first: she is its author
         harness.actors.append("bob@example.com")
-        await pilot.press("3", "a", "enter")
-        await settle(pilot)
+        await press_each(pilot, "3", "a", "enter")
         pilot.app.clear_notifications()
         await settle(pilot)
 
