@@ -1,3 +1,3 @@
-from guardrail.cli.main import run
+from guardrail.cli.main import entry
 
-run()
+entry()

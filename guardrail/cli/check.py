@@ -58,14 +58,17 @@ def _gate(
     plan_out: Path | None,
     store: str | None,
 ) -> int:
-    # Imported here so `guardrail --help` stays instant.
-    from guardrail.services.check import CheckRequest
-    from guardrail.services.review import review
-    from guardrail.services.wiring import renderer
+    # Imported here so `guardrail --help` stays instant; the store's libraries start loading in a helper
+    # process first, beside these imports and the plan's parse.
+    from guardrail.services.store_startup import start_store_helper
 
-    settings = load_config(config)
-    report = review(
-        CheckRequest(
+    helper = start_store_helper()
+    try:
+        from guardrail.services.check import CheckRequest
+        from guardrail.services.review import review
+
+        settings = load_config(config)
+        request = CheckRequest(
             plan=plan,
             settings=settings,
             policies=tuple(policy or ()),
@@ -74,9 +77,13 @@ def _gate(
             terraform_bin=terraform_bin,
             variables=variables,
             plan_out=plan_out,
-        ),
-        store,
-    )
+        )
+        report = review(request, store, helper=helper)
+    finally:
+        if helper is not None:
+            helper.stop()
+    from guardrail.services.wiring import renderer
+
     if output is None:
         emit(renderer(output_format.value, color=use_color()).render(report))
     else:

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.policy import evaluate
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber
 from guardrail.core.store_ports import Store
 from guardrail.core.verdict import Decision, Verdict
 from guardrail.services.approvals import GateResult, gate
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.locks import locks_rule
 from guardrail.services.store import actor as current_actor
-from guardrail.services.store import opened_store, signature_verifier
+from guardrail.services.store import opened_for_review, signature_verifier
+
+if TYPE_CHECKING:
+    from guardrail.adapters.store_helper import StoreHelper
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,23 @@ class Reviewed:
     gate: GateResult
 
 
-def review(request: CheckRequest, store: str | None = None, *, actor: str | None = None) -> CheckReport:
+def review(
+    request: CheckRequest,
+    store: str | None = None,
+    *,
+    actor: str | None = None,
+    helper: StoreHelper | None = None,
+) -> CheckReport:
     """Check the plan, then settle and record it in the store chosen by `store` (see store_url).
 
-    Raises what check raises, and StoreError (exit 3) when the store fails: without the store there is
-    no verdict at all, since locks and approvals could not be known.
+    `helper` (start_store_helper) has the store's libraries imported in another process meanwhile; without
+    it the store is opened here after the check (a thread beside the check was measured slower: both are
+    CPU-bound Python). Raises what check raises, and StoreError (exit 3) when the store fails: without the
+    store there is no verdict at all, since locks and approvals could not be known.
     """
     report = check(request)
-    # The store is opened after the check, not alongside it in a thread: both are CPU-bound Python, and
-    # measured on an 11,000-change plan the thread made the whole check slower, not faster.
-    with opened_store(store, request.settings, Scrubber(report.changeset.sensitive_literals)) as opened:
+    literals = report.changeset.sensitive_literals
+    with opened_for_review(store, request.settings, literals, helper) as opened:
         return settle(opened, report, request.settings, actor or current_actor(), datetime.now(UTC)).report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from guardrail.adapters.identity import current_actor
 from guardrail.adapters.signatures import SshSignatureVerifier
@@ -16,6 +16,8 @@ from guardrail.core.store_ports import SignatureVerifier
 
 if TYPE_CHECKING:  # the database libraries load when a store is opened, not when this module is imported
     from guardrail.adapters.store import SqlStore
+    from guardrail.adapters.store_helper import StoreHelper
+    from guardrail.core.store_ports import Store
 
 
 def store_url(explicit: str | None, settings: Settings) -> str:
@@ -53,3 +55,20 @@ def signature_verifier(settings: Settings) -> SignatureVerifier | None:
 def actor() -> str:
     """Who is acting: $GUARDRAIL_ACTOR, else git user.email, else the OS user."""
     return current_actor()
+
+
+@contextmanager
+def opened_for_review(
+    explicit: str | None, settings: Settings, literals: frozenset[str], helper: StoreHelper | None
+) -> Iterator[Store]:
+    """The chosen store, opened by `helper` when there is one, else here; its audit payloads are scrubbed
+    of `literals`. Raises StoreError (exit 3) when it cannot be opened."""
+    if helper is None:
+        with opened_store(explicit, settings, Scrubber(literals)) as store:
+            yield store
+        return
+    forwarded = helper.open(store_url(explicit, settings), cwd=Path.cwd(), literals=literals)
+    try:
+        yield cast("Store", forwarded)
+    finally:
+        forwarded.close()
