@@ -97,7 +97,13 @@ class ForwardedStore:
             self._conn.send((name, args, kwargs))
             ok, value = self._conn.recv()
         except (EOFError, OSError) as exc:
+            self._reaper()
             raise StoreError(f"store helper process ended unexpectedly ({type(exc).__name__})") from None
+        except BaseException:
+            # Ctrl-C (or any error) while the helper works, perhaps waiting on a database lock: end it now
+            # rather than wait for an answer nobody will read.
+            self._reaper()
+            raise
         if not ok:
             raise value
         return value
@@ -131,6 +137,9 @@ def _serve(conn: Connection) -> None:
             except EOFError:
                 break
             if name == _CLOSE:
+                if store is not None:
+                    store.close()
+                    store = None
                 _reply(conn, True, None)
                 break
             try:
@@ -163,7 +172,12 @@ def _reply(conn: Connection, ok: bool, value: Any) -> None:
 
 
 def _reap(pid: int, conn: Connection) -> None:
+    """Close the pipe and end the child. By then it has closed its store and is leaving (a normal close), is
+    idle (never used) or is working for a caller that gave up (an interrupt): none of these is worth waiting
+    for, and a child blocked on a database must not hang the caller."""
     with contextlib.suppress(OSError):
-        conn.close()  # the child sees EOF and leaves
+        conn.close()
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)

@@ -9,7 +9,7 @@ import typer
 
 from guardrail.cli.main import app
 from guardrail.cli.options import CONFIG, STORE, load_config
-from guardrail.cli.output import emit
+from guardrail.cli.output import emit, inert
 from guardrail.core.errors import BadInputError
 
 FINGERPRINT = typer.Argument(..., help="The plan's fingerprint, as guardrail check prints it.", show_default=False)
@@ -51,7 +51,7 @@ def approve_command(
             signature=signed,
             verifier=signature_verifier(settings),
         )
-    emit(f"approved {approval.fingerprint} by {approval.actor}{' (signed)' if approval.signature else ''}")
+    emit(inert(f"approved {approval.fingerprint} by {approval.actor}{' (signed)' if approval.signature else ''}"))
 
 
 @app.command("break-glass")
@@ -85,7 +85,10 @@ def break_glass_command(
             ttl=lifetime,
         )
     emit(
-        f"BREAK-GLASS {grant.id} for {grant.fingerprint} by {grant.actor}, one use until {grant.expires_at.isoformat()}"
+        inert(
+            f"BREAK-GLASS {grant.id} for {grant.fingerprint} by {grant.actor}, "
+            f"one use until {grant.expires_at.isoformat()}"
+        )
     )
 
 

@@ -11,7 +11,7 @@ import typer
 
 from guardrail.cli.main import app
 from guardrail.cli.options import CONFIG, STORE, load_config
-from guardrail.cli.output import emit, write_atomically
+from guardrail.cli.output import emit, inert, write_atomically
 from guardrail.cli.tables import print_json, print_table
 from guardrail.core.errors import BadInputError
 
@@ -110,11 +110,11 @@ def verify_command(
     with opened_store(store, load_config(config)) as opened:
         report = verify(opened, expect_head, exact=exact)
     if report.broken is not None:
-        emit(f"audit log BROKEN at {report.broken} ({report.count} event(s) verified before it)")
+        emit(inert(f"audit log BROKEN at {report.broken} ({report.count} event(s) verified before it)"))
         return 1
     emit(f"audit log intact: {report.count} event(s), head {report.head}")
     for note in report.notes:
-        emit(f"note: {note}")
+        emit(inert(f"note: {note}"))
     return 0
 
 

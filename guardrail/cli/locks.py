@@ -10,7 +10,7 @@ import typer
 
 from guardrail.cli.main import app
 from guardrail.cli.options import CONFIG, STORE, load_config
-from guardrail.cli.output import emit
+from guardrail.cli.output import emit, inert
 from guardrail.cli.tables import print_json, print_table
 
 lock_app = typer.Typer(
@@ -122,7 +122,7 @@ def release_command(
 
     with opened_store(store, load_config(config)) as opened:
         released = release_lock(opened, actor(), lock_id.strip(), reason, datetime.now(UTC))
-    emit(f"released {released.id} ({released.target.value} {released.pattern})")
+    emit(inert(f"released {released.id} ({released.target.value} {released.pattern})"))
 
 
 @lock_app.command("recover-apply")
@@ -140,7 +140,7 @@ def recover_apply_command(
     workspace = workspace_of(directory)
     with opened_store(store, load_config(config)) as opened:
         holder = recover(opened, workspace, actor(), reason, datetime.now(UTC))
-    emit(f"recovered the apply lock of {workspace} held by {holder.describe()}")
+    emit(inert(f"recovered the apply lock of {workspace} held by {holder.describe()}"))
 
 
 def _minutes(moment: datetime) -> str:

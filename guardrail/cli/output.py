@@ -33,3 +33,11 @@ def use_color() -> bool:
 
 def emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def inert(text: str) -> str:
+    """Text from a plan or the store (addresses, reasons, actors) with control characters shown as escapes,
+    so an escape sequence in a lock reason cannot repaint the operator's terminal."""
+    from guardrail.adapters.render.common import neutralise
+
+    return neutralise(text)

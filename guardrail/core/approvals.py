@@ -155,29 +155,52 @@ def tally(
     return ApprovalStatus(policy.required, tuple(counted), tuple(ignored))
 
 
-def settle(verdict: Verdict, status: ApprovalStatus, passes: Iterable[BreakGlass], now: datetime) -> Settlement:
+def settle(
+    verdict: Verdict,
+    status: ApprovalStatus,
+    passes: Iterable[BreakGlass],
+    now: datetime,
+    *,
+    policy: ApprovalPolicy,
+    applying: bool = False,
+) -> Settlement:
     """The verdict once approvals and break-glass are taken into account.
 
-    Enough approvals turn "needs approval" into "allow"; a usable break-glass lets a denied (or
-    unapproved) plan through, loudly. Findings are kept as they were: only the decision changes.
+    Enough approvals turn "needs approval" into "allow". A break-glass pass lets a denied (or unapproved)
+    plan through, loudly, but only for the apply that spends it (`applying`): a check reports the pass and
+    keeps its verdict, or a pipeline gating on the check could run a plain `terraform apply` as often as it
+    liked while the pass lasts. A pass counts only while its holder is still allowed to break glass under
+    `policy` (which may have changed since). Findings are kept as they were: only the decision changes.
     """
     if verdict.decision is Decision.NEEDS_APPROVAL and status.satisfied:
         note = f"approved by {', '.join(status.approvers)} ({len(status.counted)} of {status.required} required)"
         return Settlement(Verdict(Decision.ALLOW, verdict.findings), (note,), None)
+    notes: list[str] = []
     if verdict.decision is not Decision.ALLOW:
         usable = sorted((p for p in passes if p.is_usable(now)), key=lambda p: p.created_at)
-        if usable:
+        notes.extend(
+            f"break-glass pass {p.id} by {p.actor} ignored: {p.actor} is no longer allowed to break glass"
+            for p in usable
+            if p.actor not in policy.break_glass
+        )
+        usable = [p for p in usable if p.actor in policy.break_glass]
+        if usable and applying:
             chosen = usable[0]
             note = (
                 f"BREAK-GLASS by {chosen.actor}: {chosen.reason} (pass {chosen.id}, one use, "
                 f"expires {chosen.expires_at.isoformat()}); this {verdict.decision.value} verdict is overridden"
             )
-            return Settlement(Verdict(Decision.ALLOW, verdict.findings), (note,), chosen)
-    notes: tuple[str, ...] = ()
+            return Settlement(Verdict(Decision.ALLOW, verdict.findings), (*notes, note), chosen)
+        if usable:
+            chosen = usable[0]
+            notes.append(
+                f"BREAK-GLASS pass {chosen.id} by {chosen.actor} ({chosen.reason}) is ready: guardrail apply of "
+                f"this exact plan will use it once, until {chosen.expires_at.isoformat()}"
+            )
     if verdict.decision is Decision.NEEDS_APPROVAL:
         have = f"approved by {', '.join(status.approvers)}; " if status.counted else ""
-        notes = (f"{have}{len(status.counted)} of {status.required} approval(s) so far",)
-    return Settlement(verdict, notes, None)
+        notes.append(f"{have}{len(status.counted)} of {status.required} approval(s) so far")
+    return Settlement(verdict, tuple(notes), None)
 
 
 @dataclass(frozen=True, slots=True)

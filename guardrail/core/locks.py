@@ -80,15 +80,24 @@ def parse_tag(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+# Ten years: longer is a typo, and far larger values overflow date arithmetic.
+MAX_DURATION = timedelta(days=3650)
+
+
 def parse_duration(text: str) -> timedelta:
     """`90s`, `15m`, `2h`, `1d`, `1w` or combinations (`1h30m`). Raises BadInputError otherwise."""
     cleaned = text.strip().lower()
     parts = _DURATION.findall(cleaned)
     if not cleaned or _DURATION.sub("", cleaned).strip():
         raise BadInputError(f"duration {text!r}: expected a number and a unit (s, m, h, d, w), e.g. 2h")
-    total = sum((timedelta(**{_UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    try:
+        total = sum((timedelta(**{_UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    except OverflowError:
+        total = MAX_DURATION * 2
     if total <= timedelta():
         raise BadInputError(f"duration {text!r}: must be longer than zero")
+    if total > MAX_DURATION:
+        raise BadInputError(f"duration {text!r}: longer than {MAX_DURATION.days} days (leave it out for no limit)")
     return total
 
 

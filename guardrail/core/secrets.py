@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 
@@ -25,13 +26,30 @@ def literal_secrets(values: Iterable[object]) -> frozenset[str]:
 
 
 class Scrubber:
-    """Replaces every occurrence of known secret literals in text with a placeholder."""
+    """Replaces every occurrence of known secret literals in text with a placeholder.
+
+    Also the spellings a secret takes inside JSON or Rego text, where `"`, `\\`, control and (optionally)
+    non-ASCII characters are escaped: a policy's `sprintf("%v", [input.variables])` quotes a password with
+    a quote in it as `p\\"w`, which the plain literal would not match.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        ordered = sorted(set(secrets), key=len, reverse=True)
+        spellings = {spelling for secret in secrets for spelling in _spellings(secret)}
+        ordered = sorted(spellings, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def __call__(self, text: str) -> str:
         if self._pattern is None:
             return text
         return self._pattern.sub(SENSITIVE_PLACEHOLDER, text)
+
+
+def _spellings(secret: str) -> set[str]:
+    """The secret as written, and as JSON writes it (with and without escaping non-ASCII characters)."""
+    found = {secret}
+    for ascii_only in (True, False):
+        escaped = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        found.add(escaped)
+        # Escaped twice: a JSON string holding a JSON document (a Rego message quoting serialised input).
+        found.add(json.dumps(escaped, ensure_ascii=ascii_only)[1:-1])
+    return found

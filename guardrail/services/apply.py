@@ -81,7 +81,7 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
     workspace = workspace_of(directory)
     scrub = Scrubber(report.changeset.sensitive_literals)
     with opened_store(request.store, request.settings, scrub) as store:
-        reviewed = settle(store, report, request.settings, who, datetime.now(UTC))
+        reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True)
         if reviewed.report.verdict.decision is not Decision.ALLOW:
             return ApplyOutcome(reviewed.report, workspace, applied=False)
         grant = reviewed.gate.settlement.break_glass
@@ -144,13 +144,21 @@ def _run_apply(
     try:
         output = scrub(terraform.apply_plan(directory, plan_file))
     except StalePlanError as stale:
-        outcome["error"] = f"stale plan: {stale}"
-        raise
+        outcome["error"] = f"stale plan: {scrub(str(stale))}"
+        raise StalePlanError(scrub(str(stale))) from None
     except CommandError as failed:
-        outcome["error"] = scrub(str(failed))  # terraform's messages may quote values: scrubbed
-        raise
+        # terraform's messages may quote values (a provisioner's output, a provider error): what is
+        # recorded and what is shown are both scrubbed.
+        outcome["error"] = scrub(str(failed))
+        raise _scrubbed(failed, scrub) from None
     outcome["summary"] = _last_line_with(output, APPLY_COMPLETE)
     return output
+
+
+def _scrubbed(failed: CommandError, scrub: Scrubber) -> CommandError:
+    clean = CommandError(failed.command, failed.returncode, scrub(failed.stdout), scrub(failed.stderr))
+    clean.args = (scrub(str(failed)),)
+    return clean
 
 
 def _last_line_with(text: str, mark: str) -> str:

@@ -47,20 +47,21 @@ def gate(
     *,
     now: datetime,
     verifier: SignatureVerifier | None = None,
+    applying: bool = False,
 ) -> GateResult:
     """Settle `verdict` with the plan's approvals and break-glass passes, and record the check.
 
     The first actor to check a fingerprint is its author. Enough valid approvals turn "needs approval"
-    into "allow"; a usable break-glass pass lets a denied plan through (spend it with `use_break_glass`
-    when applying). Raises StoreError when the store fails, BadInputError when signatures are required
-    but no verifier is configured.
+    into "allow"; when `applying`, a usable break-glass pass lets a denied plan through (spend it with
+    `use_break_glass`); a check only reports the pass. Raises StoreError when the store fails,
+    BadInputError when signatures are required but no verifier is configured.
     """
     fingerprint = changeset.fingerprint
     author = store.plan_author(fingerprint) or actor  # no approval can exist before the first check
     status = tally(
         policy, author, store.approvals(fingerprint), _invalid_signatures(store, policy, fingerprint, verifier)
     )
-    settlement = settle(verdict, status, store.break_glass_passes(fingerprint), now)
+    settlement = settle(verdict, status, store.break_glass_passes(fingerprint), now, policy=policy, applying=applying)
     payload = _check_payload(changeset, verdict, settlement, author, status)
     store.record_check(fingerprint, actor, now, EventDraft(actor, EventKind.CHECK, payload, fingerprint))
     return GateResult(settlement, author, status)

@@ -26,6 +26,8 @@ def list_events(store: AuditStore, selection: EventFilter | None = None) -> Iter
 
 def show(store: AuditStore, seq: int) -> AuditEvent:
     """The event at `seq`. Raises BadInputError when there is none."""
+    if not 1 <= seq < 2**63:  # beyond what either database's integer holds: there is no such event
+        raise BadInputError(f"audit event {seq}: no such event")
     event = store.event(seq)
     if event is None:
         raise BadInputError(f"audit event {seq}: no such event")

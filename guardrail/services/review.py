@@ -53,14 +53,23 @@ def review(
         return settle(opened, report, request.settings, actor or current_actor(), datetime.now(UTC)).report
 
 
-def settle(store: Store, report: CheckReport, settings: Settings, actor: str, now: datetime) -> Reviewed:
+def settle(
+    store: Store, report: CheckReport, settings: Settings, actor: str, now: datetime, *, applying: bool = False
+) -> Reviewed:
     """Add the findings of the locks active at `now`, settle the verdict with the plan's approvals and
     break-glass passes, and record the check by `actor`. Raises StoreError, BadInputError."""
     changeset = report.changeset
     lock_findings = evaluate(changeset, [locks_rule(store, now)])
     verdict = Verdict.of([*report.verdict.findings, *lock_findings]) if lock_findings else report.verdict
     result = gate(
-        store, settings.approvals.policy(), changeset, verdict, actor, now=now, verifier=signature_verifier(settings)
+        store,
+        settings.approvals.policy(),
+        changeset,
+        verdict,
+        actor,
+        now=now,
+        verifier=signature_verifier(settings),
+        applying=applying,
     )
     notes = [*report.notes, *result.settlement.notes]
     notes.extend(f"approval by {approval.actor} not counted: {why}" for approval, why in result.status.ignored)

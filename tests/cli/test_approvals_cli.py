@@ -186,7 +186,8 @@ def test_break_glass_lets_a_denied_plan_through_only_for_the_allowed(
     assert granted.code == 0, granted.stderr
     assert "BREAK-GLASS bg-" in granted.stdout
 
+    # The check says a pass is ready and still denies: only `guardrail apply` of this plan may use it, once.
     code, report = checked(cli, denied, "--config", settings)
-    assert (code, report["verdict"]) == (0, "allow")
-    assert any("BREAK-GLASS by carol: restore the cluster" in n for n in report["notes"])
+    assert (code, report["verdict"]) == (1, "deny")
+    assert any("by carol (restore the cluster) is ready: guardrail apply" in n for n in report["notes"])
     assert any(f["enforcement"] == "hard" for f in report["findings"])

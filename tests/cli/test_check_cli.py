@@ -155,3 +155,27 @@ def test_version(cli: Cli) -> None:
     result = cli("--version")
     assert result.code == 0
     assert result.stdout.startswith("guardrail ")
+
+
+def test_a_secret_a_policy_quotes_json_escaped_is_scrubbed_everywhere(cli: Cli, examples: Path, tmp_path: Path) -> None:
+    # `%v` of an object writes its strings JSON-escaped: a quote, a backslash or a newline in the secret
+    # changes its spelling, and the plain literal would no longer match.
+    secret = 'Sé"cr\\et-1234\nline2'
+    plan = json.loads((examples / "needs-approval" / "plan.json").read_text())
+    plan["variables"] = {"token": {"value": secret}}
+    plan.setdefault("configuration", {}).setdefault("root_module", {})["variables"] = {"token": {"sensitive": True}}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    policy = tmp_path / "leak.rego"
+    policy.write_text(
+        'package main\nimport rego.v1\nwarn contains msg if {\n  msg := sprintf("vars are %v", [input.variables])\n}\n'
+    )
+    fragments = ("Sé", "cr\\et", "et-1234", "line2")
+    text = cli("check", tmp_path / "plan.json", "--policy", policy).stdout
+    assert "vars are" in text
+    as_json = cli("check", tmp_path / "plan.json", "--policy", policy, "--format", "json").stdout
+    messages = [f["message"] for f in json.loads(as_json)["findings"] if f["rule"].startswith("rego")]
+    events = [json.loads(line) for line in cli("audit", "export", "--format", "jsonl").stdout.splitlines()]
+    recorded = json.dumps([e["payload"] for e in events], ensure_ascii=False)
+    assert "vars are" in recorded
+    for where in (text, *messages, recorded.replace("\\\\", "\\")):
+        assert not any(fragment in where for fragment in fragments), where

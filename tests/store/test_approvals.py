@@ -118,19 +118,32 @@ def test_break_glass_lets_a_denied_plan_through_once_within_its_time_limit(store
     grant = approvals.break_glass(
         store, policy, fp, "oncall@example.com", reason="outage: restore DNS", now=clock.now, ttl=timedelta(minutes=30)
     )
-    settled = _gate(store, policy, "author", clock, verdict=HARD).settlement
+    # A check reports the pass and keeps its verdict: only the apply that spends the pass lets the plan through.
+    checked = _gate(store, policy, "author", clock, verdict=HARD).settlement
+    assert checked.verdict.decision is Decision.DENY
+    assert checked.break_glass is None
+    assert f"BREAK-GLASS pass {grant.id} by oncall@example.com (outage: restore DNS) is ready" in checked.notes[0]
+    settled = _gate(store, policy, "author", clock, verdict=HARD, applying=True).settlement
     assert settled.verdict.decision is Decision.ALLOW
     assert settled.break_glass == grant
     assert "BREAK-GLASS by oncall@example.com: outage: restore DNS" in settled.notes[0]
+    # A holder who is no longer allowed to break glass: the pass is ignored, and said to be.
+    demoted = _gate(store, ApprovalPolicy(), "author", clock, verdict=HARD, applying=True).settlement
+    assert demoted.verdict.decision is Decision.DENY
+    assert "no longer allowed to break glass" in demoted.notes[0]
 
     approvals.use_break_glass(store, grant, "author", clock.now)
     with pytest.raises(DeniedError, match="already used"):
         approvals.use_break_glass(store, grant, "author", clock.now)
-    assert _gate(store, policy, "author", clock, verdict=HARD).settlement.verdict.decision is Decision.DENY
+    assert (
+        _gate(store, policy, "author", clock, verdict=HARD, applying=True).settlement.verdict.decision is Decision.DENY
+    )
 
     late = approvals.break_glass(store, policy, fp, "oncall@example.com", reason="again", now=clock.now)
     clock.advance(timedelta(hours=1))
-    assert _gate(store, policy, "author", clock, verdict=HARD).settlement.verdict.decision is Decision.DENY
+    assert (
+        _gate(store, policy, "author", clock, verdict=HARD, applying=True).settlement.verdict.decision is Decision.DENY
+    )
     with pytest.raises(DeniedError, match="expired"):
         approvals.use_break_glass(store, late, "author", clock.now)
     kinds = [e.kind for e in audit.list_events(store)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,5 +86,32 @@ def test_an_unused_helper_is_ended_and_reaped() -> None:
     started = helper()
     pid = started._pid
     started.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_an_interrupt_while_the_helper_waits_on_the_database_ends_it_at_once(tmp_path: Path) -> None:
+    database = tmp_path / "g.db"
+    forwarded = helper().open(f"sqlite:///{database}", cwd=tmp_path)
+    pid = forwarded._pid
+    blocker = sqlite3.connect(database)
+    blocker.execute("BEGIN EXCLUSIVE")  # the helper's write now waits (its busy timeout is a minute)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    started = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(KeyboardInterrupt):
+            forwarded.append(EventDraft("alice", EventKind.CHECK, {}))
+        forwarded.close()  # nothing left to wait for
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        blocker.rollback()
+        blocker.close()
+    assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)

@@ -49,7 +49,7 @@ async def test_cancelling_a_confirmation_changes_nothing(harness: Harness) -> No
         assert "Approvals: 0 of 1 required" in shown(app, "#approvals-status")
 
 
-async def test_break_glass_needs_a_reason_and_lets_the_plan_through(harness: Harness) -> None:
+async def test_break_glass_needs_a_reason_and_is_ready_for_the_apply(harness: Harness) -> None:
     harness.actors.append("carol@example.com")  # allowed to break glass by the fixture's guardrail.yaml
     app = harness.app("plan.json")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -64,10 +64,10 @@ async def test_break_glass_needs_a_reason_and_lets_the_plan_through(harness: Har
         await pilot.press("enter")
         await settle(pilot)
         status = shown(app, "#approvals-status")
-        assert "Verdict      ALLOW" in status
+        assert "Verdict      ALLOW" not in status  # a check never spends the pass: `guardrail apply` does
         assert "by carol@example.com" in status
         assert "usable" in status
-        assert "BREAK-GLASS by carol@example.com: incident 42: restore service" in status
+        assert "by carol@example.com (incident 42: restore service) is ready: guardrail apply" in status
 
 
 async def test_a_lock_is_added_and_released_after_confirmation(harness: Harness) -> None:

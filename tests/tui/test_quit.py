@@ -1,0 +1,169 @@
+"""Quitting while the store is still being opened: the app exits at once, and no store is left open."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import cast
+
+import pytest
+
+from guardrail.config import Settings
+from guardrail.core.errors import StoreError
+from guardrail.core.store_ports import Store
+from guardrail.services.session import OperatorSession
+from tests.tui.conftest import Harness
+
+
+@dataclass
+class SilentListener:
+    """A TCP listener on 127.0.0.1 that accepts connections and never says a word on them."""
+
+    server: socket.socket
+    accepted: list[socket.socket] = field(default_factory=list)
+    connected: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.getsockname()[1])
+
+    def serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:  # closed: the test is over
+                return
+            self.accepted.append(conn)
+            self.connected.set()
+
+    def hang_up(self) -> None:
+        """Close everything, so a client still waiting for an answer fails at once."""
+        self.server.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def silent_listener() -> Iterator[SilentListener]:
+    server = socket.create_server(("127.0.0.1", 0))
+    listener = SilentListener(server)
+    thread = threading.Thread(target=listener.serve, daemon=True)
+    thread.start()
+    try:
+        yield listener
+    finally:
+        listener.hang_up()
+        thread.join(timeout=5)
+
+
+async def test_quitting_while_the_store_does_not_answer_is_immediate(
+    harness: Harness, silent_listener: SilentListener
+) -> None:
+    harness.store_url = f"postgresql://u@127.0.0.1:{silent_listener.port}/x"
+    app = harness.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        # The app starts opening the store as it mounts: wait until it is stuck waiting for an answer.
+        assert await _wait_for(silent_listener.connected), "the app never tried to open the store"
+        started = time.monotonic()
+        await pilot.press("q")
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"quitting took {elapsed:.1f} s while the store was being opened"
+    # Let the opener give up now, so the test does not wait for the connect timeout on its way out.
+    silent_listener.hang_up()
+
+
+async def _wait_for(event: threading.Event, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not event.is_set():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+# -- the session on its own ---------------------------------------------------------------------------
+
+
+class FakeStore:
+    """Stands in for a store: only closing it matters here."""
+
+    description = "fake"
+
+    def __init__(self) -> None:
+        self.closes = 0
+
+    def close(self) -> None:
+        self.closes += 1
+
+
+@dataclass
+class SlowOpener:
+    """Opens a FakeStore once `release` is set; `entered` says a thread is waiting in it."""
+
+    entered: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    opened: list[FakeStore] = field(default_factory=list)
+
+    def __call__(self, _explicit: str | None, _settings: Settings) -> Store:
+        self.entered.set()
+        assert self.release.wait(timeout=5), "never released"
+        store = FakeStore()
+        self.opened.append(store)
+        return cast("Store", store)
+
+
+def _session(opener: SlowOpener) -> OperatorSession:
+    return OperatorSession(Settings(), open_store=opener)
+
+
+def test_closing_while_the_store_is_being_opened_returns_at_once_and_the_opener_closes_it() -> None:
+    opener = SlowOpener()
+    session = _session(opener)
+    outcomes: list[BaseException | Store] = []
+
+    def open_it() -> None:
+        try:
+            outcomes.append(session.store())
+        except StoreError as error:
+            outcomes.append(error)
+
+    first, second = threading.Thread(target=open_it), threading.Thread(target=open_it)
+    first.start()
+    assert opener.entered.wait(timeout=5)
+    second.start()  # waits behind the first opener
+    started = time.monotonic()
+    session.close()
+    assert time.monotonic() - started < 0.5
+    opener.release.set()
+    first.join(timeout=5)
+    second.join(timeout=5)
+
+    assert len(opener.opened) == 1, "only one store is opened, and none after the close"
+    assert opener.opened[0].closes == 1, "the store opened after the close is closed"
+    assert len(outcomes) == 2
+    assert all(isinstance(outcome, StoreError) for outcome in outcomes)
+
+
+def test_a_closed_session_opens_no_store() -> None:
+    opener = SlowOpener()
+    opener.release.set()
+    session = _session(opener)
+    session.close()
+    with pytest.raises(StoreError, match="closed"):
+        session.store()
+    assert opener.opened == []
+
+
+def test_closing_closes_the_open_store_once() -> None:
+    opener = SlowOpener()
+    opener.release.set()
+    session = _session(opener)
+    assert session.store() is session.store()
+    session.close()
+    session.close()
+    assert len(opener.opened) == 1
+    assert opener.opened[0].closes == 1
