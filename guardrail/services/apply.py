@@ -7,6 +7,8 @@ saves the rollback point and runs terraform, so an apply that loses the race nev
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,9 +66,19 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
     since the plan was made: exit 1), CommandError (terraform failed: exit 3). Every apply that takes the
     lock records apply-start and apply-end, failures included.
     """
-    plan_file = request.plan_file
-    directory = _configuration_of(plan_file)
-    who = actor or current_actor()
+    directory = _configuration_of(request.plan_file)
+    # The file is read once, into a private copy that is both judged and applied: whoever can write the
+    # original cannot swap in another plan between the check and the apply.
+    with tempfile.TemporaryDirectory(prefix="guardrail-apply-") as private:
+        plan_file = Path(private) / "reviewed.tfplan"
+        try:
+            shutil.copyfile(request.plan_file, plan_file)
+        except OSError as exc:
+            raise BadInputError(f"{request.plan_file}: cannot read it ({exc.strerror or exc})") from None
+        return _apply_reviewed(request, plan_file, directory, actor or current_actor())
+
+
+def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who: str) -> ApplyOutcome:
     terraform = terraform_runner(request.terraform_bin)
     report = check(
         CheckRequest(
@@ -76,6 +88,8 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
             namespaces=request.namespaces,
             all_namespaces=request.all_namespaces,
             terraform_bin=request.terraform_bin,
+            configuration=directory,
+            source=str(request.plan_file),
         )
     )
     workspace = workspace_of(directory)
@@ -92,7 +106,7 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
                     use_break_glass(store, grant, who, datetime.now(UTC))
                     outcome["break_glass"] = grant.id
                 rollback = _save_rollback(terraform, directory, fingerprint, outcome)
-                output = _run_apply(terraform, directory, plan_file, scrub, outcome)
+                output = _run_apply(terraform, directory, plan_file, scrub, outcome, shown_as=request.plan_file)
         except ApplyLockHeldError as held:
             raise _with_recovery_hint(held, directory) from None
     return ApplyOutcome(reviewed.report, workspace, applied=True, rollback=rollback, output=output)
@@ -139,13 +153,20 @@ def _save_rollback(
 
 
 def _run_apply(
-    terraform: TerraformRunner, directory: Path, plan_file: Path, scrub: Scrubber, outcome: dict[str, object]
+    terraform: TerraformRunner,
+    directory: Path,
+    plan_file: Path,
+    scrub: Scrubber,
+    outcome: dict[str, object],
+    *,
+    shown_as: Path,
 ) -> str:
     try:
         output = scrub(terraform.apply_plan(directory, plan_file))
     except StalePlanError as stale:
-        outcome["error"] = f"stale plan: {scrub(str(stale))}"
-        raise StalePlanError(scrub(str(stale))) from None
+        message = scrub(str(stale)).replace(str(plan_file), str(shown_as))  # the user's file, not our copy
+        outcome["error"] = f"stale plan: {message}"
+        raise StalePlanError(message) from None
     except CommandError as failed:
         # terraform's messages may quote values (a provisioner's output, a provider error): what is
         # recorded and what is shown are both scrubbed.

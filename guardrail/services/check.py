@@ -32,6 +32,8 @@ class CheckRequest:
     variables: Mapping[str, str] = field(default_factory=dict)  # for a directory: terraform plan -var
     plan_out: Path | None = None  # for a directory: keep the binary plan here
     freeze: bool = True  # see parse_plan: False for a long-running program such as the TUI
+    configuration: Path | None = None  # for a binary plan kept elsewhere: the directory it was made in
+    source: str | None = None  # how reports name the plan (default: `plan` as given)
 
 
 def check(request: CheckRequest) -> CheckReport:
@@ -42,10 +44,12 @@ def check(request: CheckRequest) -> CheckReport:
     """
     runner: Callable[[], TerraformRunner] = lambda: terraform_runner(request.terraform_bin)  # noqa: E731
     engine = _engine(request)  # loads and compiles policies: a broken policy fails before any work
-    document = read_plan_document(request.plan, runner, request.variables, request.plan_out)
+    document = read_plan_document(
+        request.plan, runner, request.variables, request.plan_out, configuration=request.configuration
+    )
     # Custom policies start first: the engine may evaluate them in parallel with the parse below.
     run = engine.submit(document) if engine is not None else None
-    changeset = parse_plan(document, str(request.plan), freeze=request.freeze).changeset
+    changeset = parse_plan(document, request.source or str(request.plan), freeze=request.freeze).changeset
     rules = builtin_rules(request.settings)
     findings = evaluate(changeset, rules)
     if run is not None:

@@ -144,3 +144,24 @@ def test_break_glass_lets_a_locked_plan_through_exactly_once(
     assert spent.code == 1  # one use: the pass was spent by the apply
     used = json.loads(cli("audit", "list", "--kind", "break-glass-used", "-f", "json").stdout)
     assert [(e["actor"], e["fingerprint"]) for e in used] == [("carol", fingerprint)]
+
+
+def test_apply_runs_the_plan_it_judged_even_if_the_file_is_swapped_meanwhile(
+    cli: Cli, terraform_bin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    infra = init(terraform_bin, tmp_path / "infra", MAIN_TF, "size=small", f"token={SECRET}")
+    config = tmp_path / "guardrail.yaml"
+    config.write_text("approvals:\n  required: 1\n")
+    plan, evil = infra / "plan.bin", infra / "evil.bin"
+    monkeypatch.setenv("GUARDRAIL_ACTOR", "alice")
+    assert cli("plan", infra, "--var", "size=EVIL", "--var", f"token={SECRET}", "--out", evil).code == 0
+    planned = cli("plan", infra, "--var", "size=large", "--var", f"token={SECRET}", "--out", plan, "-f", "json")
+    assert planned.code == 0, planned.stderr  # nothing soft in this config: allowed as it is
+    # A terraform that, once the plan has been judged (at `state pull`), swaps another plan into the file.
+    wrapper = tmp_path / "swapping-terraform"
+    wrapper.write_text(f'#!/bin/sh\nif [ "$1" = state ]; then cp "{evil}" "{plan}"; fi\nexec "{terraform_bin}" "$@"\n')
+    wrapper.chmod(0o755)
+    applied = cli("apply", plan, "--config", config, "--terraform-bin", wrapper)
+    assert applied.code == 0, applied.stderr
+    assert plan.read_bytes() == evil.read_bytes()  # the swap happened
+    assert state_inputs(terraform_bin, infra)["app"] == "large"  # and what ran is what was judged

@@ -19,29 +19,32 @@ from guardrail.services.session import OperatorSession
 from tests.tui.conftest import Harness
 
 
-@dataclass
 class SilentListener:
     """A TCP listener on 127.0.0.1 that accepts connections and never says a word on them."""
 
-    server: socket.socket
-    accepted: list[socket.socket] = field(default_factory=list)
-    connected: threading.Event = field(default_factory=threading.Event)
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.05)  # a blocked accept() does not notice the socket closing
+        self.port = int(self.server.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self.connected = threading.Event()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
-    @property
-    def port(self) -> int:
-        return int(self.server.getsockname()[1])
-
-    def serve(self) -> None:
-        while True:
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
             try:
                 conn, _ = self.server.accept()
-            except OSError:  # closed: the test is over
-                return
+            except TimeoutError:
+                continue
             self.accepted.append(conn)
             self.connected.set()
 
     def hang_up(self) -> None:
         """Close everything, so a client still waiting for an answer fails at once."""
+        self.stopped.set()
+        self.thread.join(timeout=5)
         self.server.close()
         for conn in self.accepted:
             conn.close()
@@ -49,15 +52,11 @@ class SilentListener:
 
 @pytest.fixture
 def silent_listener() -> Iterator[SilentListener]:
-    server = socket.create_server(("127.0.0.1", 0))
-    listener = SilentListener(server)
-    thread = threading.Thread(target=listener.serve, daemon=True)
-    thread.start()
+    listener = SilentListener()
     try:
         yield listener
     finally:
         listener.hang_up()
-        thread.join(timeout=5)
 
 
 async def test_quitting_while_the_store_does_not_answer_is_immediate(

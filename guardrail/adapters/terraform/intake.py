@@ -37,12 +37,14 @@ def read_plan_document(
     terraform: Callable[[], TerraformRunner],
     variables: Mapping[str, str] | None = None,
     out: Path | None = None,
+    configuration: Path | None = None,
 ) -> bytes:
     """The plan's JSON as UTF-8 bytes, from plan JSON, a binary plan file or a configuration directory.
 
     A directory is planned with `variables` into `out` (or a temporary file, removed afterwards: binary
-    plans hold sensitive values in clear). Raises BadInputError naming `path` when it is missing,
-    unreadable or not a plan, CommandError when terraform fails.
+    plans hold sensitive values in clear). A binary plan is shown in `configuration`, default its folder.
+    Raises BadInputError naming `path` when it is missing, unreadable or not a plan, CommandError when
+    terraform fails.
     """
     if path.is_dir():
         require_configuration(path)  # before asking for terraform: this error needs no binary
@@ -52,7 +54,7 @@ def read_plan_document(
             return terraform_show(runner, plan_file, path)
     data = _read(path)
     if data.startswith(ZIP_MAGIC):
-        return terraform_show(terraform(), path, path.parent)
+        return terraform_show(terraform(), path, configuration or path.parent)
     try:
         text = to_utf8(data)
     except UnicodeDecodeError as exc:
