@@ -11,7 +11,9 @@ the CLI can print one line and `--debug` can show the rest:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,6 +62,7 @@ def run_command(
     shown_as: Sequence[str] | None = None,
     secrets: Iterable[str] = (),
     missing_hint: str = "",
+    finish_on_interrupt: bool = False,
 ) -> Completed:
     """Run `argv` to completion and return its output, or raise (see the module docstring).
 
@@ -67,6 +70,11 @@ def run_command(
     (pass it with secret arguments masked); `secrets` are literal values to mask in the output an error
     carries (those of at least 4 characters: shorter ones would garble ordinary words). `missing_hint`
     ends the "not found" message, e.g. with the setting that chooses the binary.
+
+    `finish_on_interrupt` is for commands that must never be cut short (terraform apply): on Ctrl-C the
+    child is sent SIGINT (once per interrupt; terraform stops gracefully on the first, at once on the
+    second) and waited for, and the KeyboardInterrupt is raised only after it has exited and saved what it
+    did. Without it, the child is killed a moment after the interrupt, as subprocess does.
     """
     args = [os.fspath(a) for a in argv]
     if not args:
@@ -76,16 +84,19 @@ def run_command(
         # Checked first: subprocess reports a missing cwd as a missing executable.
         raise BadInputError(f"{cwd}: not a directory (needed to run {shown[0]})")
     try:
-        result = subprocess.run(  # an argv list, never a shell: arguments are never interpreted
-            args,
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            input=input,
-            stdin=subprocess.DEVNULL if input is None else None,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        if finish_on_interrupt:
+            result = _run_to_the_end(args, cwd, env, input, timeout)
+        else:
+            result = subprocess.run(  # an argv list, never a shell: arguments are never interpreted
+                args,
+                cwd=cwd,
+                env=None if env is None else dict(env),
+                input=input,
+                stdin=subprocess.DEVNULL if input is None else None,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
     except FileNotFoundError:
         where = "" if os.sep in args[0] else " on PATH"
         hint = f"; {missing_hint}" if missing_hint else ""
@@ -104,6 +115,38 @@ def run_command(
         scrub = Scrubber(literal_secrets(secrets))
         raise CommandError(shown, result.returncode, scrub(_text(result.stdout)), scrub(_text(result.stderr)))
     return Completed(tuple(shown), result.returncode, result.stdout, result.stderr)
+
+
+def _run_to_the_end(
+    args: list[str], cwd: Path | None, env: Mapping[str, str] | None, input: bytes | None, timeout: float | None
+) -> subprocess.CompletedProcess[bytes]:
+    with subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        interrupted = False
+        pending = input
+        while True:
+            try:
+                stdout, stderr = child.communicate(input=pending, timeout=timeout)
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+                pending = None
+                # From a terminal the child got the same SIGINT; from `kill -INT` only we did.
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signal.SIGINT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                stdout, stderr = child.communicate()
+                raise subprocess.TimeoutExpired(args, timeout or 0.0, stdout, stderr) from None
+        if interrupted:
+            raise KeyboardInterrupt
+        return subprocess.CompletedProcess(args, child.returncode, stdout, stderr)
 
 
 def _text(output: bytes | str | None) -> str:

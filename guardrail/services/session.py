@@ -31,6 +31,7 @@ from guardrail.services.store import open_configured_store, signature_verifier
 Clock = Callable[[], datetime]
 # The audit browser lists the newest events first and stops here: a filter narrows further.
 MAX_EVENTS = 2000
+_CLOSED = "the session is closed"
 
 
 def utc_now() -> datetime:
@@ -78,20 +79,41 @@ class OperatorSession:
     actor: Callable[[], str] = configured_actor
     open_store: Callable[[str | None, Settings], Store] = open_configured_store
     _store: Store | None = field(default=None, init=False, repr=False)
+    _closed: bool = field(default=False, init=False, repr=False)
+    # Held while a store is being opened (which can take as long as the connect timeout), so that only one
+    # thread opens it; `_state` guards `_store` and `_closed` and is only ever held for an instant.
     _opening: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _state: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def store(self) -> Store:
-        """The store, opened on first use. Raises StoreError when it cannot be opened."""
+        """The store, opened on first use. Raises StoreError when it cannot be opened or the session is closed."""
         with self._opening:
-            if self._store is None:
-                self._store = self.open_store(self.store_url, self.settings)
-            return self._store
+            with self._state:
+                self._check_open()
+                if self._store is not None:
+                    return self._store
+            opened = self.open_store(self.store_url, self.settings)
+            with self._state:
+                closed = self._closed
+                if not closed:
+                    self._store = opened
+            if closed:  # closed while it was being opened: nobody else will close this one
+                opened.close()
+                raise StoreError(_CLOSED)
+            return opened
 
     def close(self) -> None:
-        with self._opening:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+        """Close the store, at once even while another thread is still opening it: that thread then closes
+        the store it opened itself. Every later call raises StoreError."""
+        with self._state:
+            self._closed = True
+            store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(_CLOSED)
 
     # -- review ---------------------------------------------------------------------------------------
 

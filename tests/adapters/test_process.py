@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -115,3 +116,22 @@ def test_process_is_the_only_module_that_runs_commands(repo_root: Path) -> None:
         and any(marker in path.read_text() for marker in runners)
     ]
     assert offenders == []
+
+
+def test_a_command_that_must_finish_is_interrupted_gracefully_and_waited_for(tmp_path: Path) -> None:
+    # Like terraform apply: on SIGINT it needs a moment to save what it did; it must get that moment.
+    saved = tmp_path / "saved"
+    script = f'trap "sleep 0.5; touch {saved}; exit 130" INT; while :; do sleep 0.05; done'
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            run_command(["sh", "-c", script], finish_on_interrupt=True)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert saved.exists()  # the child ran its interrupt handler to the end before we gave up

@@ -105,7 +105,9 @@ class TerraformCli:
         """
         require_configuration(directory)
         try:
-            done = self._run(directory, "apply", str(plan_file.absolute()), input=False, no_color=IsFlagged)
+            done = self._run(
+                directory, "apply", str(plan_file.absolute()), input=False, no_color=IsFlagged, to_the_end=True
+            )
         except TerraformError as failed:
             if STALE_PLAN_MARK in failed.stderr or STALE_PLAN_MARK in failed.stdout:
                 raise StalePlanError(
@@ -122,16 +124,21 @@ class TerraformCli:
         *args: str,
         ok_codes: tuple[int, ...] = (0,),
         secrets: Iterable[str] = (),
+        to_the_end: bool = False,
         **options: Any,
     ) -> Completed:
-        """The one helper every command goes through: spell it, run it, and turn failures into errors."""
+        """The one helper every command goes through: spell it, run it, and turn failures into errors.
+
+        `to_the_end` (apply): no time limit and no kill on Ctrl-C, since terraform stopped mid-apply loses
+        track of what it created; it is interrupted gracefully and waited for instead."""
         argv = self._command_line(cwd, subcommand, *args, **options)
         try:
             return run_command(
                 argv,
                 cwd=cwd,
                 env={**os.environ, **AUTOMATION_ENV},
-                timeout=self.timeout,
+                timeout=None if to_the_end else self.timeout,
+                finish_on_interrupt=to_the_end,
                 ok_codes=ok_codes,
                 shown_as=mask_variables(argv),
                 secrets=secrets,
