@@ -59,6 +59,12 @@ def break_glass_command(
     fingerprint: str = FINGERPRINT,
     reason: str = typer.Option(..., "--reason", "-r", help="Why the rules must be overridden: recorded loudly."),
     ttl: str = typer.Option("1h", "--ttl", help="How long the one-time pass stays usable, e.g. 30m."),
+    signature: Path | None = typer.Option(
+        None,
+        "--signature",
+        help="File holding `ssh-keygen -Y sign -n guardrail-break-glass` output over the fingerprint "
+        "(required when approvals.allowed_signers is set).",
+    ),
     config: Path | None = CONFIG,
     store: str | None = STORE,
 ) -> None:
@@ -66,13 +72,15 @@ def break_glass_command(
 
     Exit 0 granted; 1 refused (not allowed to break glass); 3 bad input (ttl, reason, plan never checked).
     """
+    from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
     from guardrail.core.fingerprint import parse_fingerprint
     from guardrail.core.locks import parse_duration
     from guardrail.services.approvals import break_glass
-    from guardrail.services.store import actor, opened_store
+    from guardrail.services.store import actor, opened_store, signature_verifier
 
     wanted = parse_fingerprint(fingerprint)
     lifetime = parse_duration(ttl)
+    signed = _read_signature(signature) if signature is not None else None
     settings = load_config(config)
     with opened_store(store, settings) as opened:
         grant = break_glass(
@@ -83,6 +91,8 @@ def break_glass_command(
             reason=reason,
             now=datetime.now(UTC),
             ttl=lifetime,
+            signature=signed,
+            verifier=signature_verifier(settings, BREAK_GLASS_NAMESPACE),
         )
     emit(
         inert(

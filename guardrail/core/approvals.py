@@ -13,6 +13,8 @@ from guardrail.core.errors import BadInputError, DeniedError
 from guardrail.core.verdict import Decision, Verdict
 
 SIGNATURE_NAMESPACE = "guardrail-approval"
+# Its own namespace: an approval's signature over a fingerprint can never be replayed as a break-glass one.
+BREAK_GLASS_NAMESPACE = "guardrail-break-glass"
 DEFAULT_BREAK_GLASS_TTL = timedelta(hours=1)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from guardrail.core.approvals import (
+    BREAK_GLASS_NAMESPACE,
     DEFAULT_BREAK_GLASS_TTL,
     Approval,
     ApprovalPolicy,
@@ -111,17 +112,37 @@ def break_glass(
     reason: str,
     now: datetime,
     ttl: timedelta = DEFAULT_BREAK_GLASS_TTL,
+    signature: str | None = None,
+    verifier: SignatureVerifier | None = None,
 ) -> BreakGlass:
     """Grant a one-time pass for one checked plan until now + `ttl`; a loud `break-glass` event.
 
-    Raises ApprovalRefusedError when `actor` is not allowed to; BadInputError for an empty reason, a
-    time limit out of range, or a plan never checked; StoreError.
+    When signatures are required (approvals.allowed_signers), the grant must carry the actor's SSH
+    signature over the fingerprint in the break-glass namespace (`verifier` checks it), like an approval:
+    overriding the rules must not rest on an environment variable either. Raises ApprovalRefusedError
+    when `actor` is not allowed to; InvalidSignatureError (exit 1) for a missing or bad signature;
+    BadInputError for an empty reason, a time limit out of range, or a plan never checked; StoreError.
     """
     ensure_can_break_glass(policy, actor, reason, ttl)
     if store.plan_author(fingerprint) is None:
         raise BadInputError(f"plan {fingerprint}: never checked: run guardrail check on it first")
+    signed = bool(signature and signature.strip())
+    if policy.signatures_required and not signed:
+        raise InvalidSignatureError(
+            f"break-glass refused: signatures are required; sign the fingerprint with "
+            f"`printf %s {fingerprint} | ssh-keygen -Y sign -f KEY -n {BREAK_GLASS_NAMESPACE}`"
+        )
+    if signed:
+        if verifier is None:
+            raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
+        verifier.verify(actor, signed_message(fingerprint), str(signature))
     grant = BreakGlass(f"bg-{secrets.token_hex(4)}", fingerprint, actor, reason.strip(), now, now + ttl)
-    payload = {"pass_id": grant.id, "reason": grant.reason, "expires_at": iso_utc(grant.expires_at)}
+    payload = {
+        "pass_id": grant.id,
+        "reason": grant.reason,
+        "expires_at": iso_utc(grant.expires_at),
+        "signed": signed,
+    }
     store.add_break_glass(grant, EventDraft(actor, EventKind.BREAK_GLASS, payload, fingerprint))
     return grant
 

@@ -11,6 +11,7 @@ from guardrail.adapters.identity import current_actor
 from guardrail.adapters.signatures import SshSignatureVerifier
 from guardrail.adapters.store_location import resolve_store_url
 from guardrail.config import Settings
+from guardrail.core.approvals import SIGNATURE_NAMESPACE
 from guardrail.core.secrets import Scrubber
 from guardrail.core.store_ports import SignatureVerifier
 
@@ -46,10 +47,11 @@ def opened_store(explicit: str | None, settings: Settings, scrub: Scrubber | Non
         store.close()
 
 
-def signature_verifier(settings: Settings) -> SignatureVerifier | None:
-    """The OpenSSH verifier when `approvals.allowed_signers` is set, else None (signatures not required)."""
+def signature_verifier(settings: Settings, namespace: str = SIGNATURE_NAMESPACE) -> SignatureVerifier | None:
+    """The OpenSSH verifier of signatures made in `namespace` (approvals by default, or break-glass) when
+    `approvals.allowed_signers` is set, else None (signatures not required)."""
     signers = settings.allowed_signers_path()
-    return None if signers is None else SshSignatureVerifier(signers)
+    return None if signers is None else SshSignatureVerifier(signers, namespace)
 
 
 def actor() -> str:

@@ -124,10 +124,10 @@ def ssh_keys(tmp_path: Path) -> Callable[[str], Path]:
     return make
 
 
-def sign(key: Path, fingerprint: str, out: Path) -> Path:
+def sign(key: Path, fingerprint: str, out: Path, namespace: str = "guardrail-approval") -> Path:
     """What the README tells approvers to run: sign the fingerprint text in the guardrail-approval namespace."""
     signed = subprocess.run(
-        ["ssh-keygen", "-Y", "sign", "-f", key, "-n", "guardrail-approval"],
+        ["ssh-keygen", "-Y", "sign", "-f", key, "-n", namespace],
         input=fingerprint.encode(),
         capture_output=True,
         check=True,
@@ -191,3 +191,27 @@ def test_break_glass_lets_a_denied_plan_through_only_for_the_allowed(
     assert (code, report["verdict"]) == (1, "deny")
     assert any("by carol (restore the cluster) is ready: guardrail apply" in n for n in report["notes"])
     assert any(f["enforcement"] == "hard" for f in report["findings"])
+
+
+def test_break_glass_needs_a_signature_in_its_own_namespace_when_signatures_are_required(
+    cli: Cli, examples: Path, tmp_path: Path, ssh_keys: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    carol_key = ssh_keys("carol")
+    carol_public = " ".join(carol_key.with_suffix(".pub").read_text().split()[:2])
+    (tmp_path / "allowed_signers").write_text(f"carol {carol_public}\n")
+    settings = config(tmp_path, "approvals:\n  allowed_signers: allowed_signers\n  break_glass: [carol]\n")
+    code, report = checked(cli, examples / "denied" / "plan.json", "--config", settings)
+    assert code == 1
+    fingerprint = str(report["fingerprint"])
+    act_as(monkeypatch, "carol")
+    argv = ("break-glass", fingerprint, "--reason", "outage", "--config", settings)
+
+    unsigned = cli(*argv)
+    assert unsigned.code == 1
+    assert "signatures are required" in unsigned.stderr
+    # An approval's signature over the same fingerprint cannot be replayed to break glass.
+    as_approval = sign(carol_key, fingerprint, tmp_path / "approval.sig")
+    assert cli(*argv, "--signature", as_approval).code == 1
+    signed = sign(carol_key, fingerprint, tmp_path / "bg.sig", namespace="guardrail-break-glass")
+    granted = cli(*argv, "--signature", signed)
+    assert granted.code == 0, granted.stderr
