@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import itertools
+import re
 import tempfile
 from pathlib import Path
 
@@ -62,6 +66,53 @@ class SshSignatureVerifier:
             except CommandError as error:
                 why = _last_line(error.stderr) or _last_line(error.stdout) or f"ssh-keygen exited {error.returncode}"
                 raise InvalidSignatureError(f"signature of {identity} does not verify: {why}") from None
+
+    def identities_of_signer(self, signature: str) -> frozenset[str]:
+        """The principals of every allowed_signers line that lists the key the signature was made with
+        (a certificate's CA lines are not matched: only plain keys). Empty when it cannot be read."""
+        key = _signing_key(signature)
+        if key is None:
+            return frozenset()
+        try:
+            lines = self.allowed_signers.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return frozenset()
+        found: set[str] = set()
+        for line in lines:
+            tokens = _TOKENS.findall(line.strip())
+            if not tokens or tokens[0].startswith("#"):
+                continue
+            if any(_key_blob(kind, blob) == key for kind, blob in itertools.pairwise(tokens[1:])):
+                found.update(p.strip('"') for p in tokens[0].split(","))
+        return frozenset(found)
+
+
+# allowed_signers fields are separated by spaces, except inside quoted option values.
+_TOKENS = re.compile(r'(?:[^\s"]|"[^"]*")+')
+
+
+def _signing_key(signature: str) -> bytes | None:
+    """The public key blob inside an armored SSH signature (PROTOCOL.sshsig: magic, version, key, ...)."""
+    body = "".join(line for line in signature.strip().splitlines() if "SSH SIGNATURE" not in line)
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw.startswith(b"SSHSIG") or len(raw) < 14:
+        return None
+    length = int.from_bytes(raw[10:14], "big")
+    key = raw[14 : 14 + length]
+    return key if len(key) == length else None
+
+
+def _key_blob(kind: str, text: str) -> bytes | None:
+    """The key blob of an allowed_signers `TYPE BASE64` pair, when `text` is one of type `kind`."""
+    try:
+        blob = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    name = kind.encode()
+    return blob if blob[4 : 4 + len(name)] == name and int.from_bytes(blob[:4], "big") == len(name) else None
 
 
 def _last_line(text: str) -> str:

@@ -121,3 +121,8 @@ class SignatureVerifier(Protocol):
         """Returns when valid. Raises InvalidSignatureError (exit 1) when it is not, BadInputError when
         the allowed-signers file or the verifying tool is missing."""
         ...
+
+    def identities_of_signer(self, signature: str) -> frozenset[str]:
+        """Every identity the signing key is listed for: one person may be listed under several names,
+        and the two-person rule counts people (keys), not names."""
+        ...

@@ -97,6 +97,7 @@ def approve(
         if verifier is None:
             raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
         verifier.verify(actor, signed_message(fingerprint), signature)
+        _ensure_not_the_authors_key(verifier, signature, store.plan_author(fingerprint), actor)
     approval = Approval(fingerprint, actor, now, comment.strip(), signature)
     payload = {"comment": approval.comment, "signed": signature is not None}
     store.add_approval(approval, EventDraft(actor, EventKind.APPROVAL, payload, fingerprint))
@@ -172,9 +173,22 @@ def _invalid_signatures(
             continue
         try:
             verifier.verify(approval.actor, signed_message(fingerprint), approval.signature)
+            _ensure_not_the_authors_key(verifier, approval.signature, store.plan_author(fingerprint), approval.actor)
         except InvalidSignatureError as error:
             invalid[approval.actor] = str(error)
     return invalid
+
+
+def _ensure_not_the_authors_key(verifier: SignatureVerifier, signature: str, author: str | None, actor: str) -> None:
+    # Names are not people: allowed_signers may list one key under two names, and the author must not
+    # approve their own plan under the other one.
+    if author is None or actor == author:
+        return
+    if author in verifier.identities_of_signer(signature):
+        raise InvalidSignatureError(
+            f"approval refused: {actor} signed with a key that allowed_signers also lists for {author}, "
+            "the author of this plan"
+        )
 
 
 def _check_payload(

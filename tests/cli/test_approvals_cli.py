@@ -215,3 +215,31 @@ def test_break_glass_needs_a_signature_in_its_own_namespace_when_signatures_are_
     signed = sign(carol_key, fingerprint, tmp_path / "bg.sig", namespace="guardrail-break-glass")
     granted = cli(*argv, "--signature", signed)
     assert granted.code == 0, granted.stderr
+
+
+def test_the_author_cannot_approve_under_another_name_of_the_same_key(
+    cli: Cli, needs_approval: Path, tmp_path: Path, ssh_keys: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice_key, bob_key = ssh_keys("alice"), ssh_keys("bob")
+    alice_public = " ".join(alice_key.with_suffix(".pub").read_text().split()[:2])
+    bob_public = " ".join(bob_key.with_suffix(".pub").read_text().split()[:2])
+    (tmp_path / "allowed_signers").write_text(
+        f'alice@example.com,alice namespaces="guardrail-approval,guardrail-break-glass" {alice_public}\n'
+        f"bob {bob_public} bob's laptop\n"
+    )
+    settings = config(tmp_path, "approvals:\n  allowed_signers: allowed_signers\n")
+    _, report = checked(cli, needs_approval, "--config", settings)  # as alice@example.com: the author
+    fingerprint = str(report["fingerprint"])
+
+    act_as(monkeypatch, "alice")  # the same person, by the other name her key is listed under
+    alias = cli(
+        "approve", fingerprint, "--config", settings, "--signature", sign(alice_key, fingerprint, tmp_path / "a")
+    )
+    assert alias.code == 1
+    assert "also lists for alice@example.com, the author of this plan" in alias.stderr
+
+    act_as(monkeypatch, "bob")
+    by_bob = cli(
+        "approve", fingerprint, "--config", settings, "--signature", sign(bob_key, fingerprint, tmp_path / "b")
+    )
+    assert by_bob.code == 0, by_bob.stderr

@@ -75,6 +75,27 @@ async def test_quitting_while_the_store_does_not_answer_is_immediate(
     silent_listener.hang_up()
 
 
+def test_the_app_returns_promptly_when_quit_while_the_store_does_not_answer(
+    harness: Harness, silent_listener: SilentListener
+) -> None:
+    """As `guardrail tui` runs it: `run()` returns only once every worker thread is done, so none may be
+    left waiting for the store."""
+    harness.store_url = f"postgresql://u@127.0.0.1:{silent_listener.port}/x"
+    app = harness.app()
+    quit_at: list[float] = []
+
+    def quit_once_connecting() -> None:
+        if silent_listener.connected.wait(timeout=5):
+            quit_at.append(time.monotonic())
+        app.call_from_thread(app.exit)
+
+    threading.Thread(target=quit_once_connecting, daemon=True).start()
+    app.run(headless=True, size=(100, 30))
+    assert quit_at, "the app never tried to open the store"
+    elapsed = time.monotonic() - quit_at[0]
+    assert elapsed < 2.0, f"the app returned {elapsed:.1f} s after quitting while the store was being opened"
+
+
 async def _wait_for(event: threading.Event, seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while not event.is_set():
