@@ -68,6 +68,14 @@ class EventPage:
     total: int
 
 
+@dataclass(eq=False)
+class _Opening:
+    """One attempt at opening the store: done, and with the error when it failed."""
+
+    done: bool = False
+    error: BaseException | None = None
+
+
 @dataclass
 class OperatorSession:
     """The services, bound to settings, a store URL (None: the configured one), an actor and a clock."""
@@ -79,37 +87,58 @@ class OperatorSession:
     actor: Callable[[], str] = configured_actor
     open_store: Callable[[str | None, Settings], Store] = open_configured_store
     _store: Store | None = field(default=None, init=False, repr=False)
+    _opening: _Opening | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
-    # Held while a store is being opened (which can take as long as the connect timeout), so that only one
-    # thread opens it; `_state` guards `_store` and `_closed` and is only ever held for an instant.
-    _opening: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _state: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Guards the three above; callers wait on it for an opening to finish or the session to close.
+    _changed: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
 
     def store(self) -> Store:
-        """The store, opened on first use. Raises StoreError when it cannot be opened or the session is closed."""
-        with self._opening:
-            with self._state:
-                self._check_open()
-                if self._store is not None:
-                    return self._store
-            opened = self.open_store(self.store_url, self.settings)
-            with self._state:
-                closed = self._closed
-                if not closed:
-                    self._store = opened
-            if closed:  # closed while it was being opened: nobody else will close this one
-                opened.close()
-                raise StoreError(_CLOSED)
-            return opened
+        """The store, opened on first use. Raises StoreError when it cannot be opened or the session is closed.
+
+        The store is opened in a thread of its own that every caller waits for, until it is done or the
+        session is closed: an opening can take up to the connect timeout (a server that accepts but never
+        answers), and neither quitting the app nor exiting the interpreter waits for it.
+        """
+        with self._changed:
+            self._check_open()
+            if self._store is not None:
+                return self._store
+            attempt = self._opening
+            if attempt is None:
+                attempt = self._opening = _Opening()
+                threading.Thread(target=self._open, args=(attempt,), name="store-open", daemon=True).start()
+            self._changed.wait_for(lambda: attempt.done or self._closed)
+            self._check_open()
+            if self._store is None:
+                raise attempt.error or StoreError("the store could not be opened")
+            return self._store
 
     def close(self) -> None:
-        """Close the store, at once even while another thread is still opening it: that thread then closes
-        the store it opened itself. Every later call raises StoreError."""
-        with self._state:
+        """Close the store, at once even while it is still being opened: the opening thread then closes the
+        store it opened itself. Every later call raises StoreError."""
+        with self._changed:
             self._closed = True
             store, self._store = self._store, None
+            self._changed.notify_all()
         if store is not None:
             store.close()
+
+    def _open(self, attempt: _Opening) -> None:
+        opened: Store | None = None
+        try:
+            opened = self.open_store(self.store_url, self.settings)
+        except BaseException as error:  # handed to the callers waiting for it: nobody else would see it
+            attempt.error = error
+        finally:
+            with self._changed:
+                attempt.done = True
+                self._opening = None  # a failure is retried on the next call
+                closed = self._closed
+                if opened is not None and not closed:
+                    self._store = opened
+                self._changed.notify_all()
+        if opened is not None and closed:  # closed while it was being opened: nobody else will close this one
+            opened.close()
 
     def _check_open(self) -> None:
         if self._closed:

@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -115,22 +115,29 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.closes = 0
+        self.closed = threading.Event()
 
     def close(self) -> None:
         self.closes += 1
+        self.closed.set()
 
 
 @dataclass
 class SlowOpener:
-    """Opens a FakeStore once `release` is set; `entered` says a thread is waiting in it."""
+    """Opens a FakeStore once `release` is set (or raises `failures` first); `entered`: it has been called."""
 
     entered: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    failures: list[StoreError] = field(default_factory=list)
+    calls: int = 0
     opened: list[FakeStore] = field(default_factory=list)
 
     def __call__(self, _explicit: str | None, _settings: Settings) -> Store:
+        self.calls += 1
         self.entered.set()
         assert self.release.wait(timeout=5), "never released"
+        if self.failures:
+            raise self.failures.pop(0)
         store = FakeStore()
         self.opened.append(store)
         return cast("Store", store)
@@ -140,32 +147,45 @@ def _session(opener: SlowOpener) -> OperatorSession:
     return OperatorSession(Settings(), open_store=opener)
 
 
-def test_closing_while_the_store_is_being_opened_returns_at_once_and_the_opener_closes_it() -> None:
+def _in_thread(call: Callable[[], Store]) -> tuple[threading.Thread, list[BaseException | Store]]:
+    outcome: list[BaseException | Store] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except StoreError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_closing_while_the_store_is_being_opened_frees_every_caller_and_the_opener_closes_it() -> None:
     opener = SlowOpener()
     session = _session(opener)
-    outcomes: list[BaseException | Store] = []
-
-    def open_it() -> None:
-        try:
-            outcomes.append(session.store())
-        except StoreError as error:
-            outcomes.append(error)
-
-    first, second = threading.Thread(target=open_it), threading.Thread(target=open_it)
-    first.start()
+    first, first_outcome = _in_thread(session.store)
     assert opener.entered.wait(timeout=5)
-    second.start()  # waits behind the first opener
+    second, second_outcome = _in_thread(session.store)  # waits for the same opening
+
     started = time.monotonic()
     session.close()
-    assert time.monotonic() - started < 0.5
-    opener.release.set()
     first.join(timeout=5)
     second.join(timeout=5)
+    assert time.monotonic() - started < 1.0, "the callers waited for the opening to finish"
+    for outcome in (first_outcome, second_outcome):
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], StoreError)
+        assert "closed" in str(outcome[0])
 
-    assert len(opener.opened) == 1, "only one store is opened, and none after the close"
-    assert opener.opened[0].closes == 1, "the store opened after the close is closed"
-    assert len(outcomes) == 2
-    assert all(isinstance(outcome, StoreError) for outcome in outcomes)
+    opener.release.set()  # the opening finishes after the close
+    deadline = time.monotonic() + 5
+    while not opener.opened and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(opener.opened) == 1
+    assert opener.opened[0].closed.wait(timeout=5), "the store opened after the close is left open"
+    assert opener.calls == 1
+    assert opener.opened[0].closes == 1
 
 
 def test_a_closed_session_opens_no_store() -> None:
@@ -175,15 +195,18 @@ def test_a_closed_session_opens_no_store() -> None:
     session.close()
     with pytest.raises(StoreError, match="closed"):
         session.store()
-    assert opener.opened == []
+    assert opener.calls == 0
 
 
-def test_closing_closes_the_open_store_once() -> None:
-    opener = SlowOpener()
+def test_a_failed_opening_is_retried_on_the_next_call_and_closing_closes_the_store_once() -> None:
+    opener = SlowOpener(failures=[StoreError("store unreachable")])
     opener.release.set()
     session = _session(opener)
-    assert session.store() is session.store()
+    with pytest.raises(StoreError, match="unreachable"):
+        session.store()
+    store = session.store()
+    assert store is session.store()
+    assert opener.calls == 2
     session.close()
     session.close()
-    assert len(opener.opened) == 1
     assert opener.opened[0].closes == 1
