@@ -66,6 +66,7 @@ class BreakGlass:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    signature: str | None = None  # the holder's SSH signature over the fingerprint (break-glass namespace)
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at

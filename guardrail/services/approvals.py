@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from guardrail.core.approvals import (
@@ -49,6 +49,7 @@ def gate(
     now: datetime,
     verifier: SignatureVerifier | None = None,
     applying: bool = False,
+    break_glass_verifier: SignatureVerifier | None = None,
 ) -> GateResult:
     """Settle `verdict` with the plan's approvals and break-glass passes, and record the check.
 
@@ -62,7 +63,10 @@ def gate(
     status = tally(
         policy, author, store.approvals(fingerprint), _invalid_signatures(store, policy, fingerprint, verifier)
     )
-    settlement = settle(verdict, status, store.break_glass_passes(fingerprint), now, policy=policy, applying=applying)
+    passes, refused = _signed_passes(store.break_glass_passes(fingerprint), policy, fingerprint, break_glass_verifier)
+    settlement = settle(verdict, status, passes, now, policy=policy, applying=applying)
+    if refused:
+        settlement = replace(settlement, notes=(*refused, *settlement.notes))
     payload = _check_payload(changeset, verdict, settlement, author, status)
     store.record_check(fingerprint, actor, now, EventDraft(actor, EventKind.CHECK, payload, fingerprint))
     return GateResult(settlement, author, status)
@@ -137,7 +141,8 @@ def break_glass(
         if verifier is None:
             raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
         verifier.verify(actor, signed_message(fingerprint), str(signature))
-    grant = BreakGlass(f"bg-{secrets.token_hex(4)}", fingerprint, actor, reason.strip(), now, now + ttl)
+    kept = str(signature).strip() if signed else None
+    grant = BreakGlass(f"bg-{secrets.token_hex(4)}", fingerprint, actor, reason.strip(), now, now + ttl, None, kept)
     payload = {
         "pass_id": grant.id,
         "reason": grant.reason,
@@ -177,6 +182,29 @@ def _invalid_signatures(
         except InvalidSignatureError as error:
             invalid[approval.actor] = str(error)
     return invalid
+
+
+def _signed_passes(
+    passes: list[BreakGlass], policy: ApprovalPolicy, fingerprint: str, verifier: SignatureVerifier | None
+) -> tuple[list[BreakGlass], list[str]]:
+    """The passes that may count, and why the others do not: when signatures are required, a pass counts
+    only with its holder's valid signature, verified again each time (a row written into the store behind
+    guardrail's back, or one granted before signatures were required, lets nothing through)."""
+    if not policy.signatures_required:
+        return passes, []
+    kept: list[BreakGlass] = []
+    refused: list[str] = []
+    for grant in passes:
+        if grant.signature is None or verifier is None:
+            refused.append(f"break-glass pass {grant.id} by {grant.actor} ignored: not signed")
+            continue
+        try:
+            verifier.verify(grant.actor, signed_message(fingerprint), grant.signature)
+        except InvalidSignatureError as error:
+            refused.append(f"break-glass pass {grant.id} ignored: {error}")
+            continue
+        kept.append(grant)
+    return kept, refused
 
 
 def _ensure_not_the_authors_key(verifier: SignatureVerifier, signature: str, author: str | None, actor: str) -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
+from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
 from guardrail.core.policy import evaluate
 from guardrail.core.report import CheckReport
 from guardrail.core.store_ports import Store
@@ -70,6 +71,7 @@ def settle(
         now=now,
         verifier=signature_verifier(settings),
         applying=applying,
+        break_glass_verifier=signature_verifier(settings, BREAK_GLASS_NAMESPACE),
     )
     notes = [*report.notes, *result.settlement.notes]
     notes.extend(f"approval by {approval.actor} not counted: {why}" for approval, why in result.status.ignored)

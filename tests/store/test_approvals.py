@@ -234,3 +234,44 @@ def test_a_missing_allowed_signers_file_is_bad_input(tmp_path: Path, ssh_keygen:
     verifier = SshSignatureVerifier(tmp_path / "nope")
     with pytest.raises(BadInputError, match="allowed_signers"):
         verifier.verify("a", b"m", "-----BEGIN SSH SIGNATURE-----\n")
+
+
+def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  # type: ignore[no-untyped-def]
+    store: SqlStore, clock: FakeClock, ssh_keygen: str, signers
+) -> None:
+    import sqlalchemy as sa
+
+    from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
+
+    approval_verifier, alice, mallory = signers
+    verifier = SshSignatureVerifier(approval_verifier.allowed_signers, BREAK_GLASS_NAMESPACE)
+    policy = ApprovalPolicy(signatures_required=True, break_glass=frozenset({"alice@example.com"}))
+    fp = _plan().fingerprint
+    _gate(store, policy, "author", clock, verdict=HARD, verifier=approval_verifier)
+    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    grant = approvals.break_glass(
+        store, policy, fp, "alice@example.com", reason="outage", now=clock.now, signature=signed, verifier=verifier
+    )
+    assert grant.signature == signed.strip()
+
+    def applying():  # type: ignore[no-untyped-def]
+        return _gate(
+            store,
+            policy,
+            "author",
+            clock,
+            verdict=HARD,
+            verifier=approval_verifier,
+            applying=True,
+            break_glass_verifier=verifier,
+        ).settlement
+
+    assert applying().break_glass == grant
+    # Written into the store behind guardrail's back: a pass without, or with someone else's, signature.
+    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    for tampered, why in ((None, "not signed"), (forged, "does not verify")):
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE break_glass SET signature = :s"), {"s": tampered})
+        settled = applying()
+        assert settled.verdict.decision is Decision.DENY
+        assert why in settled.notes[0]

@@ -92,6 +92,7 @@ def break_glass_row(grant: BreakGlass) -> dict[str, Any]:
         "created_at": iso_utc(grant.created_at),
         "expires_at": iso_utc(grant.expires_at),
         "used_at": _opt(grant.used_at),
+        "signature": grant.signature,
     }
 
 
@@ -105,6 +106,7 @@ def break_glass_of(row: Row[Any]) -> BreakGlass:
             parse_iso(row.created_at),
             parse_iso(row.expires_at),
             _time(row.used_at),
+            row.signature,
         )
     except ValueError as error:
         raise StoreError(f"break-glass pass {row.id}: unreadable record ({error})") from None

@@ -71,6 +71,7 @@ break_glass = sa.Table(
     sa.Column("created_at", TIME, nullable=False),
     sa.Column("expires_at", TIME, nullable=False),
     sa.Column("used_at", TIME, nullable=True),
+    sa.Column("signature", sa.Text, nullable=True),  # revision 0002
     sa.Index("ix_break_glass_fingerprint", "fingerprint"),
 )
 
