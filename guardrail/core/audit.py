@@ -92,14 +92,18 @@ class AuditEvent:
         return json.loads(self.payload_json)
 
     def to_dict(self) -> dict[str, Any]:
-        """The event as the audit export writes it, one JSON object per line."""
+        """The event as the audit export writes it, one JSON object per line. Raises ValueError when the
+        stored payload is not JSON (see `header` for the rest of a damaged event)."""
+        return {**self.header(), "payload": self.payload}
+
+    def header(self) -> dict[str, Any]:
+        """Every field but the payload."""
         return {
             "seq": self.seq,
             "time": self.time,
             "actor": self.actor,
             "kind": self.kind,
             "fingerprint": self.fingerprint,
-            "payload": self.payload,
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }

@@ -10,6 +10,7 @@ from typing import Any
 
 from guardrail.core.change import ResourceChange
 from guardrail.core.values import mask_at
+from guardrail.core.verdict import Enforcement, Finding
 
 # Providers call them tags (AWS, Azure) or labels (GCP, Kubernetes); a selector matches either.
 TAG_ATTRIBUTES = ("tags", "tags_all", "labels")
@@ -68,3 +69,15 @@ def _has_tags(values: Any, wanted: Mapping[str, str]) -> bool:
         if isinstance(tags, dict) and all(k in tags and str(tags[k]) == v for k, v in wanted.items()):
             return True
     return False
+
+
+def unknown_tags_finding(rule: str, change: ResourceChange, what: str) -> Finding:
+    """A change whose match depends on tags known only after apply: `what` it may be ("protected",
+    "locked by ..."). Soft and marked unknown: doubt asks a person, it never passes silently."""
+    return Finding(
+        rule,
+        Enforcement.SOFT,
+        change.address,
+        f"{change.action.value} of a resource that may be {what}: its tags are known only after apply",
+        unknown=True,
+    )

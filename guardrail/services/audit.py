@@ -47,19 +47,7 @@ def as_record(event: AuditEvent) -> dict[str, object]:
     try:
         return event.to_dict()
     except ValueError:
-        return {**_fields(event), "payload_raw": event.payload_json}
-
-
-def _fields(event: AuditEvent) -> dict[str, object]:
-    return {
-        "seq": event.seq,
-        "time": event.time,
-        "actor": event.actor,
-        "kind": event.kind,
-        "fingerprint": event.fingerprint,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+        return {**event.header(), "payload_raw": event.payload_json}
 
 
 def verify(store: AuditStore, expect_head: str | None = None, *, exact: bool = False) -> ChainReport:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from guardrail.core.change import ChangeSet
 from guardrail.core.locks import Lock
-from guardrail.core.matching import Match
+from guardrail.core.matching import Match, unknown_tags_finding
 from guardrail.core.verdict import Enforcement, Finding
 
 
@@ -35,14 +35,7 @@ class ActiveLocksRule:
                     continue
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
                 if matched is Match.UNKNOWN:
-                    yield Finding(
-                        self.id,
-                        Enforcement.SOFT,
-                        change.address,
-                        f"{change.action.value} of a resource that may be locked by {lock.describe()}: "
-                        "its tags are known only after apply",
-                        unknown=True,
-                    )
+                    yield unknown_tags_finding(self.id, change, f"locked by {lock.describe()}")
                 else:
                     yield Finding(
                         self.id,

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from guardrail.core.change import Action, ChangeSet
-from guardrail.core.matching import Match, Selector
+from guardrail.core.matching import Match, Selector, unknown_tags_finding
 from guardrail.core.reasons import reason_words
 from guardrail.core.verdict import Enforcement, Finding
 
@@ -47,14 +47,7 @@ class ProtectionRule:
                 because = f" because {cause}" if cause else ""
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
                 if matched is Match.UNKNOWN:
-                    yield Finding(
-                        self.id,
-                        Enforcement.SOFT,
-                        change.address,
-                        f"{change.action.value} of a resource that may be protected{reason}: its tags are "
-                        "known only after apply",
-                        unknown=True,
-                    )
+                    yield unknown_tags_finding(self.id, change, f"protected{reason}")
                 else:
                     yield Finding(
                         self.id,
