@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from guardrail.core.blast.impact import analyse
 from guardrail.core.matching import Selector
 from guardrail.core.rules.blast_radius import BlastRadiusRule, BlastRadiusSettings
 from guardrail.core.rules.similar_names import SimilarNamesRule
+from tests.conftest import find_terraform
 
 pytestmark = pytest.mark.terraform
 
@@ -53,15 +53,6 @@ variable "generation" { default = "1" }
 """
 
 
-def terraform() -> str:
-    found = shutil.which(os.environ.get("GUARDRAIL_TERRAFORM", "terraform"))
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("terraform is required in CI but was not found on PATH")
-        pytest.skip("terraform not found on PATH")
-    return found
-
-
 def run(binary: str, cwd: Path, *args: str) -> str:
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
     return subprocess.run([binary, *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
@@ -69,7 +60,7 @@ def run(binary: str, cwd: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def plan_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    binary = terraform()
+    binary = find_terraform()
     work = tmp_path_factory.mktemp("blast")
     (work / "child").mkdir()
     (work / "child" / "main.tf").write_text(CHILD)

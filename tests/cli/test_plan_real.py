@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import Result
+from tests.conftest import find_terraform
 
 pytestmark = pytest.mark.terraform
 Cli = Callable[..., Result]
@@ -32,18 +32,9 @@ resource "terraform_data" "added" { input = var.token }
 """
 
 
-def terraform() -> str:
-    found = shutil.which(os.environ.get("GUARDRAIL_TERRAFORM", "terraform"))
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("terraform is required in CI but was not found on PATH")
-        pytest.skip("terraform not found on PATH")
-    return found
-
-
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    binary = terraform()
+    binary = find_terraform()
     (tmp_path / "main.tf").write_text(BEFORE)
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
     for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
@@ -85,7 +76,7 @@ def test_removed_block_of_a_protected_resource_is_denied(cli: Cli, workdir: Path
 
 
 def test_broken_configuration_is_bad_input(cli: Cli, tmp_path: Path) -> None:
-    terraform()
+    find_terraform()
     (tmp_path / "main.tf").write_text('resource "terraform_data" "x" {\n')
     result = cli("plan", tmp_path)
     assert result.code == 3
