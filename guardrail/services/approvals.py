@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from guardrail.core.approvals import (
     BREAK_GLASS_NAMESPACE,
     DEFAULT_BREAK_GLASS_TTL,
+    SIGNATURE_NAMESPACE,
     Approval,
     ApprovalPolicy,
     ApprovalRefusedError,
@@ -32,11 +33,13 @@ from guardrail.core.verdict import Verdict
 
 @dataclass(frozen=True)
 class GateResult:
-    """A checked plan's final verdict, with who wrote it and which approvals counted."""
+    """A checked plan's final verdict, with who wrote it, which approvals counted, and every break-glass
+    pass of the plan (used, expired or ignored ones too: for display)."""
 
     settlement: Settlement
     author: str
     status: ApprovalStatus
+    passes: tuple[BreakGlass, ...] = ()
 
 
 def gate(
@@ -59,17 +62,19 @@ def gate(
     BadInputError when signatures are required but no verifier is configured.
     """
     fingerprint = changeset.fingerprint
-    author = store.plan_author(fingerprint) or actor  # no approval can exist before the first check
-    status = tally(
-        policy, author, store.approvals(fingerprint), _invalid_signatures(store, policy, fingerprint, verifier)
-    )
-    passes, refused = _signed_passes(store.break_glass_passes(fingerprint), policy, fingerprint, break_glass_verifier)
+    recorded_author = store.plan_author(fingerprint)
+    author = recorded_author or actor  # no approval can exist before the first check
+    given = store.approvals(fingerprint)
+    invalid = _invalid_signatures(given, policy, fingerprint, recorded_author, verifier)
+    status = tally(policy, author, given, invalid)
+    all_passes = store.break_glass_passes(fingerprint)
+    passes, refused = _signed_passes(all_passes, policy, fingerprint, break_glass_verifier)
     settlement = settle(verdict, status, passes, now, policy=policy, applying=applying)
     if refused:
         settlement = replace(settlement, notes=(*refused, *settlement.notes))
     payload = _check_payload(changeset, verdict, settlement, author, status)
     store.record_check(fingerprint, actor, now, EventDraft(actor, EventKind.CHECK, payload, fingerprint))
-    return GateResult(settlement, author, status)
+    return GateResult(settlement, author, status, tuple(all_passes))
 
 
 def approve(
@@ -89,19 +94,13 @@ def approve(
     plan was never checked; InvalidSignatureError (exit 1) for a missing or bad signature when signatures
     are required; BadInputError when the actor already approved; StoreError.
     """
-    ensure_can_approve(policy, store.plan_author(fingerprint), actor)
-    if signature is not None and not signature.strip():
-        signature = None
-    if policy.signatures_required and signature is None:
-        raise InvalidSignatureError(
-            f"approval refused: signatures are required; sign the fingerprint with "
-            f"`printf %s {fingerprint} | ssh-keygen -Y sign -f KEY -n guardrail-approval`"
-        )
-    if signature is not None:
-        if verifier is None:
-            raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
-        verifier.verify(actor, signed_message(fingerprint), signature)
-        _ensure_not_the_authors_key(verifier, signature, store.plan_author(fingerprint), actor)
+    author = store.plan_author(fingerprint)
+    ensure_can_approve(policy, author, actor)
+    signature = _checked_signature(
+        policy, verifier, actor, fingerprint, signature, what="approval", namespace=SIGNATURE_NAMESPACE
+    )
+    if signature is not None and verifier is not None:
+        _ensure_not_the_authors_key(verifier, signature, author, actor)
     approval = Approval(fingerprint, actor, now, comment.strip(), signature)
     payload = {"comment": approval.comment, "signed": signature is not None}
     store.add_approval(approval, EventDraft(actor, EventKind.APPROVAL, payload, fingerprint))
@@ -131,23 +130,15 @@ def break_glass(
     ensure_can_break_glass(policy, actor, reason, ttl)
     if store.plan_author(fingerprint) is None:
         raise BadInputError(f"plan {fingerprint}: never checked: run guardrail check on it first")
-    signed = bool(signature and signature.strip())
-    if policy.signatures_required and not signed:
-        raise InvalidSignatureError(
-            f"break-glass refused: signatures are required; sign the fingerprint with "
-            f"`printf %s {fingerprint} | ssh-keygen -Y sign -f KEY -n {BREAK_GLASS_NAMESPACE}`"
-        )
-    if signed:
-        if verifier is None:
-            raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
-        verifier.verify(actor, signed_message(fingerprint), str(signature))
-    kept = str(signature).strip() if signed else None
+    kept = _checked_signature(
+        policy, verifier, actor, fingerprint, signature, what="break-glass", namespace=BREAK_GLASS_NAMESPACE
+    )
     grant = BreakGlass(f"bg-{secrets.token_hex(4)}", fingerprint, actor, reason.strip(), now, now + ttl, None, kept)
     payload = {
         "pass_id": grant.id,
         "reason": grant.reason,
         "expires_at": iso_utc(grant.expires_at),
-        "signed": signed,
+        "signed": kept is not None,
     }
     store.add_break_glass(grant, EventDraft(actor, EventKind.BREAK_GLASS, payload, fingerprint))
     return grant
@@ -164,8 +155,39 @@ def use_break_glass(store: ApprovalStore, grant: BreakGlass, actor: str, now: da
         raise DeniedError(f"break-glass pass {grant.id} was already used or has expired")
 
 
+def _checked_signature(
+    policy: ApprovalPolicy,
+    verifier: SignatureVerifier | None,
+    actor: str,
+    fingerprint: str,
+    signature: str | None,
+    *,
+    what: str,
+    namespace: str,
+) -> str | None:
+    """The signature (stripped; None when blank) once it verifies for `actor` over the fingerprint.
+
+    Raises InvalidSignatureError when one is required and missing, or does not verify; BadInputError when
+    one is given but no allowed_signers file is configured."""
+    signature = signature.strip() if signature and signature.strip() else None
+    if policy.signatures_required and signature is None:
+        raise InvalidSignatureError(
+            f"{what} refused: signatures are required; sign the fingerprint with "
+            f"`printf %s {fingerprint} | ssh-keygen -Y sign -f KEY -n {namespace}`"
+        )
+    if signature is not None:
+        if verifier is None:
+            raise BadInputError("a signature was given but no approvals.allowed_signers file is configured")
+        verifier.verify(actor, signed_message(fingerprint), signature)
+    return signature
+
+
 def _invalid_signatures(
-    store: ApprovalStore, policy: ApprovalPolicy, fingerprint: str, verifier: SignatureVerifier | None
+    approvals: list[Approval],
+    policy: ApprovalPolicy,
+    fingerprint: str,
+    author: str | None,
+    verifier: SignatureVerifier | None,
 ) -> dict[str, str]:
     # Re-verified at every check: a row written straight into the store must not count as an approval.
     if verifier is None:
@@ -173,12 +195,12 @@ def _invalid_signatures(
             raise BadInputError("approvals need signatures but no allowed_signers file is configured")
         return {}
     invalid: dict[str, str] = {}
-    for approval in store.approvals(fingerprint):
+    for approval in approvals:
         if approval.signature is None:
             continue
         try:
             verifier.verify(approval.actor, signed_message(fingerprint), approval.signature)
-            _ensure_not_the_authors_key(verifier, approval.signature, store.plan_author(fingerprint), approval.actor)
+            _ensure_not_the_authors_key(verifier, approval.signature, author, approval.actor)
         except InvalidSignatureError as error:
             invalid[approval.actor] = str(error)
     return invalid

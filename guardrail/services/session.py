@@ -161,11 +161,10 @@ class OperatorSession:
             store = self.store()
             actor = self.actor()
             reviewed = settle_review(store, unsettled, self.settings, actor, self.clock())
-            passes = tuple(store.break_glass_passes(unsettled.changeset.fingerprint))
         except StoreError as error:
             return Review(plan, unsettled, unsettled, store_problem=str(error))
         gate = reviewed.gate
-        return Review(plan, unsettled, reviewed.report, gate.author, actor, gate.status, passes)
+        return Review(plan, unsettled, reviewed.report, gate.author, actor, gate.status, gate.passes)
 
     # -- locks ----------------------------------------------------------------------------------------
 
