@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -53,3 +54,10 @@ def _spellings(secret: str) -> set[str]:
         # Escaped twice: a JSON string holding a JSON document (a Rego message quoting serialised input).
         found.add(json.dumps(escaped, ensure_ascii=ascii_only)[1:-1])
     return found
+
+
+@functools.lru_cache(maxsize=16)
+def scrubber_for(literals: frozenset[str]) -> Scrubber:
+    """The Scrubber of one plan's secret literals, built once: the check, the store, the approvals and
+    every renderer of a report scrub with the same set, and each build compiles a regular expression."""
+    return Scrubber(literals)

@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from guardrail.core.audit import AuditEvent, ChainReport, EventDraft, EventFilter, verify_chain
+from guardrail.core.audit import AuditEvent, ChainReport, EventFilter, verify_chain
 from guardrail.core.errors import BadInputError
 from guardrail.core.store_ports import AuditStore
-
-
-def record(
-    store: AuditStore, actor: str, kind: str, payload: dict[str, object], fingerprint: str | None = None
-) -> AuditEvent:
-    """Append one event built from redacted data. Raises StoreError when the store fails."""
-    return store.append(EventDraft(actor, kind, payload, fingerprint))
 
 
 def list_events(store: AuditStore, selection: EventFilter | None = None) -> Iterator[AuditEvent]:
@@ -34,11 +27,11 @@ def show(store: AuditStore, seq: int) -> AuditEvent:
     return event
 
 
-def export_jsonl(store: AuditStore, selection: EventFilter | None = None) -> Iterator[str]:
+def export_jsonl(store: AuditStore) -> Iterator[str]:
     """One JSON object per event (with a newline), as stored: seq, time, actor, kind, fingerprint,
     payload, prev_hash, hash. A payload that does not parse is exported as its raw text under
     `payload_raw`, so an export of a damaged log still shows everything."""
-    for event in list_events(store, selection):
+    for event in store.events():
         yield json.dumps(as_record(event), ensure_ascii=False, sort_keys=True) + "\n"
 
 

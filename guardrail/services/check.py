@@ -13,7 +13,7 @@ from guardrail.core.policy import evaluate
 from guardrail.core.ports import PolicyEngine, TerraformRunner
 from guardrail.core.report import CheckReport
 from guardrail.core.rules.blast_radius import BlastRadiusRule
-from guardrail.core.secrets import Scrubber
+from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.verdict import Finding, Verdict
 from guardrail.services.rules import builtin_rules
 from guardrail.services.wiring import policy_engine, terraform_runner
@@ -53,7 +53,7 @@ def check(request: CheckRequest) -> CheckReport:
     rules = builtin_rules(request.settings)
     findings = evaluate(changeset, rules)
     if run is not None:
-        scrub = Scrubber(changeset.sensitive_literals)
+        scrub = scrubber_for(changeset.sensitive_literals)
         findings.extend(_scrubbed(f, scrub) for f in run.findings())
     blast = next((rule for rule in rules if isinstance(rule, BlastRadiusRule)), None)
     report = blast.report(changeset) if blast is not None else None  # memoised: evaluate computed it

@@ -38,7 +38,6 @@ def review(
     request: CheckRequest,
     store: str | None = None,
     *,
-    actor: str | None = None,
     helper: StoreHelper | None = None,
 ) -> CheckReport:
     """Check the plan, then settle and record it in the store chosen by `store` (see store_url).
@@ -51,7 +50,7 @@ def review(
     report = check(request)
     literals = report.changeset.sensitive_literals
     with opened_for_review(store, request.settings, literals, helper) as opened:
-        return settle(opened, report, request.settings, actor or current_actor(), datetime.now(UTC)).report
+        return settle(opened, report, request.settings, current_actor(), datetime.now(UTC)).report
 
 
 def settle(

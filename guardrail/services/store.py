@@ -12,7 +12,7 @@ from guardrail.adapters.signatures import SshSignatureVerifier
 from guardrail.adapters.store_location import resolve_store_url
 from guardrail.config import Settings
 from guardrail.core.approvals import SIGNATURE_NAMESPACE
-from guardrail.core.secrets import Scrubber
+from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.store_ports import SignatureVerifier
 
 if TYPE_CHECKING:  # the database libraries load when a store is opened, not when this module is imported
@@ -66,7 +66,7 @@ def opened_for_review(
     """The chosen store, opened by `helper` when there is one, else here; its audit payloads are scrubbed
     of `literals`. Raises StoreError (exit 3) when it cannot be opened."""
     if helper is None:
-        with opened_store(explicit, settings, Scrubber(literals)) as store:
+        with opened_store(explicit, settings, scrubber_for(literals)) as store:
             yield store
         return
     forwarded = helper.open(store_url(explicit, settings), cwd=Path.cwd(), literals=literals)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from guardrail.core.change import Action, ReplaceOrder, ResourceChange
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber
+from guardrail.core.secrets import scrubber_for
 from guardrail.core.verdict import Enforcement, Finding
 
 ACTION_TITLES: dict[Action, str] = {
@@ -92,7 +92,7 @@ class SafeReport:
                 plan_level.append(finding)
             else:
                 by_address.setdefault(finding.address, []).append(finding)
-        scrub = Scrubber(report.changeset.sensitive_literals)
+        scrub = scrubber_for(report.changeset.sensitive_literals)
         return cls(report, lambda text: _encodable(scrub(text)), by_address, plan_level)
 
     def findings_for(self, change: ResourceChange) -> list[Finding]:
