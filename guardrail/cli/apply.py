@@ -7,9 +7,8 @@ from pathlib import Path
 
 import typer
 
-from guardrail.cli.check import ALL_NAMESPACES, NAMESPACE, POLICY, TERRAFORM_BIN
 from guardrail.cli.main import app
-from guardrail.cli.options import CONFIG, STORE, load_config
+from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config
 from guardrail.cli.output import emit, use_color
 
 

@@ -9,26 +9,14 @@ from pathlib import Path
 
 import typer
 
-from guardrail.cli.main import app
-from guardrail.cli.options import CONFIG, STORE, load_config
+from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, sub_app
 from guardrail.cli.output import emit, inert, write_atomically
 from guardrail.cli.tables import print_json, print_table
 from guardrail.core.errors import BadInputError
 
-audit_app = typer.Typer(
-    name="audit",
-    help="The audit log: every check, lock, approval, break-glass and apply, hash-chained.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
-app.add_typer(audit_app)
+audit_app = sub_app("audit", "The audit log: every check, lock, approval, break-glass and apply, hash-chained.")
 
 _DETAILS_WIDTH = 100
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class ExportFormat(StrEnum):
@@ -41,17 +29,16 @@ def list_command(
     actor: str | None = typer.Option(None, "--actor", help="Only this actor's events."),
     kind: str | None = typer.Option(None, "--kind", help="check, lock, release, approval, break-glass, apply-start..."),
     address: str | None = typer.Option(None, "--address", help="Only events naming an address matching this glob."),
-    output_format: ListFormat = typer.Option(ListFormat.table, "--format", "-f", help="table or json."),
+    output_format: ListFormat = LIST_FORMAT,
     config: Path | None = CONFIG,
     store: str | None = STORE,
 ) -> None:
     """Events matching every filter given, oldest first."""
     from guardrail.core.audit import EventFilter
     from guardrail.services.audit import as_record, list_events
-    from guardrail.services.store import opened_store
 
     selection = EventFilter(since=_since(since) if since else None, actor=actor, kind=kind, address=address)
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         events = list(list_events(opened, selection))
     if output_format is ListFormat.json:
         print_json([as_record(event) for event in events])
@@ -68,9 +55,8 @@ def show_command(
 ) -> None:
     """One event in full, as stored."""
     from guardrail.services.audit import as_record, show
-    from guardrail.services.store import opened_store
 
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         event = show(opened, seq)
     print_json(as_record(event))
 
@@ -84,9 +70,8 @@ def export_command(
 ) -> None:
     """Every event, as stored, with its hashes: verifiable elsewhere."""
     from guardrail.services.audit import export_jsonl
-    from guardrail.services.store import opened_store
 
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         text = "".join(export_jsonl(opened))
     if output is None:
         typer.echo(text, nl=False)
@@ -105,9 +90,8 @@ def verify_command(
 ) -> int:
     """Check the whole hash chain: exit 0 intact, 1 naming the first broken event (or a lost pinned head)."""
     from guardrail.services.audit import verify
-    from guardrail.services.store import opened_store
 
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         report = verify(opened, expect_head, exact=exact)
     if report.broken is not None:
         emit(inert(f"audit log BROKEN at {report.broken} ({report.count} event(s) verified before it)"))
@@ -119,16 +103,11 @@ def verify_command(
 
 
 def _since(text: str) -> datetime:
-    from guardrail.core.audit import parse_iso
-    from guardrail.core.locks import parse_duration
+    from guardrail.core.queries import parse_since
 
     try:
-        return parse_iso(text.strip())
+        return parse_since(text, datetime.now(UTC))
     except ValueError:
-        pass
-    try:
-        return datetime.now(UTC) - parse_duration(text)
-    except BadInputError:
         raise BadInputError(f"--since {text!r}: expected an ISO date or time, or an age like 2h or 7d") from None
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from guardrail.cli.main import app
-from guardrail.cli.options import CONFIG, STORE, load_config
+from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config
 from guardrail.cli.output import emit, use_color, write_atomically
 from guardrail.core.errors import BadInputError
 
@@ -22,14 +22,8 @@ class OutputFormat(StrEnum):
 
 
 PLAN_HELP = "A `terraform show -json` file, a binary plan file, or a directory to plan."
-POLICY = typer.Option(None, "--policy", "-p", help="Rego policy file or folder (repeatable).")
-NAMESPACE = typer.Option(None, "--namespace", "-n", help="Rego package to evaluate (repeatable; default main).")
-ALL_NAMESPACES = typer.Option(False, "--all-namespaces", help="Evaluate every Rego package.")
 FORMAT = typer.Option(OutputFormat.text, "--format", "-f", help="Report format.")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write the report to FILE (stdout gets the text report).")
-TERRAFORM_BIN = typer.Option(
-    None, "--terraform-bin", envvar="GUARDRAIL_TERRAFORM", help="terraform or tofu binary to run."
-)
 VARS = typer.Option(None, "--var", help="k=v passed to terraform plan for a directory (repeatable).")
 
 

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from guardrail.cli.main import app
-from guardrail.cli.options import CONFIG, STORE, load_config
+from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, sub_app
 from guardrail.cli.output import emit, inert
 from guardrail.cli.tables import print_json, print_table
 
-lock_app = typer.Typer(
-    name="lock",
-    help="Freeze resources against every change; list and release locks; recover a crashed apply's lock.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+lock_app = sub_app(
+    "lock", "Freeze resources against every change; list and release locks; recover a crashed apply's lock."
 )
-app.add_typer(lock_app)
 
 REASON = typer.Option(..., "--reason", "-r", help="Why: recorded in the audit log and shown in every finding.")
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @lock_app.command("add")
@@ -44,10 +33,10 @@ def add_command(
     """Lock what exactly one of --address, --type or --tag selects; prints the lock id."""
     from guardrail.core.locks import parse_duration
     from guardrail.services.locks import add_lock
-    from guardrail.services.store import actor, opened_store
+    from guardrail.services.store import actor
 
     lifetime = parse_duration(expires) if expires is not None else None
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         lock = add_lock(
             opened,
             actor(),
@@ -64,16 +53,15 @@ def add_command(
 @lock_app.command("list")
 def list_command(
     all_: bool = typer.Option(False, "--all", help="Include released and expired locks."),
-    output_format: ListFormat = typer.Option(ListFormat.table, "--format", "-f", help="table or json."),
+    output_format: ListFormat = LIST_FORMAT,
     config: Path | None = CONFIG,
     store: str | None = STORE,
 ) -> None:
     """The locks in force (all of them with --all)."""
     from guardrail.services.locks import list_locks
-    from guardrail.services.store import opened_store
 
     now = datetime.now(UTC)
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         locks = list_locks(opened, now, include_inactive=all_)
     if output_format is ListFormat.json:
         print_json(
@@ -118,9 +106,9 @@ def release_command(
 ) -> None:
     """Release a lock, whoever owns it; who and why are recorded."""
     from guardrail.services.locks import release_lock
-    from guardrail.services.store import actor, opened_store
+    from guardrail.services.store import actor
 
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         released = release_lock(opened, actor(), lock_id.strip(), reason, datetime.now(UTC))
     emit(inert(f"released {released.id} ({released.target.value} {released.pattern})"))
 
@@ -135,10 +123,10 @@ def recover_apply_command(
     """Remove the apply lock of a crashed apply (dead process or expired lease); a live holder's lock stays."""
     from guardrail.services.apply import workspace_of
     from guardrail.services.apply_lock import recover
-    from guardrail.services.store import actor, opened_store
+    from guardrail.services.store import actor
 
     workspace = workspace_of(directory)
-    with opened_store(store, load_config(config)) as opened:
+    with command_store(config, store) as opened:
         holder = recover(opened, workspace, actor(), reason, datetime.now(UTC))
     emit(inert(f"recovered the apply lock of {workspace} held by {holder.describe()}"))
 

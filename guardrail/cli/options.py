@@ -1,13 +1,20 @@
-"""Options that several commands share: the config file and the store."""
+"""What several commands share: options (config, store, policies, terraform), list formats, sub-apps and
+the store a command opens."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from guardrail.cli.main import app
+
 if TYPE_CHECKING:
+    from guardrail.adapters.store import SqlStore
     from guardrail.config import Settings
 
 CONFIG = typer.Option(None, "--config", "-c", help="guardrail.yaml (default: ./guardrail.yaml when present).")
@@ -18,6 +25,38 @@ STORE = typer.Option(
     help="Store URL: sqlite:///PATH or postgresql://... (default: $GUARDRAIL_STORE, store: in guardrail.yaml, "
     "else .guardrail/guardrail.db here).",
 )
+
+POLICY = typer.Option(None, "--policy", "-p", help="Rego policy file or folder (repeatable).")
+NAMESPACE = typer.Option(None, "--namespace", "-n", help="Rego package to evaluate (repeatable; default main).")
+ALL_NAMESPACES = typer.Option(False, "--all-namespaces", help="Evaluate every Rego package.")
+TERRAFORM_BIN = typer.Option(
+    None, "--terraform-bin", envvar="GUARDRAIL_TERRAFORM", help="terraform or tofu binary to run."
+)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+LIST_FORMAT = typer.Option(ListFormat.table, "--format", "-f", help="table or json.")
+
+
+def sub_app(name: str, help_text: str) -> typer.Typer:
+    """A command group (`guardrail NAME ...`) registered on the main app."""
+    group = typer.Typer(name=name, help=help_text, no_args_is_help=True, rich_markup_mode=None)
+    app.add_typer(group)
+    return group
+
+
+@contextmanager
+def command_store(config: Path | None, store: str | None) -> Iterator[SqlStore]:
+    """The store for a command: --store, else $GUARDRAIL_STORE, else guardrail.yaml's store:, else the
+    default; closed when the command is done."""
+    from guardrail.services.store import opened_store
+
+    with opened_store(store, load_config(config)) as opened:
+        yield opened
 
 
 def load_config(config: Path | None) -> Settings:

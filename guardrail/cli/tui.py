@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
-from guardrail.cli.check import TERRAFORM_BIN
 from guardrail.cli.main import app
-from guardrail.cli.options import CONFIG, STORE, load_config
+from guardrail.cli.options import CONFIG, STORE, TERRAFORM_BIN, load_config
 
 
 @app.command("tui")

@@ -171,12 +171,17 @@ def parse_event_query(text: str, now: datetime) -> EventFilter:
     return EventFilter(since=since, actor=fields.get("actor"), kind=kind, address=fields.get("address"))
 
 
-def _since(text: str, now: datetime) -> datetime:
+def parse_since(text: str, now: datetime) -> datetime:
+    """`since` as an age before `now` (2h, 7d) or an ISO date or time. Raises ValueError for neither."""
     try:
         return now - parse_duration(text)
     except BadInputError:
         pass
+    return parse_iso(text.strip())  # ValueError when it is not one either
+
+
+def _since(text: str, now: datetime) -> datetime:
     try:
-        return parse_iso(text)
+        return parse_since(text, now)
     except ValueError:
         raise BadInputError(f"since:{text}: expected a duration (2h, 1d) or a date (2025-01-31)") from None
