@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import generate_plan
 
 from guardrail.adapters.terraform.parse import parse_plan
 from guardrail.core.blast.graph import build_graph
 from guardrail.core.blast.impact import analyse
 from guardrail.core.rules.drift import DriftRule
 from guardrail.core.rules.similar_names import SimilarNamesRule
-
-REPO = Path(__file__).resolve().parent.parent
-GEN_PLAN = REPO.parent / "shared" / "tools" / "gen_plan.py"
 
 
 def main() -> None:
@@ -39,9 +36,7 @@ def main() -> None:
     parser.add_argument("--plan", type=Path, help="an existing plan JSON instead of generating one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        plan = args.plan or Path(tmp) / "plan.json"
-        if args.plan is None:
-            subprocess.run([sys.executable, str(GEN_PLAN), "--stacks", str(args.stacks), "-o", str(plan)], check=True)
+        plan = args.plan or generate_plan(args.stacks, Path(tmp) / "plan.json")
         data = plan.read_bytes()
     parse_times, blast_times, names_times, drift_times = [], [], [], []
     cold = None

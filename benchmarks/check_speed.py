@@ -23,20 +23,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-GEN_PLAN = REPO.parent / "shared" / "tools" / "gen_plan.py"
+from benchlib import CONFIG as BASE_CONFIG
+from benchlib import REPO, generate_plan
 
-CONFIG = """\
-protect:
-  - types: [aws_eks_cluster, azurerm_kubernetes_cluster, google_container_cluster]
-    reason: production clusters
-  - addresses: ["module.stack_1*.aws_s3_bucket.*"]
-    tags: {env: prod}
-    reason: production buckets
-stateful:
-  enforcement: soft
-policies: [policies/]
-"""
+CONFIG = BASE_CONFIG + "policies: [policies/]\n"
 
 RULE = """
 {kind} contains msg if {{
@@ -85,7 +75,8 @@ def write_policies(folder: Path) -> None:
 def timed(argv: list[str], cwd: Path) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB and exit code of one process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr is not read: a pipe nobody drains would block a chatty child (and hang os.wait4).
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -98,13 +89,17 @@ def main() -> int:
     parser.add_argument("--stacks", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args()
-    if not GEN_PLAN.is_file():
-        print(f"missing {GEN_PLAN}: the shared tools are needed to build the plan", file=sys.stderr)
-        return 3
-    work = args.keep or Path(tempfile.mkdtemp(prefix="guardrail-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return measure(args, args.keep)
+    with tempfile.TemporaryDirectory(prefix="guardrail-bench-") as work:  # a 22 MB plan: not left behind
+        return measure(args, Path(work))
+
+
+def measure(args: argparse.Namespace, work: Path) -> int:
     plan = work / "plan.json"
-    subprocess.run([sys.executable, str(GEN_PLAN), "--stacks", str(args.stacks), "-o", str(plan)], check=True)
+    plan.unlink(missing_ok=True)  # generated afresh for the size asked
+    generate_plan(args.stacks, plan)
     (work / "guardrail.yaml").write_text(CONFIG)
     write_policies(work / "policies")
     # As an installed package is: byte-compiled (an environment with PYTHONDONTWRITEBYTECODE would

@@ -29,8 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-GEN_PLAN = REPO.parent / "shared" / "tools" / "gen_plan.py"
+from benchlib import generate_plan
 
 HELPERS = """package main
 
@@ -227,14 +226,13 @@ def main() -> None:
         child(args.child, args.plan, args.policy)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        plan = args.plan or Path(tmp) / "plan.json"
-        if args.plan is None:
-            subprocess.run([sys.executable, str(GEN_PLAN), "--stacks", str(args.stacks), "-o", str(plan)], check=True)
+        plan = args.plan or generate_plan(args.stacks, Path(tmp) / "plan.json")
         policy = Path(tmp) / "bench.rego"
         policy.write_text(policy_text(), encoding="utf-8")
         size = plan.stat().st_size / 1e6
         changes = len(json.loads(plan.read_bytes())["resource_changes"])
         print(f"plan: {changes:,} resource changes, {size:.1f} MB; {len(RULES)} rules; {os.cpu_count()} CPUs")
+        counts: dict[str, int] = {}
         for engine in ENGINES:
             why_not = available(engine)
             if why_not:
@@ -247,7 +245,11 @@ def main() -> None:
             if failures:
                 print(f"{engine:17} failed: {failures[0]}")
                 continue
-            report(engine, [r for r in results if not isinstance(r, str)])
+            done = [r for r in results if not isinstance(r, str)]
+            report(engine, done)
+            counts[engine] = int(done[0][0]["results"])
+        if len(set(counts.values())) > 1:  # the engines did different work: their times do not compare
+            print(f"MISMATCH: the engines found different numbers of results: {counts}")
 
 
 def report(engine: str, results: list[tuple[dict[str, float | int], float]]) -> None:
