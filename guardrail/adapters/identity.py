@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import configparser
 import getpass
 import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from git import GitConfigParser
 
 ACTOR_ENV = "GUARDRAIL_ACTOR"
+_GIT_SECONDS = 10.0
 
 
 def current_actor(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> str:
@@ -32,37 +28,17 @@ def current_actor(environ: Mapping[str, str] | None = None, cwd: Path | None = N
 
 
 def git_user_email(cwd: Path) -> str | None:
-    """`user.email` as git would resolve it in `cwd`, or None (no git, no repository, not set)."""
+    """`user.email` as git itself resolves it in `cwd` (repository, then user and system configuration,
+    includes too), or None (no git, not set, a broken configuration): asked of `git config`, which knows
+    its own rules and costs far less than loading a library that re-implements them."""
+    from guardrail.adapters.process import run_command
+    from guardrail.core.errors import BadInputError, CommandError
+
     try:
-        import git
-    except ImportError:  # GitPython refuses to import when no git executable can be found
+        done = run_command(["git", "config", "--get", "user.email"], cwd=cwd, timeout=_GIT_SECONDS, ok_codes=(0, 1))
+    except (BadInputError, CommandError):  # no git, an unreadable folder, a malformed config, a hang
         return None
-    try:
-        try:
-            repo = git.Repo(cwd, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            reader = git.GitConfigParser(_user_config_files(), read_only=True)
-            return _value(reader)
-        with repo:
-            return _value(repo.config_reader())
-    except (OSError, ValueError, git.GitError):
-        return None
-
-
-def _user_config_files() -> list[str]:
-    # What git itself reads outside a repository: system, XDG and home configuration.
-    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    candidates = [Path("/etc/gitconfig"), xdg / "git" / "config", Path.home() / ".gitconfig"]
-    return [str(p) for p in candidates if p.is_file()]
-
-
-def _value(reader: GitConfigParser) -> str | None:
-    try:
-        value = reader.get_value("user", "email", default="")
-    except configparser.Error:  # a malformed git config must not stop guardrail from naming the actor
-        return None
-    text = str(value).strip()
-    return text or None
+    return done.stdout_text.strip() or None
 
 
 def os_user() -> str:

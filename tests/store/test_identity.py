@@ -53,7 +53,6 @@ def test_the_os_user_when_git_knows_no_email(
     tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _git()
-    monkeypatch.setattr(identity, "_user_config_files", list)  # no /etc/gitconfig either
     assert identity.git_user_email(tmp_path) is None
     assert identity.current_actor({}, tmp_path) == identity.os_user()
     assert identity.os_user()

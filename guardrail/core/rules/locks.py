@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from guardrail.core.change import ChangeSet
-from guardrail.core.locks import Lock
+from guardrail.core.locks import UNLOCKED_ACTIONS, Lock
 from guardrail.core.matching import Match, unknown_tags_finding
 from guardrail.core.verdict import Enforcement, Finding
 
@@ -25,12 +25,15 @@ class ActiveLocksRule:
     id: str = "lock"
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
-        active = [lock for lock in self.locks if lock.is_active(self.now)]
+        # Each lock's selector is built once, not once per change (a tag lock parses its `k=v` each time).
+        active = [(lock, lock.selector()) for lock in self.locks if lock.is_active(self.now)]
         if not active:
             return
         for change in changeset.changes:
-            for lock in active:
-                matched = lock.matches(change)
+            if change.action in UNLOCKED_ACTIONS:
+                continue
+            for lock, selector in active:
+                matched = selector.match(change)
                 if matched is Match.NO:
                     continue
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
