@@ -37,55 +37,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ProtectEntry(_Strict):
-    """Resources guarded against destructive actions, whatever the .tf code says."""
-
-    types: list[str] = Field(default_factory=list, description="Resource types, e.g. aws_eks_cluster.")
-    addresses: list[str] = Field(
-        default_factory=list, description='Globs on the resource address, e.g. "module.prod_*.*".'
-    )
-    tags: dict[str, str] = Field(
-        default_factory=dict, description="Tags or labels the resource carries before or after the change."
-    )
-    actions: list[ActionName] = Field(
-        default_factory=lambda: list(_DESTRUCTIVE_ACTIONS),
-        description="Actions that are guarded (default: delete, replace, forget).",
-    )
-    enforcement: EnforcementName = Field("hard", description="hard (deny), soft (approval) or advisory.")
-    reason: str = Field("", description="Why: shown in every finding.")
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags_as_text(cls, value: Any) -> Any:
-        return _tags_text(value)
-
-    def to_protection(self) -> Protection:
-        if not (self.types or self.addresses or self.tags):
-            raise ValueError("needs at least one of types, addresses or tags")
-        return Protection(
-            Selector(frozenset(self.types), tuple(self.addresses), dict(self.tags)),
-            frozenset(Action(a) for a in self.actions),
-            Enforcement(self.enforcement),
-            self.reason,
-        )
-
-
-class StatefulSettings(_Strict):
-    """Deleting or replacing databases, buckets, disks, key vaults and clusters."""
-
-    enabled: bool = Field(True, description="Turn the rule off entirely.")
-    enforcement: EnforcementName = Field("soft", description="Default soft: a person confirms the data loss.")
-    extra_types: dict[str, str] = Field(
-        default_factory=dict, description="More stateful types, mapped to what they hold (e.g. database)."
-    )
-
-
-class KubernetesUpgradeSettings(_Strict):
-    """Irreversible (minor upgrade: soft) and impossible (downgrade, skipped minor: hard) upgrades."""
-
-    enabled: bool = Field(True, description="Turn the rule off entirely.")
-
-
 class SelectorEntry(_Strict):
     """Resources picked by type, address glob and tags (every criterion given must match)."""
 
@@ -106,6 +57,41 @@ class SelectorEntry(_Strict):
 
     def to_selector(self) -> Selector:
         return Selector(frozenset(self.types), tuple(self.addresses), dict(self.tags))
+
+
+class ProtectEntry(SelectorEntry):
+    """Resources guarded against destructive actions, whatever the .tf code says."""
+
+    actions: list[ActionName] = Field(
+        default_factory=lambda: list(_DESTRUCTIVE_ACTIONS),
+        description="Actions that are guarded (default: delete, replace, forget).",
+    )
+    enforcement: EnforcementName = Field("hard", description="hard (deny), soft (approval) or advisory.")
+    reason: str = Field("", description="Why: shown in every finding.")
+
+    def to_protection(self) -> Protection:
+        return Protection(
+            self.to_selector(),
+            frozenset(Action(a) for a in self.actions),
+            Enforcement(self.enforcement),
+            self.reason,
+        )
+
+
+class StatefulSettings(_Strict):
+    """Deleting or replacing databases, buckets, disks, key vaults and clusters."""
+
+    enabled: bool = Field(True, description="Turn the rule off entirely.")
+    enforcement: EnforcementName = Field("soft", description="Default soft: a person confirms the data loss.")
+    extra_types: dict[str, str] = Field(
+        default_factory=dict, description="More stateful types, mapped to what they hold (e.g. database)."
+    )
+
+
+class KubernetesUpgradeSettings(_Strict):
+    """Irreversible (minor upgrade: soft) and impossible (downgrade, skipped minor: hard) upgrades."""
+
+    enabled: bool = Field(True, description="Turn the rule off entirely.")
 
 
 class BlastRadiusConfig(_Strict):
@@ -237,12 +223,8 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
     try:
         settings = Settings.model_validate({**data, "base_dir": path.parent.resolve()})
-        for entry in settings.protect:
-            entry.to_protection()
     except ValidationError as exc:
         raise ConfigError(_describe(path, node, exc)) from None
-    except ValueError as exc:
-        raise ConfigError(f"{path}: protect: {exc}") from None
     return settings
 
 
