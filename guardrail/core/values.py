@@ -115,3 +115,17 @@ def _scalars(value: Any) -> Iterator[Any]:
             yield from _scalars(v)
     elif value is not None:
         yield value
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """An attribute path as a reviewer writes it: `tags.Name`, `disk[0].size`, `labels["a b"]`."""
+    parts: list[str] = []
+    for step in path:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        elif step.isidentifier():
+            parts.append(f".{step}" if parts else step)
+        else:
+            quoted = step.replace("\\", "\\\\").replace('"', '\\"')
+            parts.append(f'["{quoted}"]')
+    return "".join(parts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from guardrail.core.change import Action, ReplaceOrder, ResourceChange
@@ -56,20 +56,6 @@ def _encodable(text: str) -> str:
     if text.isascii() or not _SURROGATE.search(text):
         return text
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def format_path(path: Sequence[str | int]) -> str:
-    """An attribute path as a reviewer writes it: `tags.Name`, `disk[0].size`, `labels["a b"]`."""
-    parts: list[str] = []
-    for step in path:
-        if isinstance(step, int):
-            parts.append(f"[{step}]")
-        elif step.isidentifier():
-            parts.append(f".{step}" if parts else step)
-        else:
-            quoted = step.replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'["{quoted}"]')
-    return "".join(parts)
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ from guardrail.adapters.render.common import (
     ACTION_TITLES,
     ORDER_WORDS,
     SafeReport,
-    format_path,
     neutralise,
 )
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import reason_words
 from guardrail.core.report import CheckReport
+from guardrail.core.values import format_path
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
 COMMENT_LIMIT = 65_536

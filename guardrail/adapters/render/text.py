@@ -16,12 +16,12 @@ from guardrail.adapters.render.common import (
     ORDER_WORDS,
     SafeReport,
     counts_line,
-    format_path,
     neutralise,
 )
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import plan_symbol, reason_words
 from guardrail.core.report import CheckReport
+from guardrail.core.values import format_path
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
 # Enough to see what kind of creates and updates a plan makes without scrolling past its deletions.

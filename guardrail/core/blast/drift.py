@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guardrail.core.change import Action, ChangeSet, ResourceChange
-from guardrail.core.values import get_path, mask_within
+from guardrail.core.values import format_path, get_path, mask_within
 
 Path = tuple[str | int, ...]
 _MAX_DEPTH = 8  # deeper differences are reported at this depth: a path, not a dump of a structure
@@ -38,14 +38,6 @@ class RevertedDrift:
     address: str
     action: Action
     attributes: tuple[RevertedAttribute, ...]
-
-
-def format_path(path: Path) -> str:
-    """`("tags", "Name")` -> `tags.Name`; `("rule", 0, "port")` -> `rule[0].port`."""
-    text = ""
-    for step in path:
-        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
-    return text
 
 
 def reverted_drift(changeset: ChangeSet) -> list[RevertedDrift]:

@@ -9,13 +9,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode as TreeItem
 
-from guardrail.adapters.render.common import ORDER_WORDS, format_path
+from guardrail.adapters.render.common import ORDER_WORDS
 from guardrail.core.attribute_diff import AttributeDiff, Difference, attribute_diff, shown_value
 from guardrail.core.blast.impact import Impact
 from guardrail.core.blast.tree import TreeNode, build_tree, node_notes
 from guardrail.core.change import Action
 from guardrail.core.queries import ChangeRow
 from guardrail.core.reasons import reason_words
+from guardrail.core.values import format_path
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES, symbol
 

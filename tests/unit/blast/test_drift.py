@@ -6,8 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 from guardrail.adapters.terraform.parse import parse_plan
-from guardrail.core.blast.drift import format_path, reverted_drift
+from guardrail.core.blast.drift import reverted_drift
 from guardrail.core.rules.drift import DriftRule, DriftSettings
+from guardrail.core.values import format_path
 from guardrail.core.verdict import Enforcement
 from tests.unit.blast.helpers import corpus_file
 from tests.unit.factories import change, changeset
