@@ -68,3 +68,7 @@ class Verdict:
 
     def count(self, enforcement: Enforcement) -> int:
         return sum(1 for f in self.findings if f.enforcement is enforcement)
+
+    def counts_line(self) -> str:
+        """`2 hard, 1 soft, 0 advisory`: every level, most severe first."""
+        return ", ".join(f"{self.count(level)} {level.value}" for level in Enforcement)

@@ -10,8 +10,8 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, get_current_worker
 
+from guardrail.adapters.render.common import neutralise
 from guardrail.core.errors import GuardrailError
-from guardrail.tui.inert import safe
 
 T = TypeVar("T")
 
@@ -57,4 +57,4 @@ def run_service(
 
 def tell(owner: DOMNode, text: str, *, title: str = "", severity: SeverityLevel = "information") -> None:
     """A notification whose text (often from a plan or the store) is never read as markup."""
-    owner.app.notify(safe(text), title=safe(title), severity=severity, markup=False)
+    owner.app.notify(neutralise(text), title=neutralise(title), severity=severity, markup=False)

@@ -33,14 +33,9 @@ class Tone(StrEnum):
 _BOLD = frozenset({Tone.GOOD, Tone.BAD, Tone.WARN})
 
 
-def safe(text: str) -> str:
-    """`text` with control and display-reordering characters shown as visible escapes."""
-    return neutralise(text)
-
-
 def inert(text: str, tone: Tone = Tone.PLAIN, theme: Mapping[str, str] | None = None, *, bold: bool = False) -> Text:
     """`text` as rich Text that no markup parser reads and no terminal acts on, coloured by `tone`."""
-    return Text(safe(text), style=style_for(tone, theme, bold=bold), end="")
+    return Text(neutralise(text), style=style_for(tone, theme, bold=bold), end="")
 
 
 def style_for(tone: Tone, theme: Mapping[str, str] | None, *, bold: bool = False) -> Style:
@@ -56,5 +51,5 @@ def style_for(tone: Tone, theme: Mapping[str, str] | None, *, bold: bool = False
 
 def append(line: Text, text: str, tone: Tone = Tone.PLAIN, theme: Mapping[str, str] | None = None) -> Text:
     """Add inert `text` to `line` (returned, for chaining)."""
-    line.append(safe(text), style=style_for(tone, theme))
+    line.append(neutralise(text), style=style_for(tone, theme))
     return line

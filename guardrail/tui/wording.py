@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from guardrail.core.change import Action, ResourceChange
+from guardrail.core.change import Action
 from guardrail.core.locks import Lock, LockTarget
-from guardrail.core.reasons import plan_symbol
 from guardrail.core.verdict import Decision, Enforcement
 from guardrail.tui.inert import Tone
 
@@ -28,11 +27,6 @@ ACTION_TONES = {
     Action.READ: Tone.ACCENT,
     Action.NO_OP: Tone.MUTED,
 }
-
-
-def symbol(change: ResourceChange) -> str:
-    """`-/+` for a delete-then-create replace, `~` for an update, and so on."""
-    return plan_symbol(change)
 
 
 def short_fingerprint(fingerprint: str | None, length: int = 12) -> str:

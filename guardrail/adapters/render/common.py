@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+from guardrail.core.queries import findings_for, index_findings
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import scrubber_for
-from guardrail.core.verdict import Enforcement, Finding
+from guardrail.core.verdict import Finding
 
 ACTION_TITLES: dict[Action, str] = {
     Action.DELETE: "Delete",
@@ -26,7 +27,6 @@ ORDER_WORDS: dict[ReplaceOrder, str] = {
     ReplaceOrder.CREATE_BEFORE_DESTROY: "create before destroy",
 }
 
-ENFORCEMENT_ORDER: tuple[Enforcement, ...] = (Enforcement.HARD, Enforcement.SOFT, Enforcement.ADVISORY)
 
 # C0 and C1 controls, DEL, and the Unicode characters that reorder or break lines when displayed
 # (bidirectional overrides and isolates, line and paragraph separators): a plan string containing them
@@ -65,28 +65,20 @@ class SafeReport:
 
     report: CheckReport
     text: Callable[[str], str]
-    by_address: dict[str, list[Finding]]
+    by_address: Mapping[str, tuple[Finding, ...]]
     plan_level: list[Finding]
 
     @classmethod
     def of(cls, report: CheckReport) -> SafeReport:
         """Group the verdict's findings (already hard first) by the address they are about."""
-        by_address: dict[str, list[Finding]] = {}
-        plan_level: list[Finding] = []
-        for finding in report.verdict.findings:
-            if finding.address is None:
-                plan_level.append(finding)
-            else:
-                by_address.setdefault(finding.address, []).append(finding)
+        findings = report.verdict.findings
+        plan_level = [finding for finding in findings if finding.address is None]
         scrub = scrubber_for(report.changeset.sensitive_literals)
-        return cls(report, lambda text: _encodable(scrub(text)), by_address, plan_level)
+        return cls(report, lambda text: _encodable(scrub(text)), index_findings(findings), plan_level)
 
     def findings_for(self, change: ResourceChange) -> list[Finding]:
         """Findings on the change, under its address or (across a `moved` block) its former one."""
-        found: list[Finding] = []
-        for address in change.addresses:
-            found.extend(self.by_address.get(address, ()))
-        return found
+        return list(findings_for(change, self.by_address))
 
     def orphans(self, changes: Iterable[ResourceChange]) -> list[Finding]:
         """Findings on an address that no change in the plan has: still reported, never dropped."""
@@ -96,5 +88,4 @@ class SafeReport:
 
 def counts_line(report: CheckReport) -> str:
     """`2 hard, 1 soft, 0 advisory`."""
-    verdict = report.verdict
-    return ", ".join(f"{verdict.count(level)} {level.value}" for level in ENFORCEMENT_ORDER)
+    return report.verdict.counts_line()

@@ -173,7 +173,7 @@ class ApprovalsScreen(Screen[None]):
         default_ttl = duration_words(DEFAULT_BREAK_GLASS_TTL)
         fields = (
             FormField("reason", "Reason (recorded in the audit log)", required=True, placeholder="the incident"),
-            FormField("ttl", "Usable for", required=True, value=default_ttl, check=_duration),
+            FormField("ttl", "Usable for", required=True, value=default_ttl, check=parse_duration),
         )
         body = break_glass_words(review.fingerprint, review.actor or "?", default_ttl)
         modal = ActionModal(ModalText("Break glass?", body, "Break glass", danger=True, fields=fields))
@@ -193,7 +193,3 @@ class ApprovalsScreen(Screen[None]):
     def _refused(self, problem: str) -> None:
         self._error(problem)
         tell(self, problem, title="Refused", severity="error")
-
-
-def _duration(text: str) -> None:
-    parse_duration(text)

@@ -108,7 +108,7 @@ class LocksScreen(Screen[None]):
             FormField("target", "Lock resources by", choices=[t.value for t in LockTarget]),
             FormField("pattern", "Address glob, type, or tag key=value", required=True, placeholder="module.db.*"),
             FormField("reason", "Reason", required=True, placeholder="why changes must wait"),
-            FormField("expires", "Expires after (empty: until released)", placeholder="2h", check=_duration),
+            FormField("expires", "Expires after (empty: until released)", placeholder="2h", check=parse_duration),
         )
         text = ModalText("Add a lock", "Every change to what the lock matches is denied while it holds.", "Next")
         self.app.push_screen(ActionModal(ModalText(text.title, text.body, text.confirm, fields=fields)), self._add_form)
@@ -169,7 +169,3 @@ class LocksScreen(Screen[None]):
         lock = self._selected()
         if lock is not None:
             tell(self, lock.describe(), title=lock.id)
-
-
-def _duration(text: str) -> None:
-    parse_duration(text)

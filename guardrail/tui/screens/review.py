@@ -23,7 +23,6 @@ from guardrail.core.queries import (
     parse_change_query,
     review_rows,
 )
-from guardrail.core.verdict import Enforcement
 from guardrail.services.session import Review
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.widgets.change_list import ChangeList
@@ -109,8 +108,7 @@ class ReviewScreen(Screen[None]):
         text = inert(f" {VERDICT_WORDS[decision]} ", VERDICT_TONES[decision], theme)
         text.stylize("reverse")
         findings = report.verdict.findings
-        levels = ", ".join(f"{report.verdict.count(e)} {e.value}" for e in Enforcement)
-        append(text, f"  {len(findings)} findings: {levels}", Tone.PLAIN, theme)
+        append(text, f"  {len(findings)} findings: {report.verdict.counts_line()}", Tone.PLAIN, theme)
         append(text, f"  {short_fingerprint(review.fingerprint)}", Tone.MUTED, theme)
         counts = [f"{n:,} {action}" for action, n in report.changeset.summary().items() if n]
         text.append("\n")

@@ -22,8 +22,9 @@ from textual.strip import Strip
 from guardrail.adapters.render.common import ACTION_TITLES
 from guardrail.core.change import Action
 from guardrail.core.queries import ChangeGroup, ChangeRow
+from guardrail.core.reasons import plan_symbol
 from guardrail.tui.inert import Tone, append, style_for
-from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_LETTERS, ENFORCEMENT_TONES, symbol
+from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_LETTERS, ENFORCEMENT_TONES
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +62,12 @@ class ChangeList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._lines: list[_Line] = []
+        self._row_count = 0
 
     @property
     def row_count(self) -> int:
-        return sum(1 for line in self._lines if isinstance(line, ChangeRow))
+        """The changes listed (headings aside); kept by `show`, not counted again on every call."""
+        return self._row_count
 
     @property
     def current(self) -> ChangeRow | None:
@@ -84,6 +87,7 @@ class ChangeList(ScrollView, can_focus=True):
                     target = len(lines)
                 lines.append(row)
         self._lines = lines
+        self._row_count = sum(len(group.rows) for group in groups)
         self.virtual_size = Size(0, len(lines))
         first = next((i for i, line in enumerate(lines) if isinstance(line, ChangeRow)), -1)
         self.scroll_to(y=0, animate=False, immediate=True)
@@ -150,7 +154,7 @@ class ChangeList(ScrollView, can_focus=True):
             text.append(f"{ACTION_TITLES[line.action]} ({count})", style=style_for(Tone.PLAIN, theme, bold=True))
             return text
         change = line.change
-        append(text, f" {symbol(change):>3} ", ACTION_TONES[change.action], theme)
+        append(text, f" {plan_symbol(change):>3} ", ACTION_TONES[change.action], theme)
         worst = line.worst
         if worst is None:
             text.append("  ")

@@ -15,10 +15,10 @@ from guardrail.core.blast.impact import Impact
 from guardrail.core.blast.tree import TreeNode, build_tree, node_notes
 from guardrail.core.change import Action
 from guardrail.core.queries import ChangeRow
-from guardrail.core.reasons import reason_words
+from guardrail.core.reasons import plan_symbol, reason_words
 from guardrail.core.values import format_path
 from guardrail.tui.inert import Tone, append, inert
-from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES, symbol
+from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES
 
 # Past this, a value is cut: a 40 kB policy document would bury every other attribute.
 MAX_VALUE_CHARS = 400
@@ -65,7 +65,7 @@ class ChangeDetail(VerticalScroll):
     def _head(self, row: ChangeRow) -> Text:
         theme = self.app.theme_variables
         change = row.change
-        text = inert(f"{symbol(change)} ", ACTION_TONES[change.action], theme)
+        text = inert(f"{plan_symbol(change)} ", ACTION_TONES[change.action], theme)
         append(text, change.address, Tone.PLAIN, theme).stylize("bold", 0)
         text.append("\n")
         append(text, f"{change.action.value}", ACTION_TONES[change.action], theme)

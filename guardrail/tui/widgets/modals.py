@@ -22,7 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from guardrail.core.errors import BadInputError
 from guardrail.tui.inert import Tone, inert
 
-Validator = Callable[[str], None]  # raises BadInputError saying what is wrong
+Validator = Callable[[str], object]  # raises BadInputError saying what is wrong; the result is unused
 
 
 @dataclass(frozen=True)
