@@ -12,10 +12,9 @@ from guardrail.config import Settings
 from guardrail.core.policy import evaluate
 from guardrail.core.ports import PolicyEngine, TerraformRunner
 from guardrail.core.report import CheckReport
-from guardrail.core.rules.blast_radius import BlastRadiusRule
 from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.verdict import Finding, Verdict
-from guardrail.services.rules import builtin_rules
+from guardrail.services.rules import blast_radius_rule, builtin_rules
 from guardrail.services.wiring import policy_engine, terraform_runner
 
 
@@ -50,14 +49,16 @@ def check(request: CheckRequest) -> CheckReport:
     # Custom policies start first: the engine may evaluate them in parallel with the parse below.
     run = engine.submit(document) if engine is not None else None
     changeset = parse_plan(document, request.source or str(request.plan), freeze=request.freeze).changeset
-    rules = builtin_rules(request.settings)
-    findings = evaluate(changeset, rules)
+    findings = evaluate(changeset, builtin_rules(request.settings))
+    blast = None
+    blast_rule = blast_radius_rule(request.settings)
+    if blast_rule is not None:  # analysed once: its findings here, the analysis itself in the outputs
+        blast = blast_rule.analyse(changeset)
+        findings.extend(blast_rule.findings(blast))
     if run is not None:
         scrub = scrubber_for(changeset.sensitive_literals)
         findings.extend(_scrubbed(f, scrub) for f in run.findings())
-    blast = next((rule for rule in rules if isinstance(rule, BlastRadiusRule)), None)
-    report = blast.report(changeset) if blast is not None else None  # memoised: evaluate computed it
-    return CheckReport(changeset, Verdict.of(findings), blast=report)
+    return CheckReport(changeset, Verdict.of(findings), blast=blast)
 
 
 def _engine(request: CheckRequest) -> PolicyEngine | None:

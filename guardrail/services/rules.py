@@ -14,7 +14,8 @@ from guardrail.core.verdict import Enforcement
 
 
 def builtin_rules(settings: Settings) -> list[Rule]:
-    """Every built-in rule that the settings leave enabled, configured from them."""
+    """Every built-in rule that the settings leave enabled, configured from them, but the blast radius: its
+    analysis is also shown, so the check runs it apart (see blast_radius_rule)."""
     rules: list[Rule] = []
     if settings.protect:
         rules.append(ProtectionRule(tuple(entry.to_protection() for entry in settings.protect)))
@@ -22,9 +23,6 @@ def builtin_rules(settings: Settings) -> list[Rule]:
         rules.append(KubernetesUpgradeRule())
     if settings.stateful.enabled:
         rules.append(StatefulRule(Enforcement(settings.stateful.enforcement), dict(settings.stateful.extra_types)))
-    blast = blast_radius_rule(settings)
-    if blast is not None:
-        rules.append(blast)
     if settings.similar_names.enabled:
         names = settings.similar_names
         rules.append(SimilarNamesRule(SimilarNamesSettings(Enforcement(names.enforcement), tuple(names.attributes))))

@@ -70,7 +70,7 @@ def test_blast_radius_critical_and_checks_configure_the_rules(tmp_path: Path) ->
     from guardrail.core.rules.drift import DriftRule
     from guardrail.core.rules.similar_names import SimilarNamesRule
     from guardrail.core.verdict import Enforcement
-    from guardrail.services.rules import builtin_rules
+    from guardrail.services.rules import blast_radius_rule, builtin_rules
 
     settings = load_settings(
         write(
@@ -82,7 +82,7 @@ def test_blast_radius_critical_and_checks_configure_the_rules(tmp_path: Path) ->
         )
     )
     rules = {type(rule): rule for rule in builtin_rules(settings)}
-    blast = rules[BlastRadiusRule]
+    blast = blast_radius_rule(settings)
     assert isinstance(blast, BlastRadiusRule)
     assert blast.settings.max_impacted == 25
     assert blast.settings.enforcement is Enforcement.HARD
@@ -100,9 +100,10 @@ def test_blast_radius_critical_and_checks_configure_the_rules(tmp_path: Path) ->
 
 def test_blast_radius_can_be_turned_off(tmp_path: Path) -> None:
     from guardrail.core.rules.blast_radius import BlastRadiusRule
-    from guardrail.services.rules import builtin_rules
+    from guardrail.services.rules import blast_radius_rule, builtin_rules
 
     settings = load_settings(write(tmp_path, "blast_radius:\n  enabled: false\n"))
+    assert blast_radius_rule(settings) is None
     assert not any(isinstance(rule, BlastRadiusRule) for rule in builtin_rules(settings))
 
 

@@ -40,24 +40,19 @@ class BlastRadiusSettings:
 class BlastRadiusRule:
     """Findings per destructive change: over the threshold, touching a critical resource, causing downtime.
 
-    `report(changeset)` gives the analysis behind the findings (for the tree and the json `blast_radius`);
-    it is computed once per changeset and shared with `evaluate`.
+    A caller that also shows the analysis (the check's outputs) runs `analyse` once and asks `findings` of
+    it; `evaluate` does both for a caller that only wants the findings.
     """
 
     settings: BlastRadiusSettings = field(default_factory=BlastRadiusSettings)
     id: str = "blast-radius"
-    _last: list[tuple[ChangeSet, BlastRadius]] = field(default_factory=list, init=False, repr=False, compare=False)
 
-    def report(self, changeset: ChangeSet) -> BlastRadius:
-        """The blast radius of every destructive change of `changeset` (memoised for the last changeset)."""
-        if self._last and self._last[0][0] is changeset:
-            return self._last[0][1]
-        result = analyse(changeset, self.settings.critical)
-        self._last[:] = [(changeset, result)]
-        return result
+    def analyse(self, changeset: ChangeSet) -> BlastRadius:
+        """The blast radius of every destructive change of `changeset`, with this rule's critical selectors."""
+        return analyse(changeset, self.settings.critical)
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
-        return list(self.findings(self.report(changeset)))
+        return list(self.findings(self.analyse(changeset)))
 
     def findings(self, report: BlastRadius) -> Iterator[Finding]:
         """The findings an already computed report amounts to."""
