@@ -16,7 +16,7 @@ import typer
 from typer.exceptions import TyperException
 
 from guardrail import __version__
-from guardrail.core.errors import BadInputError, CommandError, DeniedError, GuardrailError
+from guardrail.core.errors import BadInputError, ClusterError, CommandError, DeniedError, GuardrailError
 
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
@@ -75,6 +75,8 @@ def run(argv: list[str] | None = None) -> None:
     except BadInputError as exc:
         code = _fail(EXIT_BAD_INPUT, str(exc), debug)
     except CommandError as exc:
+        code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+    except ClusterError as exc:  # unreachable or refusing: never a verdict, always what to fix
         code = _fail(EXIT_BAD_INPUT, str(exc), debug)
     except DeniedError as exc:  # refused by a rule of change management (self-approval, a held lock)
         code = _fail(1, str(exc), debug)

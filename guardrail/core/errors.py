@@ -45,3 +45,16 @@ class CommandError(GuardrailError):
         self.stderr = stderr
         last_line = next((ln.strip() for ln in reversed(stderr.splitlines()) if ln.strip()), "")
         super().__init__(f"{command[0]} {' '.join(command[1:2])} exited {returncode}: {last_line}")
+
+
+class ClusterError(GuardrailError):
+    """A Kubernetes API server refused a request guardrail expected it to accept (exit 3 at the CLI: the
+    cluster, the kubeconfig or the change is not what it needs to be). Carries the cluster's name."""
+
+    def __init__(self, cluster: str, message: str) -> None:
+        self.cluster = cluster
+        super().__init__(f"cluster {cluster}: {message}")
+
+
+class ClusterUnreachableError(ClusterError, TransientError):
+    """The API server did not answer (connection refused, timeout, 5xx): worth retrying, never "allow"."""
