@@ -2,6 +2,9 @@
 
 Unknown keys and bad values are refused with the file and line, so a typo never silently disables a
 protection (`protcet:` would otherwise mean "nothing is protected").
+
+The sections of one area (Kubernetes, rollouts, node cycles, ...) live in modules of this package of
+their own; `Settings` gathers them.
 """
 
 from __future__ import annotations
