@@ -16,6 +16,9 @@ What it lacks and this module declares, as far as the adapter needs it:
   conflicts between managers (a test that needs a 409 declares it), defaulting and validation;
 - `dryRun=All` on create, merge patch and delete: the answer as if done, nothing stored.
 
+And kmock 0.8 cannot parse /api/v1/namespaces and /api/v1/namespaces/NAME (it takes them for the start
+of a namespaced path): this module parses those as the Namespace resource.
+
 A test declares the rest itself (`/version`, `/metrics`, `/readyz`, the eviction and log subresources,
 refusals) with kmock's reactions, which take precedence over everything here.
 """
@@ -36,6 +39,7 @@ from typing import Any, TypeVar, cast
 import attrs
 import kmock
 from kmock import KubernetesEmulator, KubernetesError, RawHandler, Request
+from kmock._internal import parsing
 from kmock._internal.dicts import merge_patch_dict
 from kmock._internal.rendering import Response
 
@@ -43,6 +47,23 @@ APPLY_PATCH = "application/apply-patch+yaml"
 _BUNDLED = importlib.resources.files("kmock._internal").joinpath("resources.json.gz")
 _T = TypeVar("_T")
 _SET_TERM = re.compile(r"^\s*(!?)([^\s!=]+)\s*(?:(==|=|!=)\s*(\S*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
+
+
+_kmock_parse_path = parsing.parse_path
+
+
+def _parse_path(path: str) -> parsing.ParsedPath:
+    # kmock 0.8 reads /api/v1/namespaces[/NAME] as the prefix of a namespaced path and fails (or finds
+    # nothing): the Namespace resource itself cannot be listed or read. Parse those paths as a server does.
+    parts = path.strip("/").split("/")
+    own = len(parts) <= 4 or (len(parts) == 5 and parts[4] in ("status", "finalize"))
+    if parts[:3] == ["api", "v1", "namespaces"] and own:
+        name = parts[3] if len(parts) > 3 else None
+        return parsing.ParsedPath("", "v1", "namespaces", None, name, parts[4] if len(parts) > 4 else None)
+    return _kmock_parse_path(path)
+
+
+parsing.parse_path = _parse_path
 
 
 @attrs.define(kw_only=True)
