@@ -49,10 +49,14 @@ class CommandError(GuardrailError):
 
 class ClusterError(GuardrailError):
     """A Kubernetes API server refused a request guardrail expected it to accept (exit 3 at the CLI: the
-    cluster, the kubeconfig or the change is not what it needs to be). Carries the cluster's name."""
+    cluster, the kubeconfig or the change is not what it needs to be). Carries the cluster's name and,
+    when the API server answered, its HTTP status and the reason of its Status (`Forbidden`, `Invalid`),
+    so that a caller can tell a refused mechanism (dry-run, server-side apply) from a refused object."""
 
-    def __init__(self, cluster: str, message: str) -> None:
+    def __init__(self, cluster: str, message: str, *, status: int | None = None, reason: str = "") -> None:
         self.cluster = cluster
+        self.status = status
+        self.reason = reason
         super().__init__(f"cluster {cluster}: {message}")
 
 

@@ -1,7 +1,8 @@
 """The one place that picks an adapter for each port.
 
-Adapters are imported when first asked for: checking a JSON plan never loads python-terraform, and only
-the markdown output loads jinja2, which keeps the gate fast to start.
+Adapters are imported when first asked for: checking a JSON plan never loads python-terraform, only the
+markdown output loads jinja2, and only a command that reaches a cluster loads the kubernetes client
+(about 0.4 s), which keeps the gate fast to start.
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from guardrail.core.kube.cluster import Cluster
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
+
+# Seconds any one request to a Kubernetes API server may take (the adapter's own default).
+KUBE_REQUEST_TIMEOUT = 10.0
 
 
 def terraform_runner(binary: str | None) -> TerraformRunner:
@@ -31,3 +36,14 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     from guardrail.adapters.render import renderer_for
 
     return renderer_for(output_format, color=color)
+
+
+def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT) -> Cluster:
+    """The Kubernetes cluster of a kubeconfig context (kubectl's rules: `kubeconfig`, else $KUBECONFIG,
+    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds.
+
+    Raises BadInputError naming the context and the files when the kubeconfig or the context is missing;
+    the API server is not asked anything until the cluster is used."""
+    from guardrail.adapters.kubernetes import connect
+
+    return connect(context, kubeconfig, timeout=timeout)

@@ -161,12 +161,22 @@ class ClusterReader(Protocol):
         """The cluster's name as the user gave it (a kubeconfig context, a fleet entry)."""
         ...
 
+    @property
+    def default_namespace(self) -> str:
+        """Where an object that names no namespace goes: the kubeconfig context's namespace, else `default`."""
+        ...
+
     def server_version(self) -> str:
         """The API server's version, `1.29.3` (from /version, without the leading v or build suffix)."""
         ...
 
     def served(self, api_version: str, kind: str) -> ServedResource | None:
         """Discovery: the resource serving `kind` at `api_version`, or None when the server does not serve it."""
+        ...
+
+    def preferred(self, group: str, kind: str) -> ServedResource | None:
+        """Discovery: the resource serving `kind` of API `group` ("" for core) at the version the server
+        prefers, or None when no version of the group serves it (what kubectl's REST mapper resolves)."""
         ...
 
     def get(self, ref: ObjectRef, api_version: str) -> dict[str, Any] | None:
@@ -177,6 +187,11 @@ class ClusterReader(Protocol):
         self, api_version: str, kind: str, *, namespace: str | None = None, label_selector: str | None = None
     ) -> list[dict[str, Any]]:
         """Every live object of the kind (in `namespace`, or all namespaces), optionally by label selector."""
+        ...
+
+    def count_objects(self, api_version: str, kind: str) -> int | None:
+        """How many objects of the kind live in the cluster (all namespaces), read cheaply: None when the
+        server cannot tell without listing every object (it gives no remaining-item count)."""
         ...
 
     def nodes(self, label_selector: str | None = None) -> list[NodeInfo]:
