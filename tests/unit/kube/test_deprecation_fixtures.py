@@ -8,18 +8,18 @@ guide, the guide wins and the reason is written next to the expectation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from guardrail.core.kube.change import ClusterView
 from guardrail.core.kube.deprecated_apis import DeprecatedApiRule, judge_api_version, judge_live_object
 from guardrail.core.verdict import Enforcement
 from tests.conftest import CORPUS_DIR
 from tests.unit.kube.builders import changeset, kube_change
+from tests.unit.kube.corpus import documents
 
 FIXTURES = CORPUS_DIR / "kubernetes-deprecations" / "fixtures"
 
@@ -107,23 +107,12 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def _documents(path: Path) -> Iterator[Mapping[str, Any]]:
-    """Every object of a fixture, with `kind: List` expanded (as kubectl reads it)."""
-    for document in yaml.safe_load_all(path.read_text()):
-        if not isinstance(document, Mapping):
-            continue
-        if document.get("kind") == "List":
-            yield from (item for item in document.get("items") or () if isinstance(item, Mapping))
-        else:
-            yield document
-
-
 def _flagged(path: Path, minor: int) -> list[tuple[str, str, Enforcement]]:
     """(apiVersion, kind, enforcement) of every finding at Kubernetes 1.<minor>, through the rule for named
     objects and through the judgement itself for nameless ones."""
     found: list[tuple[str, str, Enforcement]] = []
     view = ClusterView("prod", version=f"1.{minor}")
-    for document in _documents(path):
+    for document in documents(path):
         api_version, kind = str(document["apiVersion"]), str(document["kind"])
         metadata = document.get("metadata")
         if isinstance(metadata, Mapping) and metadata.get("name"):
@@ -179,7 +168,7 @@ def _live(name: str) -> Mapping[str, Any]:
     path = FIXTURES / name
     if not path.is_file():
         pytest.skip(f"deprecation fixture not found at {path}")
-    [document] = list(_documents(path))
+    [document] = list(documents(path))
     return document
 
 
