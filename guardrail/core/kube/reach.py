@@ -19,12 +19,14 @@ group, and once per distinct placement per cluster.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from guardrail.core.change import Action
 from guardrail.core.kube.change import KubeChange, KubeChangeSet
-from guardrail.core.kube.cluster import NodeInfo
+from guardrail.core.kube.cluster import NodeInfo, Taint
 from guardrail.core.kube.rule_catalog import KUBE_RULE_DESCRIPTIONS, NODE_REACH
 from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.wording import cluster_phrase, plural
@@ -32,6 +34,7 @@ from guardrail.core.kube.workloads import is_daemonset, pod_spec
 from guardrail.core.verdict import Enforcement, Finding
 
 DEFAULT_MAX_REACH = 100
+_FEW_TAINT_SETS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,44 +52,78 @@ class Reach:
 
 
 class NodeIndex:
-    """The nodes of one cluster, grouped so that each placement is decided once per distinct node shape."""
+    """The nodes of one cluster, read so that a placement is decided once per distinct node shape.
+
+    A node is decided by three things: its labels as the placement reads them (and its name, for
+    matchFields), its taints, and whether it is cordoned. The labels a placement names are read into
+    columns once per label; nodes are then counted by (label values, taint set, cordoned), each label shape
+    decided once per selector and affinity, each taint set once per set of tolerations.
+    """
 
     def __init__(self, nodes: Sequence[NodeInfo]) -> None:
         self.total = len(nodes)
         self._nodes = tuple(nodes)
-        self._shapes: dict[tuple[tuple[str, ...], bool], list[tuple[NodeInfo, int]]] = {}
-        self._admitted: dict[Hashable, int] = {}
+        taint_sets: dict[tuple[Taint, ...], int] = {}
+        self._taint_ids = [taint_sets.setdefault(node.taints, len(taint_sets)) for node in self._nodes]
+        self._taint_sets = tuple(taint_sets)
+        self._cordoned = [node.unschedulable for node in self._nodes]
+        self._columns: dict[str, list[str | None]] = {}
+        # (label keys, by name) -> (label values[, name], taint set id, cordoned) -> nodes
+        self._shapes: dict[tuple[tuple[str, ...], bool], Counter[tuple[Any, ...]]] = {}
+        # selector and affinity -> (taint set id, cordoned) -> nodes whose labels they select
+        self._selected: dict[Hashable, Counter[tuple[int, bool]]] = {}
+        self._tolerated: dict[str, tuple[bool, ...]] = {}  # tolerations -> per taint set
 
     def admitted(self, placement: Placement) -> int:
         """How many nodes admit a pod of this placement."""
-        key = _placement_key(placement)
-        count = self._admitted.get(key)
-        if count is None:
-            count = sum(n for node, n in self._shapes_read_by(placement) if placement.admits(node))
-            self._admitted[key] = count
-        return count
+        selected = self._selected_by(placement)
+        tolerated = self._tolerated_by(placement)
+        daemonset = placement.daemonset
+        return sum(n for (taints, cordoned), n in selected.items() if tolerated[taints] and (daemonset or not cordoned))
 
-    def _shapes_read_by(self, placement: Placement) -> list[tuple[NodeInfo, int]]:
-        label_keys, by_name = _what_it_reads(placement)
+    def _selected_by(self, placement: Placement) -> Counter[tuple[int, bool]]:
+        key = (tuple(sorted(placement.node_selector.items())), placement.affinity_terms)
+        selected = self._selected.get(key)
+        if selected is None:
+            label_keys, by_name = _what_it_reads(placement)
+            selected = Counter()
+            for shape, n in self._shapes_of(label_keys, by_name).items():
+                values = shape[: len(label_keys)]
+                labels = {k: v for k, v in zip(label_keys, values, strict=True) if v is not None}
+                name = shape[len(label_keys)] if by_name else ""
+                if placement.selects(NodeInfo(name, labels)):
+                    selected[shape[-2], shape[-1]] += n
+            self._selected[key] = selected
+        return selected
+
+    def _tolerated_by(self, placement: Placement) -> tuple[bool, ...]:
+        if len(self._taint_sets) <= _FEW_TAINT_SETS:
+            # Clusters have a handful of taint sets: deciding them is cheaper than any cache key.
+            return tuple(placement.tolerates(taints) for taints in self._taint_sets)
+        # Equal texts are equal tolerations (YAML scalars): the text keys the decision over many taint sets.
+        key = repr(placement.tolerations)
+        tolerated = self._tolerated.get(key)
+        if tolerated is None:
+            tolerated = tuple(placement.tolerates(taints) for taints in self._taint_sets)
+            self._tolerated[key] = tolerated
+        return tolerated
+
+    def _shapes_of(self, label_keys: tuple[str, ...], by_name: bool) -> Counter[tuple[Any, ...]]:
         shapes = self._shapes.get((label_keys, by_name))
         if shapes is None:
-            first: dict[Hashable, NodeInfo] = {}
-            counts: dict[Hashable, int] = {}
-            for node in self._nodes:
-                labels = node.labels
-                shape = (
-                    tuple(labels.get(key) for key in label_keys),
-                    node.taints,
-                    node.unschedulable,
-                    node.name if by_name else None,
-                )
-                if shape in counts:
-                    counts[shape] += 1
-                else:
-                    counts[shape], first[shape] = 1, node
-            shapes = [(first[shape], n) for shape, n in counts.items()]
+            columns: list[Sequence[Any]] = [self._column(key) for key in label_keys]
+            if by_name:
+                columns.append([node.name for node in self._nodes])
+            shapes = Counter(zip(*columns, self._taint_ids, self._cordoned, strict=True))
             self._shapes[(label_keys, by_name)] = shapes
         return shapes
+
+    def _column(self, key: str) -> list[str | None]:
+        column = self._columns.get(key)
+        if column is None:
+            column = [node.labels.get(key) for node in self._nodes]
+            self._columns[key] = column
+        return column
 
 
 @dataclass(frozen=True)
@@ -190,11 +227,6 @@ def _what_it_reads(placement: Placement) -> tuple[tuple[str, ...], bool]:
             else:
                 keys.add(key)
     return tuple(sorted(keys)), by_name
-
-
-def _placement_key(placement: Placement) -> Hashable:
-    tolerations = tuple(tuple(sorted((str(k), str(v)) for k, v in t.items())) for t in placement.tolerations)
-    return (tuple(sorted(placement.node_selector.items())), placement.affinity_terms, tolerations, placement.daemonset)
 
 
 def _dig(value: object, *keys: str) -> object:

@@ -201,10 +201,11 @@ def test_rule_registration() -> None:
 
 _KEYS = st.sampled_from(["zone", "pool", "os"])
 _VALUES = st.sampled_from(["a", "b", "c"])
+# Enough taint keys for more than a handful of distinct taint sets (the index then keys its decisions).
 _TAINTS = st.lists(
     st.builds(
         Taint,
-        st.sampled_from(["gpu", "spot"]),
+        st.sampled_from(["gpu", "spot", "t1", "t2", "t3", "t4"]),
         _VALUES,
         st.sampled_from(["NoSchedule", "NoExecute", "PreferNoSchedule"]),
     ),
@@ -236,7 +237,7 @@ _POD_SPECS = st.fixed_dictionaries(
         "tolerations": st.lists(
             st.fixed_dictionaries(
                 {
-                    "key": st.sampled_from(["gpu", "spot"]),
+                    "key": st.sampled_from(["gpu", "spot", "t1"]),
                     "operator": st.sampled_from(["Exists", "Equal"]),
                     "value": _VALUES,
                 },
