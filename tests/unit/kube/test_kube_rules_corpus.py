@@ -8,7 +8,7 @@ from functools import cache
 import pytest
 
 from guardrail.core.errors import BadInputError
-from guardrail.core.kube.change import ClusterView, KubeChange
+from guardrail.core.kube.change import ClusterView, KubeChange, KubeRule
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
 from guardrail.core.kube.deprecated_apis import DeprecatedApiRule
 from guardrail.core.kube.objects import ObjectRef
@@ -52,7 +52,8 @@ def _changes(source: str) -> tuple[KubeChange, ...]:
 def _run(source: str, view: ClusterView) -> list[Finding]:
     changes = changeset(_changes(source), view)
     findings: list[Finding] = []
-    for rule in (DeprecatedApiRule(), NodeReachRule(), ControlPlaneCostRule()):
+    rules: tuple[KubeRule, ...] = (DeprecatedApiRule(), NodeReachRule(), ControlPlaneCostRule())  # the port, typed
+    for rule in rules:
         findings.extend(rule.evaluate(changes))
     return findings
 
