@@ -161,6 +161,7 @@ def main() -> None:
         "adversarial": changeset(adversarial(args.objects), nodes),
     }
     times: dict[str, dict[str, list[float]]] = {name: {"reach": [], "deprecated": [], "cost": []} for name in sets}
+    outcomes: dict[str, str] = {}
     for _ in range(args.runs):
         for name, changes in sets.items():
             start = time.perf_counter()
@@ -172,7 +173,10 @@ def main() -> None:
             start = time.perf_counter()
             cost = ControlPlaneCostRule().evaluate(changes)
             times[name]["cost"].append(time.perf_counter() - start)
-        print(f"  run: {len(analysis.reaches)} reach records, {len(deprecated)} API, {len(cost)} cost findings")
+            outcomes[name] = (
+                f"{len(analysis.reaches):,} reach records, {len(analysis.findings):,} reach findings, "
+                f"{len(deprecated):,} API findings, {len(cost):,} cost findings"
+            )
     print(f"{args.objects:,} objects against {args.nodes:,} nodes, median of {args.runs} runs")
     for name, changes in sets.items():
         per_workload, workloads = naive_per_workload(changes, nodes, sample=20)
@@ -180,7 +184,8 @@ def main() -> None:
         deprecated_ms = statistics.median(times[name]["deprecated"]) * 1000
         cost_ms = statistics.median(times[name]["cost"]) * 1000
         naive_ms = per_workload * workloads * 1000
-        print(f"{name:12} reach {reach_ms:7.1f} ms   deprecated APIs {deprecated_ms:6.1f} ms   cost {cost_ms:6.1f} ms")
+        print(f"{name:12} {outcomes[name]}")
+        print(f"{'':12} reach {reach_ms:7.1f} ms   deprecated APIs {deprecated_ms:6.1f} ms   cost {cost_ms:6.1f} ms")
         print(f"{'':12} every node decided (reference, 20 workloads extrapolated): {naive_ms:9.1f} ms", end="")
         print(f"; ratio {naive_ms / reach_ms:,.0f}x")
 
