@@ -13,7 +13,8 @@ Transcribed from the guide's text as on kubernetes/website's main branch once v1
 sections v1.16 to v1.32, all past tense, none announced for a later release), compared entry by entry
 across copies of the repository: the fork dancer1325/kubernetes-website at d46ff627 (that text), the fork
 puneet-ekline/ekline-kubernetes-website at 03b4ef9f (before v1.32 shipped), and kubernetes/website's own
-6a6fc841 and 02afb710 (the v1.22 and v1.25 revisions). Deprecated-in releases: kubernetes/api at 10b39a39.
+6a6fc841 and 02afb710 (older revisions whose newest section is v1.25). Deprecated-in releases:
+kubernetes/api at 10b39a39.
 
 This module is the only copy: rules, `kube scan`, renderers and docs read it.
 """
