@@ -1,21 +1,29 @@
-"""Kubernetes clusters over the official `kubernetes` client: the only package that imports it.
+"""Kubernetes clusters over the official `kubernetes` client (the only package that imports it), and the
+API server's metrics text.
 
-`connect(context, kubeconfig)` resolves the context as kubectl does and returns a KubernetesCluster,
-the cluster port's live implementation. Importing this package loads the client (about 0.4 s), so the
-wiring module imports it only when a command needs a cluster.
+`connect(context, kubeconfig)` resolves the context as kubectl does and returns a KubernetesCluster, the
+cluster port's live implementation. The client (about 0.4 s to import) loads when `connect` is first
+called, not with this package: parsing metrics text, as a rehearsal does, never pays for it.
 """
 
 from __future__ import annotations
 
-from guardrail.adapters.kubernetes.cluster import DEFAULT_TIMEOUT, KubernetesCluster
-from guardrail.adapters.kubernetes.kubeconfig import KubeContext, load_context
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guardrail.adapters.kubernetes.cluster import KubernetesCluster
+
+DEFAULT_TIMEOUT = 10.0  # seconds for every request to the API server
 
 
 def connect(context: str | None, kubeconfig: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> KubernetesCluster:
     """The cluster of `context` (else the kubeconfig's current context), every request bounded by
     `timeout` seconds. Raises BadInputError for a missing kubeconfig or context; nothing is asked of the
     API server until a method is called."""
+    from guardrail.adapters.kubernetes.cluster import KubernetesCluster
+    from guardrail.adapters.kubernetes.kubeconfig import load_context
+
     return KubernetesCluster(load_context(context, kubeconfig), timeout=timeout)
 
 
-__all__ = ["DEFAULT_TIMEOUT", "KubeContext", "KubernetesCluster", "connect"]
+__all__ = ["DEFAULT_TIMEOUT", "connect"]

@@ -17,14 +17,13 @@ from typing import Any
 
 from kubernetes.client import V1Eviction, V1ObjectMeta
 
+from guardrail.adapters.kubernetes import DEFAULT_TIMEOUT
 from guardrail.adapters.kubernetes.kubeconfig import KubeContext
 from guardrail.adapters.kubernetes.session import NOT_FOUND, Session, served_resource, stamped
 from guardrail.core.errors import BadInputError, ClusterError
 from guardrail.core.kube.cluster import EvictionOutcome, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.objects import ObjectRef
 
-# Seconds any one request may take before the API server counts as unreachable.
-DEFAULT_TIMEOUT = 10.0
 # Items per page when listing: bounded memory per answer, as kubectl's --chunk-size.
 PAGE_SIZE = 500
 APPLY_PATCH = "application/apply-patch+yaml"

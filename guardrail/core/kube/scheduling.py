@@ -63,14 +63,24 @@ class Placement:
 
     def admits(self, node: NodeInfo) -> bool:
         """Whether a pod of this template may run on `node`."""
-        labels = node.labels
-        if any(labels.get(k) != v for k, v in self.node_selector.items()):
-            return False
-        if self.affinity_terms and not any(_term_matches(term, node) for term in self.affinity_terms):
+        if not self.selects(node):
             return False
         if node.unschedulable and not self.daemonset:
             return False
-        return all(tolerated(taint, self.tolerations) for taint in node.taints if taint.effect in _BLOCKING)
+        return self.tolerates(node.taints)
+
+    def selects(self, node: NodeInfo) -> bool:
+        """Whether the node's labels (and name, for matchFields) meet the node selector and required affinity.
+
+        Part of admits, apart so that many nodes can be decided by their labels and taints separately."""
+        labels = node.labels
+        if any(labels.get(k) != v for k, v in self.node_selector.items()):
+            return False
+        return not self.affinity_terms or any(_term_matches(term, node) for term in self.affinity_terms)
+
+    def tolerates(self, taints: Iterable[Taint]) -> bool:
+        """Whether every NoSchedule and NoExecute taint among `taints` is tolerated (part of admits)."""
+        return all(tolerated(taint, self.tolerations) for taint in taints if taint.effect in _BLOCKING)
 
     def reach(self, nodes: Iterable[NodeInfo]) -> list[NodeInfo]:
         """The nodes this template may run on, in the order given."""

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guardrail.adapters.kubernetes import KubernetesCluster, connect
+from guardrail.adapters.kubernetes import connect
+from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from tests.adapters.kubernetes.emulator import ApiServer, ServedApiServer
 
 CONTEXT = "emulated"

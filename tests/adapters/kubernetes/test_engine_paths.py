@@ -8,7 +8,7 @@ from typing import Any
 
 import kmock
 
-from guardrail.adapters.kubernetes import KubernetesCluster
+from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from guardrail.core.kube.cluster import EvictionOutcome
 from guardrail.core.kube.objects import ObjectRef
 from tests.adapters.kubernetes.emulator import ApiServer, declare_evictions, declare_logs

@@ -9,7 +9,8 @@ from pathlib import Path
 import kmock
 import pytest
 
-from guardrail.adapters.kubernetes import KubernetesCluster, connect
+from guardrail.adapters.kubernetes import connect
+from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from guardrail.core.errors import ClusterError, ClusterUnreachableError
 from guardrail.core.kube.objects import ObjectRef
 from tests.adapters.kubernetes.conftest import CONTEXT, kubeconfig_text

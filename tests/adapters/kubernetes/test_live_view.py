@@ -8,7 +8,7 @@ from typing import Any
 import kmock
 import pytest
 
-from guardrail.adapters.kubernetes import KubernetesCluster
+from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError, ClusterError
 from guardrail.core.kube.applyset import (

@@ -9,8 +9,9 @@ import kmock
 import pytest
 from kmock._internal.rendering import Response
 
-from guardrail.adapters.kubernetes import KubernetesCluster, connect
 from guardrail.adapters.kubernetes import cluster as adapter
+from guardrail.adapters.kubernetes import connect
+from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from guardrail.core.kube.cluster import Cluster, ServedResource
 from guardrail.core.kube.objects import ObjectRef
 from tests.adapters.kubernetes.conftest import CONTEXT

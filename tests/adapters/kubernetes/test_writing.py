@@ -7,7 +7,7 @@ from typing import Any
 import kmock
 import pytest
 
-from guardrail.adapters.kubernetes import KubernetesCluster
+from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from guardrail.core.errors import BadInputError, ClusterError
 from guardrail.core.kube.cluster import EvictionOutcome
 from guardrail.core.kube.objects import ObjectRef
