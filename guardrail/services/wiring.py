@@ -6,10 +6,18 @@ the markdown output loads jinja2, which keeps the gate fast to start.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from guardrail.core.clock import Clock
+from guardrail.core.locks import parse_duration
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
+from guardrail.core.rollout.readings import ApiServerSample
+from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
+
+if TYPE_CHECKING:
+    from guardrail.config.fleet import FleetFile
 
 
 def terraform_runner(binary: str | None) -> TerraformRunner:
@@ -31,3 +39,48 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     from guardrail.adapters.render import renderer_for
 
     return renderer_for(output_format, color=color)
+
+
+def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
+    """(the API server's /metrics -> ApiServerSample, a CoreDNS pod's /metrics -> (answers, failures)).
+    Both raise BadInputError for text that is not Prometheus text format."""
+    from guardrail.adapters.kubernetes.rollout_metrics import parse_apiserver_metrics, parse_coredns_answers
+
+    return parse_apiserver_metrics, parse_coredns_answers
+
+
+def render_manifests(paths: Sequence[Path], values: Mapping[str, Any], cluster: str) -> list[dict[str, Any]]:
+    """The manifests of `paths` for `cluster`, jinja2 templates rendered with `values`. Raises
+    BadInputError naming the file and cluster for an undefined value or a malformed file."""
+    from guardrail.adapters.templating import render_manifests as render
+
+    return render(paths, values, cluster=cluster)
+
+
+def memory_run_store(clock: Clock) -> RehearsalStore:
+    """Runs and their audit events in memory (a rehearsal's store), stamped with `clock`."""
+    from guardrail.adapters.runs_memory import MemoryRunStore
+
+    return MemoryRunStore(clock)
+
+
+def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
+    """The deterministic simulator of a fleet file's clusters, workload and cost."""
+    from guardrail.simulation.fleet import SimulatedFleet
+    from guardrail.simulation.spec import CallSpec, ClusterSpec, CostSpec, FleetSpec
+
+    spec = FleetSpec(
+        clusters=tuple(
+            ClusterSpec(
+                c.name, c.nodes, c.pods_per_node, c.seats, c.baseline, parse_duration(c.dns_cache_ttl).total_seconds()
+            )
+            for c in fleet.clusters
+        ),
+        calls=tuple(
+            CallSpec(call.verb, call.resource, call.scope, parse_duration(call.every).total_seconds())
+            for call in fleet.workload.calls
+        ),
+        cost=CostSpec(fleet.cost.request_ms, fleet.cost.per_object_ms),
+        seed=fleet.seed,
+    )
+    return SimulatedFleet(spec, refuse=refuse)
