@@ -15,6 +15,7 @@ from typing import Any
 from guardrail.core.errors import BadInputError, ClusterError, ClusterUnreachableError
 from guardrail.core.kube.cluster import EvictionOutcome, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.objects import ObjectRef, split_api_version
+from guardrail.simulation.apf import route
 from guardrail.simulation.apiserver import BASELINE_FLOW
 from guardrail.simulation.selectors import selector
 from guardrail.simulation.world import COREDNS, World, revision_of
@@ -268,21 +269,11 @@ class SimulatedCluster:
 
     def _route(self) -> None:
         """Which priority level guardrail's and the workload's requests land in, from the FlowSchemas."""
-        schemas = sorted(
-            (obj for ref, obj in self.objects.items() if ref.kind == "FlowSchema"),
-            key=lambda o: int(o.get("spec", {}).get("matchingPrecedence", 1000)),
-        )
-        levels = {ref.name: obj for ref, obj in self.objects.items() if ref.kind == "PriorityLevelConfiguration"}
-        self.exempt = any(_level(s) == "exempt" and _matches_user(s, IDENTITY) for s in schemas)
-        api, account = self.world.api, self._workload_account()
-        api.bound_level, api.bound_shares, self.world.workload_flow = None, 0, BASELINE_FLOW
-        for schema in schemas:
-            level = levels.get(_level(schema))
-            if account is not None and level is not None and _matches_account(schema, *account):
-                limited = level.get("spec", {}).get("limited", {})
-                api.bound_level, api.bound_shares = _level(schema), int(limited.get("nominalConcurrencyShares", 30))
-                self.world.workload_flow = (str(schema["metadata"]["name"]), _level(schema))
-                break
+        routing = route(self.objects, IDENTITY, self._workload_account())
+        self.exempt = routing.exempt
+        api = self.world.api
+        api.bound_level, api.bound_shares = routing.bound_level, routing.bound_shares
+        self.world.workload_flow = routing.workload_flow or BASELINE_FLOW
 
     def _workload_account(self) -> tuple[str, str] | None:
         for ref, obj in self.objects.items():
@@ -308,24 +299,3 @@ class SimulatedCluster:
         }
         self._status_cache[key] = (self.world.version, daemonset, status)
         return dict(status)
-
-
-def _level(schema: Mapping[str, Any]) -> str:
-    return str(schema.get("spec", {}).get("priorityLevelConfiguration", {}).get("name", ""))
-
-
-def _subjects(schema: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for rule in schema.get("spec", {}).get("rules", []) for s in rule.get("subjects", [])]
-
-
-def _matches_user(schema: Mapping[str, Any], user: str) -> bool:
-    return any(s.get("kind") == "User" and s.get("user", {}).get("name") in (user, "*") for s in _subjects(schema))
-
-
-def _matches_account(schema: Mapping[str, Any], namespace: str, name: str) -> bool:
-    return any(
-        s.get("kind") == "ServiceAccount"
-        and s.get("serviceAccount", {}).get("namespace") == namespace
-        and s.get("serviceAccount", {}).get("name") in (name, "*")
-        for s in _subjects(schema)
-    )

@@ -22,7 +22,7 @@ from guardrail.core.rollout.gates import baseline_of, failures, judge, settled
 from guardrail.core.rollout.plan import ClusterPlan, Step
 from guardrail.core.rollout.policy import RolloutPolicy
 from guardrail.core.rollout.projection import fit, measure
-from guardrail.core.rollout.rollback import back_at_baseline
+from guardrail.core.rollout.rollback import current, finish, observed_verifying, rolled_back, stop
 from guardrail.core.rollout.state import (
     Acted,
     Action,
@@ -38,9 +38,6 @@ from guardrail.core.rollout.state import (
 )
 from guardrail.core.rollout.widen import load_gate
 from guardrail.core.runs import RunRequest
-
-_ROLLBACK_TRIES = 3
-_SETTLED_READINGS = 2  # readings in a row back at baseline before a rollback counts as verified
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +69,6 @@ def advance(state: RolloutState, event: Event, policy: RolloutPolicy) -> Transit
     elif isinstance(event, Observed):
         _observed(s, event, policy, notes)
     return Transition(s, _next(s, event.at, policy, notes), tuple(notes))
-
-
-def current(s: RolloutState) -> ClusterPlan:
-    return s.plan[s.position[0]]
 
 
 def _next(s: RolloutState, at: datetime, policy: RolloutPolicy, notes: list[Note]) -> Action:
@@ -138,7 +131,7 @@ def _observed(s: RolloutState, event: Observed, policy: RolloutPolicy, notes: li
     elif s.phase is Phase.ROLLING:
         _observed_rolling(s, event, policy, notes)
     elif s.phase is Phase.VERIFYING:
-        _observed_verifying(s, event, policy, notes)
+        observed_verifying(s, event, policy, notes)
     for reading in event.readings:
         s.previous[reading.cluster] = reading
 
@@ -151,7 +144,7 @@ def _observed_baseline(s: RolloutState, event: Observed, notes: list[Note]) -> N
             continue
         baseline = baseline_of(first, reading)
         if isinstance(baseline, str):
-            _stop(s, event.at, Outcome.HALTED, f"no baseline for {reading.cluster}: {baseline}", notes)
+            stop(s, event.at, Outcome.HALTED, f"no baseline for {reading.cluster}: {baseline}", notes)
             return
         s.baselines[reading.cluster] = baseline
         notes.append(Note("measurement", {"cluster": reading.cluster, "baseline": baseline.to_json()}))
@@ -176,7 +169,7 @@ def _observed_rolling(s: RolloutState, event: Observed, policy: RolloutPolicy, n
         own = reading if reading.cluster == here else own
     if failed:
         notes.append(Note("measurement", {"cluster": here, "gates_failed": failed}))
-        _stop(s, event.at, Outcome.ROLLED_BACK, "health gate failed: " + "; ".join(failed), notes)
+        stop(s, event.at, Outcome.ROLLED_BACK, "health gate failed: " + "; ".join(failed), notes)
         return
     if own is None or not all_settled or s.soak_until is None:
         return
@@ -189,7 +182,7 @@ def _observed_rolling(s: RolloutState, event: Observed, policy: RolloutPolicy, n
     pods = own.workload.ready if own.workload else 0
     point = measure(here, s.measure_from, own, s.baselines[here], flow_schema=s.flow_schema, pods=pods)
     if isinstance(point, str):
-        _stop(s, event.at, Outcome.HALTED, f"cannot measure the new pods' cost on {here}: {point}", notes)
+        stop(s, event.at, Outcome.HALTED, f"cannot measure the new pods' cost on {here}: {point}", notes)
         return
     s.points.append(point)
     notes.append(Note("measurement", {"cluster": here, "step": current_step(s).label, "cost": point.to_json()}))
@@ -202,7 +195,7 @@ def _decide(s: RolloutState, at: datetime, policy: RolloutPolicy, notes: list[No
     target = _next_position(s)
     if target is None:
         s.outcome, s.reason = Outcome.COMPLETED, "every cluster at 100%"
-        _finish(s, "completed", notes)
+        finish(s, "completed", notes)
         return
     cluster, step = s.plan[target[0]], s.plan[target[0]].steps[target[1]]
     model = fit(s.points)
@@ -210,7 +203,7 @@ def _decide(s: RolloutState, at: datetime, policy: RolloutPolicy, notes: list[No
         refusal, payload = load_gate(s, cluster, step, model, policy)
         if refusal:
             decision_notes: list[Note] = []
-            _stop(s, at, Outcome.HALTED, refusal, decision_notes, note=False)
+            stop(s, at, Outcome.HALTED, refusal, decision_notes, note=False)
             notes.append(Note("decision", {"decision": "halt", "reason": refusal, **(s.stopped_at or {}), **payload}))
             notes.extend(decision_notes)
             return
@@ -257,18 +250,18 @@ def _acted(s: RolloutState, event: Acted, policy: RolloutPolicy, notes: list[Not
             s.prepared.append(str(action.cluster))
         else:
             reason = f"rollback path not verified on {action.cluster}: {event.detail}"
-            _stop(s, event.at, Outcome.HALTED, reason, notes)
+            stop(s, event.at, Outcome.HALTED, reason, notes)
     elif action.kind in (ActionKind.LABEL_NODES, ActionKind.REPLACE_PODS):
         _widened(s, event, policy, notes)
     elif action.kind is ActionKind.ROLL_BACK:
-        _rolled_back(s, event, policy)
+        rolled_back(s, event, policy)
 
 
 def _widened(s: RolloutState, event: Acted, policy: RolloutPolicy, notes: list[Note]) -> None:
     step, name = event.action.step, event.action.cluster
     assert step is not None
     if not event.ok:
-        _stop(s, event.at, Outcome.ROLLED_BACK, f"{event.action.kind.value} failed on {name}: {event.detail}", notes)
+        stop(s, event.at, Outcome.ROLLED_BACK, f"{event.action.kind.value} failed on {name}: {event.detail}", notes)
         return
     index = next(i for i, c in enumerate(s.plan) if c.name == name)
     earlier = s.previous.get(str(name))
@@ -281,67 +274,6 @@ def _widened(s: RolloutState, event: Acted, policy: RolloutPolicy, notes: list[N
     s.next_observation_at = event.at + timedelta(seconds=policy.observe_every_seconds)
 
 
-def _rolled_back(s: RolloutState, event: Acted, policy: RolloutPolicy) -> None:
-    name = str(event.action.cluster)
-    if event.ok or s.rollback_attempts + 1 >= _ROLLBACK_TRIES:
-        if not event.ok:
-            s.rollback_failures.append(f"{name}: {event.detail}")
-        s.rollback_pending.remove(name)
-        s.rollback_attempts = 0
-        s.next_observation_at = None
-        return
-    s.rollback_attempts += 1
-    s.next_observation_at = event.at + timedelta(seconds=policy.observe_every_seconds)
-
-
-def _observed_verifying(s: RolloutState, event: Observed, policy: RolloutPolicy, notes: list[Note]) -> None:
-    assert s.verify_started_at is not None
-    why: list[str] = []
-    for reading in event.readings:
-        baseline = s.baselines[reading.cluster]
-        problem = back_at_baseline(reading, s.previous.get(reading.cluster), baseline, policy)
-        s.verified[reading.cluster] = 0 if problem else s.verified.get(reading.cluster, 0) + 1
-        if problem:
-            why.append(f"{reading.cluster}: {problem}")
-    done = all(s.verified.get(name, 0) >= _SETTLED_READINGS for name in s.touched)
-    if done and not s.rollback_failures:
-        s.rollback = "verified"
-    elif done or (event.at - s.verify_started_at).total_seconds() >= policy.rollback_verify_timeout_seconds:
-        s.rollback = "not verified: " + "; ".join(
-            [f"rollback failed on {f}" for f in s.rollback_failures] + (why or ["gates not back at baseline"])
-        )
-    else:
-        return
-    notes.append(Note("measurement", {"rollback": s.rollback}))
-    _finish(s, "rolled back", notes)
-
-
-def _stop(
-    s: RolloutState, at: datetime, outcome: Outcome, reason: str, notes: list[Note], *, note: bool = True
-) -> None:
-    """Halt or fail: remember why and where, then roll back every touched cluster, largest first."""
-    s.outcome, s.reason = outcome, reason
-    here = current(s)
-    step = here.steps[s.position[1]].label if s.position[1] >= 0 and here.steps else "before the canary"
-    s.stopped_at = {"cluster": here.name, "step": step, "phase": s.phase.value}
-    if note:
-        decision = "halt" if outcome is Outcome.HALTED else "roll-back"
-        notes.append(Note("decision", {"decision": decision, "reason": reason, **s.stopped_at}))
-    s.soak_until = None
-    s.rollback_pending = list(reversed(s.touched))
-    if s.rollback_pending:
-        s.phase, s.next_observation_at = Phase.ROLLING_BACK, None
-    else:
-        s.rollback = "verified (nothing was changed)"
-        _finish(s, "nothing to roll back", notes)
-
-
-def _finish(s: RolloutState, what: str, notes: list[Note]) -> None:
-    s.phase = Phase.FINISHED
-    outcome = s.outcome.value if s.outcome else ""
-    notes.append(Note("decision", {"decision": "done", "what": what, "outcome": outcome, "reason": s.reason}))
-
-
 def _requested(s: RolloutState, event: Requested, policy: RolloutPolicy, notes: list[Note]) -> Transition:
     if s.pending is not None:  # a change is in flight: the request waits until it is done
         return Transition(s, s.pending)
@@ -350,7 +282,7 @@ def _requested(s: RolloutState, event: Requested, policy: RolloutPolicy, notes: 
         return Transition(s, Action(ActionKind.PAUSE), tuple(notes), handled_request=True)
     if event.request is RunRequest.ABORT and s.phase in (Phase.BASELINE, Phase.PREPARE, Phase.ROLLING):
         s.aborted = True
-        _stop(s, event.at, Outcome.ROLLED_BACK, f"aborted by {event.actor or 'request'}", notes)
+        stop(s, event.at, Outcome.ROLLED_BACK, f"aborted by {event.actor or 'request'}", notes)
     elif event.request is not RunRequest.RESUME:
         notes.append(Note("decision", {"decision": "ignored", "request": event.request.value, "phase": s.phase.value}))
     return Transition(s, _next(s, event.at, policy, notes), tuple(notes), handled_request=True)
