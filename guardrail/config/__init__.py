@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from guardrail.config.rollout import RolloutSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError, ConfigError
@@ -185,6 +186,7 @@ class Settings(_Strict):
         default=None, description="Store URL (sqlite:///path or postgresql://...); default .guardrail/."
     )
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:

@@ -35,6 +35,11 @@ class EventKind(StrEnum):
     APPLY_START = "apply-start"
     APPLY_END = "apply-end"
     APPLY_LOCK_RECOVERED = "apply-lock-recovered"
+    ROLLOUT_START = "rollout-start"
+    ROLLOUT_STEP = "rollout-step"  # a change to a cluster: prepared, nodes labelled, pods replaced, rolled back
+    ROLLOUT_MEASUREMENT = "rollout-measurement"  # a baseline, a measured cost, failing gates, a rollback check
+    ROLLOUT_DECISION = "rollout-decision"  # widen (with the projection's arithmetic), halt, roll back, done
+    ROLLOUT_REQUEST = "rollout-request"  # pause, resume or abort asked from another terminal
 
 
 def iso_utc(moment: datetime) -> str:

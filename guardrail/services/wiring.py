@@ -7,11 +7,19 @@ markdown output loads jinja2, and only a command that reaches a cluster loads th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from guardrail.core.clock import Clock
 from guardrail.core.kube.cluster import Cluster
+from guardrail.core.locks import parse_duration
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
+from guardrail.core.rollout.readings import ApiServerSample
+from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
+
+if TYPE_CHECKING:
+    from guardrail.config.fleet import FleetFile
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
@@ -47,3 +55,48 @@ def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUB
     from guardrail.adapters.kubernetes import connect
 
     return connect(context, kubeconfig, timeout=timeout)
+
+
+def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
+    """(the API server's /metrics -> ApiServerSample, a CoreDNS pod's /metrics -> (answers, failures)).
+    Both raise BadInputError for text that is not Prometheus text format."""
+    from guardrail.adapters.kubernetes.rollout_metrics import parse_apiserver_metrics, parse_coredns_answers
+
+    return parse_apiserver_metrics, parse_coredns_answers
+
+
+def render_manifests(paths: Sequence[Path], values: Mapping[str, Any], cluster: str) -> list[dict[str, Any]]:
+    """The manifests of `paths` for `cluster`, jinja2 templates rendered with `values`. Raises
+    BadInputError naming the file and cluster for an undefined value or a malformed file."""
+    from guardrail.adapters.templating import render_manifests as render
+
+    return render(paths, values, cluster=cluster)
+
+
+def memory_run_store(clock: Clock) -> RehearsalStore:
+    """Runs and their audit events in memory (a rehearsal's store), stamped with `clock`."""
+    from guardrail.adapters.runs_memory import MemoryRunStore
+
+    return MemoryRunStore(clock)
+
+
+def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
+    """The deterministic simulator of a fleet file's clusters, workload and cost."""
+    from guardrail.simulation.fleet import SimulatedFleet
+    from guardrail.simulation.spec import CallSpec, ClusterSpec, CostSpec, FleetSpec
+
+    spec = FleetSpec(
+        clusters=tuple(
+            ClusterSpec(
+                c.name, c.nodes, c.pods_per_node, c.seats, c.baseline, parse_duration(c.dns_cache_ttl).total_seconds()
+            )
+            for c in fleet.clusters
+        ),
+        calls=tuple(
+            CallSpec(call.verb, call.resource, call.scope, parse_duration(call.every).total_seconds())
+            for call in fleet.workload.calls
+        ),
+        cost=CostSpec(fleet.cost.request_ms, fleet.cost.per_object_ms),
+        seed=fleet.seed,
+    )
+    return SimulatedFleet(spec, refuse=refuse)

@@ -19,10 +19,12 @@ EDGE_MODULES = [
     "psycopg",
     "python_terraform",
     "regorus",
+    "prometheus_client",
     "guardrail.adapters",
     "guardrail.services",
     "guardrail.cli",
     "guardrail.config",
+    "guardrail.simulation",
 ]
 
 

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes.client import V1Eviction, V1ObjectMeta
 
@@ -142,6 +143,20 @@ class KubernetesCluster:
         status, body = self._session.raw_get("/readyz")
         return status == 200 and body.strip() == b"ok"
 
+    def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:
+        proxy = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(name, safe='')}:{port}/proxy/"
+        proxy += path.lstrip("/")
+        status, body = self._session.raw_get(proxy)
+        if status == 200:
+            return body.decode("utf-8", errors="replace")
+        if status == NOT_FOUND and _is_missing_pod(body):
+            raise ClusterError(self.name, f"pod {namespace}/{name}: no such pod", status=status)
+        if status in (NOT_FOUND, 502, 503):
+            # The pod exists but nothing answers on that port and path (the proxy's 502/503), or the path
+            # is not served: it does not expose these metrics.
+            return None
+        raise ClusterError(self.name, f"GET {proxy}: {status}", status=status)
+
     # -- writing ------------------------------------------------------------------------------------
 
     def apply(
@@ -255,3 +270,14 @@ class KubernetesCluster:
             doing,
             lambda: self._session.core.patch_node(name, body, _content_type=MERGE_PATCH, _preload_content=False),
         )
+
+
+def _is_missing_pod(body: bytes) -> bool:
+    """Whether a 404 is the API server's own "pods NAME not found" (a Status about a pod), not the pod's
+    server answering 404 for a path it does not serve."""
+    try:
+        status = json.loads(body)
+    except ValueError:
+        return False
+    details = status.get("details") if isinstance(status, dict) and status.get("kind") == "Status" else None
+    return isinstance(details, dict) and details.get("kind") == "pods"

@@ -212,6 +212,13 @@ class ClusterReader(Protocol):
         """Whether the API server answers /readyz with ok."""
         ...
 
+    def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:
+        """A pod's metrics in Prometheus text format, read through the API server's pod proxy
+        (`GET /api/v1/namespaces/NAMESPACE/pods/NAME:PORT/proxy/PATH`; how the rollout reads CoreDNS), or
+        None when the pod does not serve them. Raises ClusterUnreachableError when the API server does not
+        answer, ClusterError when it refuses (no such pod, proxy forbidden)."""
+        ...
+
 
 class ClusterWriter(Protocol):
     """Changing a cluster. Raises ClusterUnreachableError, ClusterError (refused: invalid, forbidden)."""

@@ -12,6 +12,7 @@ from kmock._internal.rendering import Response
 from guardrail.adapters.kubernetes import cluster as adapter
 from guardrail.adapters.kubernetes import connect
 from guardrail.adapters.kubernetes.cluster import KubernetesCluster
+from guardrail.core.errors import ClusterError
 from guardrail.core.kube.cluster import Cluster, ServedResource
 from guardrail.core.kube.objects import ObjectRef
 from tests.adapters.kubernetes.conftest import CONTEXT
@@ -178,3 +179,24 @@ def test_a_kubeconfig_without_the_context(kubeconfig: Path) -> None:
 
     with pytest.raises(BadInputError, match=rf"context 'prod' is not in kubeconfig {kubeconfig}"):
         connect("prod", str(kubeconfig))
+
+
+COREDNS_METRICS = 'coredns_dns_responses_total{rcode="NOERROR",server="dns://:53",zone="."} 12\n'
+COREDNS_PROXY = "get /api/v1/namespaces/kube-system/pods/coredns-1:9153/proxy/metrics"
+
+
+def test_pod_metrics_through_the_proxy(emulator: ApiServer, cluster: KubernetesCluster) -> None:
+    emulator[COREDNS_PROXY] << COREDNS_METRICS.encode()
+    assert cluster.pod_metrics_text("kube-system", "coredns-1", port=9153) == COREDNS_METRICS
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_pod_that_does_not_serve_metrics_is_none(emulator: ApiServer, cluster: KubernetesCluster, status: int) -> None:
+    emulator[COREDNS_PROXY] << kmock.KubernetesError(status, "ServiceUnavailable", "error trying to reach service")
+    assert cluster.pod_metrics_text("kube-system", "coredns-1", port=9153) is None
+
+
+def test_pod_metrics_of_a_missing_pod_is_an_error(emulator: ApiServer, cluster: KubernetesCluster) -> None:
+    emulator[COREDNS_PROXY] << kmock.KubernetesError(404, "NotFound", 'pods "coredns-1" not found', {"kind": "pods"})
+    with pytest.raises(ClusterError, match="coredns-1: no such pod"):
+        cluster.pod_metrics_text("kube-system", "coredns-1", port=9153)

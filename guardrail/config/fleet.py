@@ -1,0 +1,151 @@
+"""A fleet file: the clusters a rollout goes to, and for a rehearsal what they are and what the workload
+does. The format is a contract: unknown keys are an error, reported with the file and line.
+
+```yaml
+clusters:
+  - name: prod-eu-1
+    nodes: 5000
+    pods_per_node: 30
+    seats: 600                 # requests the API servers can execute at once
+    baseline: 0.30             # share of seats busy before the change
+    dns_cache_ttl: 20m         # node DNS answers survive this long after the API server stops serving
+    values: {region: eu-1}     # template values of this cluster (over the fleet's `values`)
+workload:                      # what each pod of the rolled-out DaemonSet does (the simulator's truth)
+  calls:
+    - {verb: list, resource: pods, scope: cluster, every: 30s}
+cost: {request_ms: 2, per_object_ms: 0.05}
+rollout: {}                    # the same rollout settings as guardrail.yaml
+duration: 6h                   # simulated time limit
+seed: 1
+manifests: [../../templates/telemetry-agent]   # files or folders, jinja2 when they end in .j2
+values: {image: ...}           # template values of every cluster
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from guardrail.config import _describe
+from guardrail.config.rollout import RolloutSettings
+from guardrail.core.errors import BadInputError, ConfigError
+from guardrail.core.locks import parse_duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_duration(value: str) -> str:
+    try:
+        parse_duration(value)
+    except BadInputError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class FleetCluster(_Strict):
+    """One cluster of the fleet."""
+
+    name: str = Field(min_length=1, description="The cluster's name (a kubeconfig context for a real rollout).")
+    nodes: int = Field(ge=1, description="Nodes of the simulated cluster.")
+    pods_per_node: int = Field(30, ge=0, description="Pods already running on each node.")
+    seats: int = Field(ge=1, description="Requests the API servers can execute at once.")
+    baseline: float = Field(ge=0, lt=1, description="Share of the seats busy before the change.")
+    dns_cache_ttl: str = Field("20m", description="How long node DNS answers survive the API server's failure.")
+    values: dict[str, Any] = Field(default_factory=dict, description="Template values of this cluster.")
+
+    @field_validator("dns_cache_ttl")
+    @classmethod
+    def _ttl(cls, value: str) -> str:
+        return _check_duration(value)
+
+
+class WorkloadCall(_Strict):
+    """One API call each pod of the workload makes."""
+
+    verb: Literal["list", "get"] = Field(description="list or get.")
+    resource: Literal["pods", "nodes", "services", "endpoints", "configmaps", "namespaces", "secrets"]
+    scope: Literal["cluster", "node"] = Field(
+        description="cluster: every object of the cluster; node: those of the pod's own node."
+    )
+    every: str = Field(description="How often, e.g. 30s.")
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        return _check_duration(value)
+
+
+class Workload(_Strict):
+    """What each pod of the rolled-out DaemonSet does: the simulator's truth, never the engine's."""
+
+    calls: list[WorkloadCall] = Field(min_length=1, description="The API calls of each pod.")
+
+
+class Cost(_Strict):
+    """Seat time of a request = request_ms + per_object_ms x objects returned."""
+
+    request_ms: float = Field(ge=0, description="Seat time of any request, in milliseconds.")
+    per_object_ms: float = Field(ge=0, description="Seat time per object returned, in milliseconds.")
+
+
+class FleetFile(_Strict):
+    """A fleet file. Relative manifest paths are relative to the file's folder."""
+
+    clusters: list[FleetCluster] = Field(min_length=1, description="The clusters.")
+    workload: Workload
+    cost: Cost
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
+    duration: str = Field("6h", description="Simulated time limit of a rehearsal.")
+    seed: int = Field(1, description="Seed of the simulator: one seed, one result.")
+    manifests: list[str] = Field(default_factory=list, description="Manifest files or folders to roll out.")
+    values: dict[str, Any] = Field(default_factory=dict, description="Template values of every cluster.")
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        return _check_duration(value)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> FleetFile:
+        names = [c.name for c in self.clusters]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"cluster names must be unique: {', '.join(twice)}")
+        return self
+
+    def manifest_paths(self) -> list[Path]:
+        return [self.base_dir / p for p in self.manifests]
+
+    def duration_seconds(self) -> float:
+        return parse_duration(self.duration).total_seconds()
+
+
+def load_fleet(path: Path) -> FleetFile:
+    """The fleet file at `path`. Raises ConfigError naming the file (and line) when it is missing, not
+    YAML, has unknown keys or bad values."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: fleet file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read fleet file: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping with clusters:, workload: and cost:")
+    try:
+        return FleetFile.model_validate({**data, "base_dir": path.parent.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, node, exc)) from None

@@ -1,0 +1,157 @@
+"""The changes a rollout makes to a cluster, through the cluster port: prepare (containment, install
+with no reach, the rollback's dry-run), widen (label nodes, or replace pods) and roll back.
+
+Every change is idempotent, so a resumed run finishes an interrupted one without doing anything twice:
+widening labels only the nodes still missing, rolling back deletes only what is still there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from guardrail.core.errors import BadInputError, ClusterError
+from guardrail.core.kube.cluster import Cluster, NodeInfo
+from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.scheduling import Placement
+from guardrail.core.rollout.manifests import (
+    containment,
+    is_daemonset,
+    node_labels,
+    restorable,
+    with_on_delete,
+    with_rollout_affinity,
+)
+from guardrail.core.rollout.plan import Step
+from guardrail.core.rollout.policy import BATCH_LABEL, RolloutPolicy
+from guardrail.core.rollout.state import Mode
+
+FIELD_MANAGER = "guardrail"
+SELF_SUBJECT_REVIEW = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """What a rollout puts on one cluster: its rendered manifests, one of them the DaemonSet."""
+
+    cluster: Cluster
+    manifests: tuple[Mapping[str, Any], ...]
+    daemonset: Mapping[str, Any]
+    label: str  # lets the DaemonSet onto a node
+    batch_label: str  # the node's batch
+
+    @classmethod
+    def of(cls, cluster: Cluster, manifests: Sequence[Mapping[str, Any]], policy: RolloutPolicy) -> ClusterTarget:
+        daemonsets = [m for m in manifests if is_daemonset(m)]
+        if len(daemonsets) != 1:
+            raise BadInputError(f"cluster {cluster.name}: the manifests hold {len(daemonsets)} DaemonSets, not one")
+        label, batch = node_labels(policy.rollout_label, BATCH_LABEL, daemonsets[0])
+        return cls(cluster, tuple(manifests), daemonsets[0], label, batch)
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef.of(self.daemonset)
+
+    @property
+    def api_version(self) -> str:
+        return str(self.daemonset["apiVersion"])
+
+    def reach(self, nodes: Sequence[NodeInfo]) -> list[NodeInfo]:
+        """The nodes the DaemonSet as written would run on."""
+        pod_spec = self.daemonset.get("spec", {}).get("template", {}).get("spec", {})
+        return Placement.of_template(pod_spec, daemonset=True).reach(nodes)
+
+
+def capture(target: ClusterTarget) -> dict[str, Any]:
+    """Each object's state before the rollout, by address: its restorable manifest, or None when the
+    rollout creates it. Kept in the run's state before anything changes: the rollback restores it."""
+    before: dict[str, Any] = {}
+    for manifest in target.manifests:
+        ref = ObjectRef.of(manifest)
+        live = target.cluster.get(ref, str(manifest["apiVersion"]))
+        before[ref.address] = restorable(live) if live is not None else None
+    return before
+
+
+def prepare(target: ClusterTarget, mode: Mode, policy: RolloutPolicy, before: Mapping[str, Any]) -> None:
+    """Containment, then the objects (the DaemonSet with no reach yet), then the rollback's dry-run.
+    Raises ClusterError when the cluster refuses any of it (the rollout must not start there)."""
+    cluster = target.cluster
+    review = cluster.create(SELF_SUBJECT_REVIEW)
+    user = str(review.get("status", {}).get("userInfo", {}).get("username", ""))
+    if not user:
+        raise ClusterError(cluster.name, "SelfSubjectReview named no user: the rollback's identity is unknown")
+    for contained in containment(target.daemonset, shares=policy.workload_concurrency_shares, rollback_user=user):
+        cluster.apply(contained, field_manager=FIELD_MANAGER)
+    for manifest in target.manifests:
+        cluster.apply(_forward(target, manifest, mode), field_manager=FIELD_MANAGER)
+    _rollback(target, before, dry_run=True)
+
+
+def widen(target: ClusterTarget, step: Step, mode: Mode) -> int:
+    """Bring the cluster to `step.nodes` labelled nodes (Ready ones first, then by name); in UPDATE mode
+    also delete the old pods on them, so OnDelete replaces them. Returns the nodes labelled now."""
+    cluster = target.cluster
+    nodes = cluster.nodes()
+    reach = target.reach(nodes)
+    done = [n for n in reach if target.label in n.labels]
+    waiting = sorted((n for n in reach if target.label not in n.labels), key=lambda n: (not n.ready, n.name))
+    batch = waiting[: max(step.nodes - len(done), 0)]
+    for node in batch:
+        cluster.label_node(node.name, {target.label: "true", target.batch_label: str(step.index)})
+    if mode is Mode.UPDATE:
+        _replace_pods(target, {n.name for n in done + batch})
+    return len(batch)
+
+
+def roll_back(target: ClusterTarget, before: Mapping[str, Any]) -> None:
+    """Put every object back as it was (delete what guardrail created), then take the labels off."""
+    _rollback(target, before, dry_run=False)
+    cluster = target.cluster
+    for node in cluster.nodes(label_selector=target.label):
+        cluster.label_node(node.name, {target.label: None, target.batch_label: None})
+    for node in cluster.nodes(label_selector=target.batch_label):
+        cluster.label_node(node.name, {target.batch_label: None})
+
+
+def _forward(target: ClusterTarget, manifest: Mapping[str, Any], mode: Mode) -> Mapping[str, Any]:
+    if manifest is not target.daemonset:
+        return manifest
+    if mode is Mode.NEW:
+        return with_rollout_affinity(manifest, target.label, "true")
+    return with_on_delete(manifest)
+
+
+def _rollback(target: ClusterTarget, before: Mapping[str, Any], *, dry_run: bool) -> None:
+    # The DaemonSet first: its pods are what loads the API server.
+    ordered = sorted(target.manifests, key=lambda m: m is not target.daemonset)
+    cluster = target.cluster
+    for manifest in ordered:
+        ref = ObjectRef.of(manifest)
+        previous = before.get(ref.address)
+        if previous is None:
+            gone = not cluster.delete(ref, str(manifest["apiVersion"]), dry_run=dry_run)
+            if gone and dry_run:
+                raise ClusterError(cluster.name, f"rollback dry-run: {ref.address} is not there to delete")
+        else:
+            cluster.apply(previous, field_manager=FIELD_MANAGER, dry_run=dry_run, force=True)
+
+
+def _replace_pods(target: ClusterTarget, nodes: set[str]) -> None:
+    cluster = target.cluster
+    live = cluster.get(target.ref, target.api_version) or {}
+    generation = str(live.get("metadata", {}).get("generation", ""))
+    for pod in cluster.pods(namespace=target.ref.namespace, label_selector=pod_selector(target.daemonset)):
+        if pod.node in nodes and pod.labels.get("pod-template-generation") != generation:
+            cluster.delete_pod(pod.namespace, pod.name)
+
+
+def _match_labels(daemonset: Mapping[str, Any]) -> dict[str, str]:
+    labels = daemonset.get("spec", {}).get("selector", {}).get("matchLabels", {})
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+
+
+def pod_selector(daemonset: Mapping[str, Any]) -> str | None:
+    """The label selector of the DaemonSet's pods (its matchLabels), or None."""
+    return ",".join(f"{k}={v}" for k, v in _match_labels(daemonset).items()) or None
