@@ -11,8 +11,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from guardrail.core.change import Action, ChangeSet, ResourceChange
+from guardrail.core.policy import register_rule
 from guardrail.core.values import Unknown, after_value, get_path
 from guardrail.core.verdict import Enforcement, Finding
+
+K8S_UPGRADE = register_rule("k8s-upgrade", "A Kubernetes version change that is irreversible or cannot be applied.")
 
 # (resource type, path of the version attribute, what it versions)
 VERSIONED: tuple[tuple[str, tuple[str | int, ...], str], ...] = (
@@ -42,7 +45,7 @@ def parse_version(text: object) -> tuple[int, int, int | None] | None:
 
 @dataclass(frozen=True)
 class KubernetesUpgradeRule:
-    id: str = "k8s-upgrade"
+    id: str = K8S_UPGRADE
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         for change in changeset.changes:

@@ -9,7 +9,10 @@ from datetime import datetime
 from guardrail.core.change import ChangeSet
 from guardrail.core.locks import UNLOCKED_ACTIONS, Lock
 from guardrail.core.matching import Match, unknown_tags_finding
+from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
+
+LOCK = register_rule("lock", "A change to a resource that an active lock freezes (guardrail lock add).")
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class ActiveLocksRule:
 
     locks: Sequence[Lock]
     now: datetime
-    id: str = "lock"
+    id: str = LOCK
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         # Each lock's selector is built once, not once per change (a tag lock parses its `k=v` each time).
