@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+from guardrail.core.change import Action, ResourceChange
 from guardrail.core.queries import findings_for, index_findings
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import scrubber_for
@@ -21,12 +21,6 @@ ACTION_TITLES: dict[Action, str] = {
     Action.READ: "Read",
     Action.NO_OP: "No change",
 }
-
-ORDER_WORDS: dict[ReplaceOrder, str] = {
-    ReplaceOrder.DELETE_BEFORE_CREATE: "delete before create: the object is gone until its successor exists",
-    ReplaceOrder.CREATE_BEFORE_DESTROY: "create before destroy",
-}
-
 
 # C0 and C1 controls, DEL, and the Unicode characters that reorder or break lines when displayed
 # (bidirectional overrides and isolates, line and paragraph separators): a plan string containing them

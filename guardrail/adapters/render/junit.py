@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from guardrail.adapters.render.common import SafeReport
 from guardrail.core.report import CheckReport
-from guardrail.core.verdict import Enforcement, Finding
+from guardrail.core.verdict import Enforcement, Finding, strongest
 
 PLAN_WIDE = "(plan)"
 VERDICT_CASE = "guardrail verdict"
@@ -78,11 +78,11 @@ class JUnitRenderer:
     @staticmethod
     def _outcome(case: ET.Element, lines: list[str], findings: list[Finding]) -> str:
         """Attach a failure or a skip to the test case; return which counter it adds to."""
-        strongest = min(findings, key=lambda f: _RANK[f.enforcement]).enforcement
-        if strongest is Enforcement.ADVISORY:
+        level = strongest(findings)
+        if level is Enforcement.ADVISORY:
             ET.SubElement(case, "skipped", message=" | ".join(lines))
             return "skipped"
-        failure = ET.SubElement(case, "failure", type=strongest.value, message=lines[0])
+        failure = ET.SubElement(case, "failure", type=str(level), message=lines[0])
         failure.text = "\n".join(lines)
         return "failures"
 
@@ -98,6 +98,3 @@ class JUnitRenderer:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("errors", "0")
-
-
-_RANK = {Enforcement.HARD: 0, Enforcement.SOFT: 1, Enforcement.ADVISORY: 2}

@@ -21,14 +21,12 @@ import guardrail
 from guardrail.adapters.render.blast_section import blast_section
 from guardrail.adapters.render.common import (
     ACTION_TITLES,
-    ORDER_WORDS,
     SafeReport,
     neutralise,
 )
 from guardrail.core.change import Action, ResourceChange
-from guardrail.core.reasons import reason_words
+from guardrail.core.reasons import planned_because
 from guardrail.core.report import CheckReport
-from guardrail.core.values import format_path
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
 COMMENT_LIMIT = 65_536
@@ -192,19 +190,9 @@ class MarkdownRenderer:
         item = Markup("<code>{}</code>").format(md(safe.text(change.address)))
         if change.moved_from:
             item += Markup(" (moved from <code>{}</code>)").format(md(safe.text(change.moved_from)))
-        why: list[Markup] = []
-        if change.replace_order is not None:
-            why.append(md(ORDER_WORDS[change.replace_order]))
-        words = reason_words(change.action_reason)
-        if words:
-            why.append(Markup("because {}").format(md(safe.text(words))))
-        if change.replace_paths:
-            paths = Markup(", ").join(
-                Markup("<code>{}</code>").format(md(safe.text(format_path(p)))) for p in change.replace_paths
-            )
-            why.append(Markup("forced by {}").format(paths))
+        why = planned_because(change).sentence()
         if why:
-            item += Markup(" — ") + Markup("; ").join(why)
+            item += Markup(" — ") + md(why)
         return item
 
     @staticmethod

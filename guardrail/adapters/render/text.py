@@ -13,23 +13,20 @@ from __future__ import annotations
 from guardrail.adapters.render.blast_section import blast_section
 from guardrail.adapters.render.common import (
     ACTION_TITLES,
-    ORDER_WORDS,
     SafeReport,
     counts_line,
     neutralise,
 )
 from guardrail.core.change import Action, ResourceChange
-from guardrail.core.reasons import plan_symbol, reason_words
+from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.report import CheckReport
-from guardrail.core.values import format_path
-from guardrail.core.verdict import Decision, Enforcement, Finding
+from guardrail.core.verdict import VERDICT_WORDS, Decision, Enforcement, Finding
 
 # Enough to see what kind of creates and updates a plan makes without scrolling past its deletions.
 DEFAULT_MAX_ITEMS = 50
 
 _RESET = "\x1b[0m"
 _VERDICT_STYLE = {Decision.ALLOW: "1;32", Decision.DENY: "1;31", Decision.NEEDS_APPROVAL: "1;33"}
-_VERDICT_WORDS = {Decision.ALLOW: "ALLOW", Decision.DENY: "DENY", Decision.NEEDS_APPROVAL: "NEEDS APPROVAL"}
 _ENFORCEMENT_STYLE = {Enforcement.HARD: "1;31", Enforcement.SOFT: "1;33", Enforcement.ADVISORY: "36"}
 _ACTION_STYLE = {
     Action.DELETE: "31",
@@ -85,7 +82,7 @@ class TextRenderer:
     def _header(self, lines: list[str], safe: SafeReport) -> None:
         report = safe.report
         decision = report.verdict.decision
-        verdict = self._paint(_VERDICT_WORDS[decision], _VERDICT_STYLE[decision])
+        verdict = self._paint(VERDICT_WORDS[decision], _VERDICT_STYLE[decision])
         total = len(report.verdict.findings)
         lines.append(f"guardrail: {verdict} (exit {report.exit_code}) - {total} findings: {counts_line(report)}")
         changeset = report.changeset
@@ -153,23 +150,15 @@ class TextRenderer:
         if change.deposed:
             head += f" (deposed object {self._clean(safe, change.deposed)})"
         lines.append(head)
-        why = self._why(safe, change)
+        why = self._why(change)
         if why:
             lines.append(f"      {why}")
         lines.extend(self._finding(safe, f, indent="      ") for f in findings)
 
-    def _why(self, safe: SafeReport, change: ResourceChange) -> str:
+    @staticmethod
+    def _why(change: ResourceChange) -> str:
         """Why Terraform plans this action: shown for a replace even when it is blocked."""
-        parts: list[str] = []
-        if change.replace_order is not None:
-            parts.append(ORDER_WORDS[change.replace_order])
-        words = reason_words(change.action_reason)
-        if words:
-            parts.append(f"because {self._clean(safe, words)}")
-        if change.replace_paths:
-            paths = ", ".join(self._clean(safe, format_path(p)) for p in change.replace_paths)
-            parts.append(f"forced by: {paths}")
-        return "; ".join(parts)
+        return neutralise(planned_because(change).sentence())
 
     def _finding(self, safe: SafeReport, finding: Finding, *, indent: str) -> str:
         level = self._paint(finding.enforcement.value.upper(), _ENFORCEMENT_STYLE[finding.enforcement])
