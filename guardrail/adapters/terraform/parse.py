@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from guardrail.adapters.terraform.encoding import to_utf8
+from guardrail.core.blast.address import parse_instance
 from guardrail.core.change import (
     Action,
     ChangeSet,
@@ -211,13 +212,8 @@ def _text(value: Any) -> str:
 
 
 def _type_from_address(address: str) -> str:
-    # "module.a.aws_s3_bucket.b[0]" -> "aws_s3_bucket": the part before the name, past module and data.
-    parts = [p for p in address.split(".") if p]
-    while len(parts) >= 2 and parts[0] == "module":
-        parts = parts[2:]
-    if parts and parts[0] == "data":
-        parts = parts[1:]
-    return parts[0] if parts else ""
+    parsed = parse_instance(address)
+    return parsed.type if parsed is not None else ""
 
 
 def _paths(value: Any) -> tuple[tuple[str | int, ...], ...]:

@@ -79,6 +79,21 @@ class InstanceAddress:
     key: str | None  # the resource's own count index or for_each key, verbatim
     config: str  # the address of the resource block: every instance key dropped (`module.a.aws_x.y`)
 
+    @property
+    def type(self) -> str:
+        """The resource type: `aws_s3_bucket` of `module.a["x.y"].aws_s3_bucket.b[0]` and `data.aws_s3_bucket.b`."""
+        return self.resource.split(".")[-2]
+
+    @property
+    def name(self) -> str:
+        """The resource's name in its block, without instance key: `b` of `aws_s3_bucket.b["k"]`."""
+        return self.resource.rsplit(".", 1)[-1]
+
+    @property
+    def is_data(self) -> bool:
+        """A data source (or an ephemeral resource): read, never managed."""
+        return self.resource.startswith(("data.", "ephemeral."))
+
 
 _DATA_STEPS = (Step("data"), Step("ephemeral"))
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardrail.core.blast.address import parse_instance
 from guardrail.core.blast.graph import DependencyGraph, UnresolvedReference, build_graph
 from guardrail.core.change import Action, ChangeSet, ReplaceOrder, ResourceChange
 from guardrail.core.matching import Match, Selector
@@ -215,7 +216,8 @@ def _is_managed(address: str, known: Mapping[str, ResourceChange]) -> bool:
     change = known.get(address)
     if change is not None:
         return change.mode == "managed"
-    return not (address.startswith("data.") or ".data." in address)
+    parsed = parse_instance(address)
+    return parsed is None or not parsed.is_data
 
 
 class _CriticalCache:
