@@ -29,6 +29,10 @@ VERDICT_WORDS: dict[Decision, str] = {
 }
 
 
+# Said beside every finding marked `unknown`, in every output.
+UNKNOWN_OUTCOME_WORDS = "outcome unknown until apply"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a rule says about one change (or about the plan as a whole when address is None).

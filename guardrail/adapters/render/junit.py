@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from guardrail.adapters.render.common import SafeReport
 from guardrail.core.report import CheckReport
-from guardrail.core.verdict import Enforcement, Finding, strongest
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Enforcement, Finding, strongest
 
 PLAN_WIDE = "(plan)"
 VERDICT_CASE = "guardrail verdict"
@@ -70,7 +70,7 @@ class JUnitRenderer:
     def _line(finding: Finding) -> str:
         text = f"[{finding.enforcement.value}] {finding.message}"
         if finding.unknown:
-            text += " (outcome unknown until apply)"
+            text += f" ({UNKNOWN_OUTCOME_WORDS})"
         if finding.source:
             text += f" (from {finding.source})"
         return text

@@ -27,7 +27,7 @@ from guardrail.adapters.render.common import (
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import planned_because
 from guardrail.core.report import CheckReport
-from guardrail.core.verdict import Decision, Enforcement, Finding
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Decision, Enforcement, Finding
 
 COMMENT_LIMIT = 65_536
 # Any one message or note longer than this is cut: one runaway policy message must not crowd out the rest.
@@ -199,7 +199,7 @@ class MarkdownRenderer:
     def _row(safe: SafeReport, finding: Finding) -> _Row:
         message = md(safe.text(finding.message))
         if finding.unknown:
-            message += Markup(" <i>(outcome unknown until apply)</i>")
+            message += Markup(" <i>({})</i>").format(UNKNOWN_OUTCOME_WORDS)
         if finding.source:
             message += Markup(" <i>(from {})</i>").format(md(safe.text(finding.source)))
         address = (

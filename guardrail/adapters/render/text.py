@@ -20,7 +20,7 @@ from guardrail.adapters.render.common import (
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.report import CheckReport
-from guardrail.core.verdict import VERDICT_WORDS, Decision, Enforcement, Finding
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, VERDICT_WORDS, Decision, Enforcement, Finding
 
 # Enough to see what kind of creates and updates a plan makes without scrolling past its deletions.
 DEFAULT_MAX_ITEMS = 50
@@ -164,7 +164,7 @@ class TextRenderer:
         level = self._paint(finding.enforcement.value.upper(), _ENFORCEMENT_STYLE[finding.enforcement])
         text = f"{indent}[{level}] {self._clean(safe, finding.rule)}: {self._clean(safe, finding.message)}"
         if finding.unknown:
-            text += " (outcome unknown until apply)"
+            text += f" ({UNKNOWN_OUTCOME_WORDS})"
         if finding.source:
             text += f" (from {self._clean(safe, finding.source)})"
         return text

@@ -16,6 +16,7 @@ from guardrail.core.change import Action
 from guardrail.core.queries import ChangeRow
 from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.values import format_path
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES
 
@@ -93,7 +94,7 @@ class ChangeDetail(VerticalScroll):
             append(text, finding.enforcement.value.upper(), ENFORCEMENT_TONES[finding.enforcement], theme)
             append(text, f" {finding.rule}: {finding.message}", Tone.PLAIN, theme)
             if finding.unknown:
-                append(text, " (outcome unknown until apply)", Tone.WARN, theme)
+                append(text, f" ({UNKNOWN_OUTCOME_WORDS})", Tone.WARN, theme)
         return text
 
     def _diff(self, row: ChangeRow, all_attributes: bool) -> Text:
