@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from guardrail.adapters.terraform.encoding import to_utf8
+from guardrail.adapters.terraform.sensitive import change_secrets, plan_secrets
 from guardrail.core.blast.address import parse_instance
 from guardrail.core.change import (
     Action,
@@ -22,8 +23,7 @@ from guardrail.core.change import (
 )
 from guardrail.core.errors import BadInputError
 from guardrail.core.fingerprint import fingerprint
-from guardrail.core.secrets import literal_secrets
-from guardrail.core.values import redact, sensitive_leaves
+from guardrail.core.values import redact
 
 SUPPORTED_MAJOR_FORMATS = ("0", "1")
 _NULL = msgspec.Raw(b"null")
@@ -99,6 +99,7 @@ def _parse(text: bytes, source: str, freeze: bool) -> LoadedPlan:
         configuration = _decode(doc.configuration, dict[str, Any] | None, source, "configuration")
         prior_state = _decode(doc.prior_state, dict[str, Any] | None, source, "prior_state")
         variables = _decode(doc.variables, dict[str, Any] | None, source, "variables") or {}
+        drift = _records(doc.resource_drift, source, "resource_drift")
         if doc.applyable is False and any(c.action not in (Action.NO_OP, Action.READ) for c in changes[0]):
             raise BadInputError(f"{source}: the plan is not applyable (terraform marked it applyable: false)")
         changeset = ChangeSet(
@@ -108,12 +109,17 @@ def _parse(text: bytes, source: str, freeze: bool) -> LoadedPlan:
             terraform_version=doc.terraform_version if isinstance(doc.terraform_version, str) else None,
             changes=tuple(changes[0]),
             output_changes=_output_changes(outputs, source),
-            sensitive_literals=literal_secrets(
-                [*changes[2], *_output_secrets(outputs), *_variable_secrets(variables, configuration)]
+            sensitive_literals=plan_secrets(
+                changes[2],
+                outputs=outputs,
+                variables=variables,
+                configuration=configuration,
+                prior_state=prior_state,
+                drift=drift,
             ),
             configuration=configuration,
             prior_state=prior_state,
-            resource_drift=_records(doc.resource_drift, source, "resource_drift"),
+            resource_drift=drift,
             relevant_attributes=_records(doc.relevant_attributes, source, "relevant_attributes"),
         )
     return LoadedPlan(changeset, text)
@@ -182,8 +188,7 @@ def _resource_change(item: dict[str, Any], position: int, source: str, secrets: 
         raise BadInputError(f"{where} ({address}): {exc}") from None
     before, after = change.get("before"), change.get("after")
     before_sensitive, after_sensitive = change.get("before_sensitive"), change.get("after_sensitive")
-    secrets.extend(sensitive_leaves(before, before_sensitive))
-    secrets.extend(sensitive_leaves(after, after_sensitive))
+    secrets.extend(change_secrets(change))
     return ResourceChange(
         address=address,
         type=_text(item.get("type")) or _type_from_address(address),
@@ -237,24 +242,6 @@ def _output_changes(outputs: dict[str, Any], source: str) -> tuple[OutputChange,
         sensitive = bool(body.get("before_sensitive") or body.get("after_sensitive"))
         result.append(OutputChange(name, action, sensitive))
     return tuple(result)
-
-
-def _output_secrets(outputs: dict[str, Any]) -> Iterator[Any]:
-    for body in outputs.values():
-        if isinstance(body, dict):
-            yield from sensitive_leaves(body.get("before"), body.get("before_sensitive"))
-            yield from sensitive_leaves(body.get("after"), body.get("after_sensitive"))
-
-
-def _variable_secrets(variables: dict[str, Any], configuration: dict[str, Any] | None) -> Iterator[Any]:
-    """Values of variables the configuration declares `sensitive = true`."""
-    root = (configuration or {}).get("root_module")
-    declared = (root.get("variables") if isinstance(root, dict) else None) or {}
-    for name, decl in declared.items() if isinstance(declared, dict) else ():
-        if isinstance(decl, dict) and decl.get("sensitive") is True:
-            body = variables.get(name)
-            if isinstance(body, dict):
-                yield from sensitive_leaves(body.get("value"), True)
 
 
 def _fingerprint(changes: bytes, outputs: dict[str, Any], variables: dict[str, Any]) -> str:
