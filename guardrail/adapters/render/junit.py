@@ -29,8 +29,8 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def _clean(safe: SafeReport, text: str) -> str:
-    return _xml_text(safe.text(text))
+def _clean(safe: SafeReport, name: str) -> str:
+    return _xml_text(safe.name(name))
 
 
 class JUnitRenderer:
@@ -53,7 +53,7 @@ class JUnitRenderer:
             for address, findings in by_address.items():
                 case = ET.SubElement(suite, "testcase", classname=f"guardrail.{rule}", name=address, time="0")
                 counts["tests"] += 1
-                counts[self._outcome(case, [_clean(safe, self._line(f)) for f in findings], findings)] += 1
+                counts[self._outcome(case, [_xml_text(self._line(safe, f)) for f in findings], findings)] += 1
             self._count(suite, counts, totals)
         if not cases:
             suite = ET.SubElement(root, "testsuite", name="guardrail")
@@ -67,12 +67,12 @@ class JUnitRenderer:
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
     @staticmethod
-    def _line(finding: Finding) -> str:
-        text = f"[{finding.enforcement.value}] {finding.message}"
+    def _line(safe: SafeReport, finding: Finding) -> str:
+        text = f"[{finding.enforcement.value}] {safe.text(finding.message)}"
         if finding.unknown:
             text += f" ({UNKNOWN_OUTCOME_WORDS})"
         if finding.source:
-            text += f" (from {finding.source})"
+            text += f" (from {safe.name(finding.source)})"
         return text
 
     @staticmethod

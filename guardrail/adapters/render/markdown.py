@@ -144,7 +144,7 @@ class MarkdownRenderer:
         counts = ", ".join(f"{verdict.count(level):,} {level.value}" for level in _ICONS)
         changeset = report.changeset
         lead = Markup("{} findings ({}) on {} resource changes in <code>{}</code>.").format(
-            f"{len(verdict.findings):,}", counts, f"{len(changeset.changes):,}", md(safe.text(changeset.source))
+            f"{len(verdict.findings):,}", counts, f"{len(changeset.changes):,}", md(safe.name(changeset.source))
         )
         return _template().render(
             headline=_HEADLINES[verdict.decision],
@@ -187,9 +187,9 @@ class MarkdownRenderer:
 
     @staticmethod
     def _item(safe: SafeReport, change: ResourceChange) -> Markup:
-        item = Markup("<code>{}</code>").format(md(safe.text(change.address)))
+        item = Markup("<code>{}</code>").format(md(safe.name(change.address)))
         if change.moved_from:
-            item += Markup(" (moved from <code>{}</code>)").format(md(safe.text(change.moved_from)))
+            item += Markup(" (moved from <code>{}</code>)").format(md(safe.name(change.moved_from)))
         why = planned_because(change).sentence()
         if why:
             item += Markup(" — ") + md(why)
@@ -201,14 +201,14 @@ class MarkdownRenderer:
         if finding.unknown:
             message += Markup(" <i>({})</i>").format(UNKNOWN_OUTCOME_WORDS)
         if finding.source:
-            message += Markup(" <i>(from {})</i>").format(md(safe.text(finding.source)))
+            message += Markup(" <i>(from {})</i>").format(md(safe.name(finding.source)))
         address = (
-            Markup("<code>{}</code>").format(md(safe.text(finding.address)))
+            Markup("<code>{}</code>").format(md(safe.name(finding.address)))
             if finding.address is not None
             else Markup("<i>whole plan</i>")
         )
         return _Row(
-            _ICONS[finding.enforcement], finding.enforcement.value, md(safe.text(finding.rule)), address, message
+            _ICONS[finding.enforcement], finding.enforcement.value, md(safe.name(finding.rule)), address, message
         )
 
 
@@ -235,7 +235,7 @@ class _Blast:
 
 def _blast(safe: SafeReport, budget: int) -> _Blast:
     """The blast-radius trees that fit in `budget`, critical and widest first; each one collapsible."""
-    section = blast_section(safe.report.blast, safe.text)
+    section = blast_section(safe.report.blast, safe.name)
     if section is None:
         return _Blast(Markup(""), [], "")
     trees: list[_Tree] = []

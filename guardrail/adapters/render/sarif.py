@@ -81,7 +81,7 @@ class SarifRenderer:
         results: list[dict[str, Any]] = []
         uri = artifact_uri(report.changeset.source)
         for finding in report.verdict.findings:
-            rule_id = safe.text(finding.rule)
+            rule_id = safe.name(finding.rule)
             if rule_id not in rule_ids:
                 rule_ids[rule_id] = len(rules)
                 rules.append(self._rule(safe, rule_id, finding))
@@ -109,11 +109,11 @@ class SarifRenderer:
         if built_in is not None:
             described = built_in.description
         else:
-            origin = f" from {safe.text(first.source)}" if first.source else ""
+            origin = f" from {safe.name(first.source)}" if first.source else ""
             described = f"Custom policy {rule_id}{origin}."
         rule: dict[str, Any] = {"id": rule_id, "name": rule_id, "shortDescription": {"text": described}}
         if first.source:
-            rule["properties"] = {"source": safe.text(first.source)}
+            rule["properties"] = {"source": safe.name(first.source)}
         return rule
 
     @staticmethod
@@ -123,7 +123,7 @@ class SarifRenderer:
             "physicalLocation": {"artifactLocation": {"uri": uri, "index": 0}, "region": {"startLine": 1}}
         }
         if finding.address is not None:
-            address = safe.text(finding.address)
+            address = safe.name(finding.address)
             message = f"{address}: {message}"
             location["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "resource"}]
         return {

@@ -77,7 +77,13 @@ class TextRenderer:
 
     @staticmethod
     def _clean(safe: SafeReport, text: str) -> str:
+        """Free text (a message, a note): scrubbed and made inert."""
         return neutralise(safe.text(text))
+
+    @staticmethod
+    def _name(safe: SafeReport, name: str) -> str:
+        """A name (an address, a rule id, a path): made inert, never scrubbed."""
+        return neutralise(safe.name(name))
 
     def _header(self, lines: list[str], safe: SafeReport) -> None:
         report = safe.report
@@ -86,9 +92,9 @@ class TextRenderer:
         total = len(report.verdict.findings)
         lines.append(f"guardrail: {verdict} (exit {report.exit_code}) - {total} findings: {counts_line(report)}")
         changeset = report.changeset
-        version = f", terraform {self._clean(safe, changeset.terraform_version)}" if changeset.terraform_version else ""
-        plan_format = self._clean(safe, changeset.format_version)
-        lines.append(f"plan: {self._clean(safe, changeset.source)} (format {plan_format}{version})")
+        version = f", terraform {self._name(safe, changeset.terraform_version)}" if changeset.terraform_version else ""
+        plan_format = self._name(safe, changeset.format_version)
+        lines.append(f"plan: {self._name(safe, changeset.source)} (format {plan_format}{version})")
         summary = changeset.summary()
         lines.append("changes: " + ", ".join(f"{count:,} {action}" for action, count in summary.items()))
 
@@ -100,11 +106,11 @@ class TextRenderer:
         if orphans:
             lines.extend(["", self._paint("Findings on resources this plan does not change", "1")])
             for finding in orphans:
-                lines.append(f"  {self._clean(safe, finding.address or '')}")
+                lines.append(f"  {self._name(safe, finding.address or '')}")
                 lines.append(self._finding(safe, finding, indent="      "))
 
     def _blast(self, lines: list[str], safe: SafeReport) -> None:
-        section = blast_section(safe.report.blast, safe.text)
+        section = blast_section(safe.report.blast, safe.name)
         if section is None:
             return
         lines.extend(["", self._paint("Blast radius", "1") + f": {section.headline}"])
@@ -144,11 +150,11 @@ class TextRenderer:
 
     def _change(self, lines: list[str], safe: SafeReport, change: ResourceChange, findings: list[Finding]) -> None:
         symbol = plan_symbol(change)
-        head = f"  {self._paint(symbol, _ACTION_STYLE[change.action])} {self._clean(safe, change.address)}"
+        head = f"  {self._paint(symbol, _ACTION_STYLE[change.action])} {self._name(safe, change.address)}"
         if change.moved_from:
-            head += f" (moved from {self._clean(safe, change.moved_from)})"
+            head += f" (moved from {self._name(safe, change.moved_from)})"
         if change.deposed:
-            head += f" (deposed object {self._clean(safe, change.deposed)})"
+            head += f" (deposed object {self._name(safe, change.deposed)})"
         lines.append(head)
         why = self._why(change)
         if why:
@@ -162,11 +168,11 @@ class TextRenderer:
 
     def _finding(self, safe: SafeReport, finding: Finding, *, indent: str) -> str:
         level = self._paint(finding.enforcement.value.upper(), _ENFORCEMENT_STYLE[finding.enforcement])
-        text = f"{indent}[{level}] {self._clean(safe, finding.rule)}: {self._clean(safe, finding.message)}"
+        text = f"{indent}[{level}] {self._name(safe, finding.rule)}: {self._clean(safe, finding.message)}"
         if finding.unknown:
             text += f" ({UNKNOWN_OUTCOME_WORDS})"
         if finding.source:
-            text += f" (from {self._clean(safe, finding.source)})"
+            text += f" (from {self._name(safe, finding.source)})"
         return text
 
     def _notes(self, lines: list[str], safe: SafeReport) -> None:
