@@ -20,10 +20,10 @@ from guardrail.core.change import (
     ResourceChange,
     UnknownActionError,
     classify_actions,
+    masked,
 )
 from guardrail.core.errors import BadInputError
 from guardrail.core.fingerprint import fingerprint
-from guardrail.core.values import redact
 
 SUPPORTED_MAJOR_FORMATS = ("0", "1")
 _NULL = msgspec.Raw(b"null")
@@ -189,6 +189,7 @@ def _resource_change(item: dict[str, Any], position: int, source: str, secrets: 
     before, after = change.get("before"), change.get("after")
     before_sensitive, after_sensitive = change.get("before_sensitive"), change.get("after_sensitive")
     secrets.extend(change_secrets(change))
+    shown_before, shown_after, concealed = masked(before, before_sensitive, after, after_sensitive)
     return ResourceChange(
         address=address,
         type=_text(item.get("type")) or _type_from_address(address),
@@ -204,11 +205,12 @@ def _resource_change(item: dict[str, Any], position: int, source: str, secrets: 
         replace_order=order,
         action_reason=item.get("action_reason") if isinstance(item.get("action_reason"), str) else None,
         replace_paths=_paths(change.get("replace_paths")),
-        before=redact(before, before_sensitive),
-        after=redact(after, after_sensitive),
+        before=shown_before,
+        after=shown_after,
         after_unknown=change.get("after_unknown"),
         before_sensitive=before_sensitive,
         after_sensitive=after_sensitive,
+        concealed=concealed,
     )
 
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from guardrail.core.blast.address import parse_instance
 from guardrail.core.blast.graph import DependencyGraph, UnresolvedReference, build_graph
-from guardrail.core.change import Action, ChangeSet, ReplaceOrder, ResourceChange
+from guardrail.core.change import Action, ChangeSet, ReplaceOrder, ResourceChange, masked
 from guardrail.core.matching import Match, Selector
-from guardrail.core.values import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +189,10 @@ def known_resources(changeset: ChangeSet) -> dict[str, ResourceChange]:
 
 
 def _state_record(address: str, body: Mapping[str, Any]) -> ResourceChange:
-    # Prior state values are not redacted at intake: mask them here before anything can show them.
+    # Prior state values are not redacted at intake: mask them here before anything can show them, and
+    # keep them concealed for the selectors of `critical:` (a sensitive tag still makes a resource critical).
+    values, sensitive = body.get("values"), body.get("sensitive_values")
+    before, after, concealed = masked(values, sensitive, values, sensitive)
     return ResourceChange(
         address=address,
         type=_text(body.get("type")),
@@ -198,9 +200,12 @@ def _state_record(address: str, body: Mapping[str, Any]) -> ResourceChange:
         action=Action.NO_OP,
         actions=("no-op",),
         mode=_text(body.get("mode")) or "managed",
-        before=redact(body.get("values"), body.get("sensitive_values")),
-        after=redact(body.get("values"), body.get("sensitive_values")),
+        before=before,
+        after=after,
         after_unknown={},
+        before_sensitive=sensitive,
+        after_sensitive=sensitive,
+        concealed=concealed,
     )
 
 
