@@ -40,8 +40,8 @@ class ActiveLocksRule:
                 if matched is Match.NO:
                     continue
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
-                if matched is Match.UNKNOWN:
-                    yield unknown_tags_finding(self.id, change, f"locked by {lock.describe()}")
+                if matched.undecided:
+                    yield unknown_tags_finding(self.id, change, f"locked by {lock.describe()}", matched)
                 else:
                     yield Finding(
                         self.id,

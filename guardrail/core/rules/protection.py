@@ -52,8 +52,8 @@ class ProtectionRule:
                 cause = reason_words(change.action_reason)
                 because = f" because {cause}" if cause else ""
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
-                if matched is Match.UNKNOWN:
-                    yield unknown_tags_finding(self.id, change, f"protected{reason}")
+                if matched.undecided:
+                    yield unknown_tags_finding(self.id, change, f"protected{reason}", matched)
                 else:
                     yield Finding(
                         self.id,
