@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from guardrail.config.yaml_reading import read_yaml
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError, ConfigError
@@ -24,6 +25,8 @@ from guardrail.core.rules.protection import Protection
 from guardrail.core.verdict import Enforcement
 
 DEFAULT_CONFIG_NAME = "guardrail.yaml"
+# Far deeper than any guardrail.yaml needs, far shallower than what exhausts the parser's recursion.
+MAX_NESTING = 64
 EnforcementName = Literal["hard", "soft", "advisory"]
 ActionName = Literal["create", "update", "delete", "replace", "forget", "read"]
 _DESTRUCTIVE_ACTIONS: tuple[ActionName, ...] = ("delete", "replace", "forget")
@@ -213,13 +216,14 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = read_yaml(text, MAX_NESTING)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: values nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -228,6 +232,8 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         settings = Settings.model_validate({**data, "base_dir": path.parent.resolve()})
     except ValidationError as exc:
         raise ConfigError(_describe(path, node, exc)) from None
+    except RecursionError:  # aliases can nest deeper than the text does
+        raise ConfigError(f"{path}: values nested too deeply") from None
     return settings
 
 
