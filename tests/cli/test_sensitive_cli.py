@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Result
+from tests.unit.factories import plan_resource
 
 Cli = Callable[..., Result]
 FORMATS = ("text", "json", "markdown", "sarif", "junit")
@@ -22,26 +23,6 @@ protect:
 stateful:
   enabled: false
 """
-
-
-def resource_change(address: str, actions: list[str], before: Any, after: Any, **masks: Any) -> dict[str, Any]:
-    kind, name = address.rsplit(".", 1)
-    provider = kind.split("_", 1)[0]
-    return {
-        "address": address,
-        "mode": "managed",
-        "type": kind,
-        "name": name,
-        "provider_name": f"registry.terraform.io/hashicorp/{provider}",
-        "change": {
-            "actions": actions,
-            "before": before,
-            "after": after,
-            "after_unknown": masks.get("after_unknown", {}),
-            "before_sensitive": masks.get("before_sensitive", {} if before is not None else False),
-            "after_sensitive": masks.get("after_sensitive", {} if after is not None else False),
-        },
-    }
 
 
 def write_plan(folder: Path, *changes: dict[str, Any], variables: dict[str, Any] | None = None) -> Path:
@@ -67,7 +48,7 @@ def config(tmp_path: Path) -> Path:
 
 def sensitive_prod_cluster(tmp_path: Path) -> Path:
     """An AKS cluster deleted whose tags come from a sensitive variable (so Terraform marks them)."""
-    cluster = resource_change(
+    cluster = plan_resource(
         "azurerm_kubernetes_cluster.main",
         ["delete"],
         {
@@ -102,7 +83,7 @@ def test_a_tag_lock_holds_when_the_tag_is_sensitive(cli: Cli, tmp_path: Path) ->
 
 
 def test_a_sensitive_tag_the_plan_does_not_hold_needs_approval(cli: Cli, tmp_path: Path, config: Path) -> None:
-    cluster = resource_change(
+    cluster = plan_resource(
         "azurerm_kubernetes_cluster.main",
         ["delete"],
         {"name": "aks-weu-1"},
@@ -117,7 +98,7 @@ def test_a_sensitive_tag_the_plan_does_not_hold_needs_approval(cli: Cli, tmp_pat
 
 
 def test_a_node_pool_downgrade_between_sensitive_versions_is_denied_and_never_shown(cli: Cli, tmp_path: Path) -> None:
-    pool = resource_change(
+    pool = plan_resource(
         "google_container_node_pool.gpu",
         ["update"],
         {"name": "gpu-a100", "cluster": "train-1", "version": "1.30.5-gke.1014001", "node_count": 8},
@@ -146,7 +127,7 @@ def gke_cluster(tmp_path: Path) -> Path:
     """A GKE cluster deleted, labelled as the Google provider (5+) writes it: resource_labels, and the
     effective_labels and terraform_labels it derives."""
     labels = {"env": "prod", "goog-terraform-provisioned": "true"}
-    cluster = resource_change(
+    cluster = plan_resource(
         "google_container_cluster.train",
         ["delete"],
         {
@@ -176,7 +157,7 @@ def test_the_bundled_example_protects_a_prod_gke_cluster_by_its_labels(
 def test_a_kubernetes_provider_namespace_is_protected_by_its_metadata_labels(
     cli: Cli, tmp_path: Path, config: Path
 ) -> None:
-    namespace = resource_change(
+    namespace = plan_resource(
         "kubernetes_namespace.payments",
         ["delete"],
         {"id": "payments", "metadata": [{"name": "payments", "labels": {"env": "prod"}, "annotations": None}]},

@@ -20,6 +20,7 @@ from guardrail.core.rules.locks import ActiveLocksRule
 from guardrail.core.rules.protection import Protection, ProtectionRule
 from guardrail.core.values import SENSITIVE_PLACEHOLDER as HIDDEN
 from guardrail.core.verdict import Enforcement, Finding
+from tests.unit.factories import plan_resource
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PROD = Protection(Selector(tags={"env": "prod"}), reason="production")
@@ -33,34 +34,8 @@ def plan_of(*changes: dict[str, Any], prior_state: dict[str, Any] | None = None)
     return parse_plan(json.dumps(document).encode(), "plan.json").changeset
 
 
-def resource(
-    address: str,
-    actions: list[str],
-    before: Any,
-    after: Any,
-    *,
-    before_sensitive: Any = False,
-    after_sensitive: Any = False,
-) -> dict[str, Any]:
-    kind, name = address.rsplit(".", 1)
-    return {
-        "address": address,
-        "mode": "managed",
-        "type": kind,
-        "name": name,
-        "change": {
-            "actions": actions,
-            "before": before,
-            "after": after,
-            "after_unknown": {},
-            "before_sensitive": before_sensitive,
-            "after_sensitive": after_sensitive,
-        },
-    }
-
-
 SECRET_TAGS = {"tags": {"env": True}, "tags_all": {"env": True}}
-PROD_CLUSTER = resource(
+PROD_CLUSTER = plan_resource(
     "azurerm_kubernetes_cluster.prod",
     ["delete"],
     {"name": "aks-prod", "tags": {"env": "prod"}, "tags_all": {"env": "prod"}},
@@ -95,7 +70,9 @@ def test_concealed_values_refuse_to_travel() -> None:
 
 def test_a_change_without_sensitive_values_keeps_one_copy_of_them() -> None:
     values = {"name": "plain", "tags": {"env": "dev"}}
-    (plain,) = plan_of(resource("aws_s3_bucket.a", ["delete"], values, None, before_sensitive={"tags": {}})).changes
+    (plain,) = plan_of(
+        plan_resource("aws_s3_bucket.a", ["delete"], values, None, before_sensitive={"tags": {}})
+    ).changes
     assert plain.concealed is None
     assert plain.unmasked_before is plain.before
 
@@ -134,14 +111,14 @@ def test_a_sensitive_tag_of_a_state_only_resource_still_makes_it_critical() -> N
             }
         }
     }
-    vpc = resource("aws_vpc.main", ["delete"], {"cidr_block": "10.0.0.0/16"}, None)
+    vpc = plan_resource("aws_vpc.main", ["delete"], {"cidr_block": "10.0.0.0/16"}, None)
     blast = analyse(plan_of(vpc, prior_state=state), (Selector(tags={"tier": "critical"}),))
     (impact,) = blast.impacts
     assert [r.address for r in impact.critical_impacted] == ["aws_db_instance.orders"]
 
 
 def test_a_sensitive_tag_the_plan_leaves_out_is_a_doubt_not_a_no() -> None:
-    redacted = resource(
+    redacted = plan_resource(
         "azurerm_kubernetes_cluster.prod",
         ["delete"],
         {"name": "aks-prod"},
@@ -172,7 +149,7 @@ def test_a_masked_tag_in_a_hand_built_change_is_a_doubt_not_a_no() -> None:
 
 def pool(before: str | None, after: str | None, *, sensitive: bool = True) -> dict[str, Any]:
     mask = {"version": True} if sensitive else {}
-    return resource(
+    return plan_resource(
         "google_container_node_pool.gpu",
         ["update"],
         {"name": "gpu", "version": before} if before is not None else {"name": "gpu"},
