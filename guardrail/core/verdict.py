@@ -29,8 +29,9 @@ VERDICT_WORDS: dict[Decision, str] = {
 }
 
 
-# Said beside every finding marked `unknown`, in every output.
-UNKNOWN_OUTCOME_WORDS = "outcome unknown until apply"
+# Said beside every finding marked `unknown`, in every output: its message says why (a value known only
+# after apply, a sensitive value the plan does not hold).
+UNKNOWN_OUTCOME_WORDS = "outcome unknown"
 
 
 @dataclass(frozen=True, slots=True)
