@@ -95,7 +95,7 @@ def analyse(
 ) -> BlastRadius:
     """Build the dependency graph (unless given) and compute the impact of every destructive change.
 
-    A resource is critical when any selector matches it, or might match it (tags known only after apply):
+    A resource is critical when any selector matches it, or might match it (tags nobody can read yet):
     doubt raises the stakes rather than lowering them. Data sources are traversed but not listed as impacted.
     """
     if graph is None:

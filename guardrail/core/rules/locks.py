@@ -19,8 +19,8 @@ LOCK = register_rule("lock", "A change to a resource that an active lock freezes
 class ActiveLocksRule:
     """Every lock active at `now` blocks any change but no-op and read to what it matches.
 
-    A match that depends on tags known only after apply is a soft, unknown-outcome finding: a person
-    must confirm that the lock does not apply.
+    A match that depends on tags known only after apply, or on sensitive tags the plan does not hold, is a
+    soft, unknown-outcome finding: a person must confirm that the lock does not apply.
     """
 
     locks: Sequence[Lock]
