@@ -28,7 +28,7 @@ PROD = Protection(Selector(tags={"env": "prod"}), reason="production")
 
 def plan_of(*changes: dict[str, Any], prior_state: dict[str, Any] | None = None) -> ChangeSet:
     """A plan document as terraform show -json writes it, read by intake."""
-    document = {"format_version": "1.2", "resource_changes": list(changes)}
+    document: dict[str, Any] = {"format_version": "1.2", "resource_changes": list(changes)}
     if prior_state is not None:
         document["prior_state"] = prior_state
     return parse_plan(json.dumps(document).encode(), "plan.json").changeset
