@@ -141,7 +141,7 @@ def _steps(change: ResourceChange) -> tuple[str, ...] | None:
     parsed = parse_instance(change.address)
     if parsed is None:
         return None
-    if parsed.key is None and parsed.modules == parsed.module_names:  # no instance key anywhere
+    if "[" not in change.address:  # no instance key anywhere: the common case
         return (*parsed.module_names, parsed.name)
     result: list[str] = []
     for module in parsed.modules:
