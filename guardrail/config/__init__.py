@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from guardrail.config.files import load_model
 from guardrail.config.rollout import RolloutSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
-from guardrail.core.errors import BadInputError, ConfigError
+from guardrail.core.errors import BadInputError
 from guardrail.core.locks import parse_duration
 from guardrail.core.matching import Selector
 from guardrail.core.rules.protection import Protection
@@ -208,54 +208,6 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         if not default.is_file():
             return Settings()
         path = default
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    try:
-        settings = Settings.model_validate({**data, "base_dir": path.parent.resolve()})
-    except ValidationError as exc:
-        raise ConfigError(_describe(path, node, exc)) from None
-    return settings
-
-
-def _describe(path: Path, node: yaml.Node | None, exc: ValidationError) -> str:
-    """The first error as `file:line: dotted.location: message`."""
-    error = exc.errors()[0]
-    location = [part for part in error["loc"] if part != "base_dir"]
-    line = _line_of(node, location)
-    where = f"{path}:{line}" if line else str(path)
-    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in location).lstrip(".")
-    message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-    return f"{where}: {dotted or 'settings'}: {message}"
-
-
-def _line_of(node: yaml.Node | None, location: list[int | str]) -> int | None:
-    """The 1-based line of the YAML node at `location`, or of its closest existing parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in location:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == part), None)
-            if match is None:
-                return line
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    return load_model(
+        path, Settings, what="config file", expected="a mapping of settings", extra={"base_dir": path.parent.resolve()}
+    )

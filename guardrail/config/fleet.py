@@ -27,12 +27,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from guardrail.config import _describe
+from guardrail.config.files import load_model
 from guardrail.config.rollout import RolloutSettings
-from guardrail.core.errors import BadInputError, ConfigError
+from guardrail.core.errors import BadInputError
 from guardrail.core.locks import parse_duration
 
 
@@ -130,22 +129,10 @@ class FleetFile(_Strict):
 def load_fleet(path: Path) -> FleetFile:
     """The fleet file at `path`. Raises ConfigError naming the file (and line) when it is missing, not
     YAML, has unknown keys or bad values."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: fleet file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read fleet file: {exc}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping with clusters:, workload: and cost:")
-    try:
-        return FleetFile.model_validate({**data, "base_dir": path.parent.resolve()})
-    except ValidationError as exc:
-        raise ConfigError(_describe(path, node, exc)) from None
+    return load_model(
+        path,
+        FleetFile,
+        what="fleet file",
+        expected="a mapping with clusters:, workload: and cost:",
+        extra={"base_dir": path.parent.resolve()},
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -136,15 +136,36 @@ def seal(draft: EventDraft, seq: int, time: datetime, prev_hash: str, scrub: Scr
     return AuditEvent(seq, stamp, draft.actor, draft.kind, draft.fingerprint, text, prev_hash, digest)
 
 
+# Payload entries that hold resource addresses: names, never secrets, recorded as they are.
+ADDRESS_KEYS = frozenset({"address", "addresses"})
+
+
 def scrub_payload(value: Any, scrub: Scrubber) -> Any:
-    """`value` with every string (keys included) passed through `scrub`."""
+    """`value` with every string (keys included) passed through `scrub`, but the addresses under
+    ADDRESS_KEYS, which are also kept whole where a message quotes them."""
+    return _scrubbed(value, scrub.keeping(_addresses(value)))
+
+
+def _scrubbed(value: Any, scrub: Scrubber) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, Mapping):
-        return {scrub(str(k)): scrub_payload(v, scrub) for k, v in value.items()}
+        return {scrub(str(k)): v if k in ADDRESS_KEYS else _scrubbed(v, scrub) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [scrub_payload(v, scrub) for v in value]
+        return [_scrubbed(v, scrub) for v in value]
     return value
+
+
+def _addresses(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ADDRESS_KEYS:
+                yield from (item,) if isinstance(item, str) else (a for a in item or () if isinstance(a, str))
+            else:
+                yield from _addresses(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _addresses(item)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn, final
+
+from guardrail.core.values import redact
 
 
 class Action(StrEnum):
@@ -66,9 +68,62 @@ def classify_actions(actions: Sequence[str]) -> tuple[Action, ReplaceOrder | Non
         raise UnknownActionError(f"unknown action list {list(actions)!r}") from None
 
 
+@final
+class Concealed:
+    """A change's values as the plan holds them, the ones it marks sensitive included.
+
+    Rules read them, through ResourceChange.unmasked_before and unmasked_after, to decide: a prod tag set
+    from a sensitive variable must still protect. Nothing may show them, so this record gives nothing away
+    by accident: repr and str say nothing, pickling is refused (no cache, pipe or child process receives
+    them) and a copy is the same object. Only changes with a sensitive value have one.
+    """
+
+    __slots__ = ("_after", "_before")
+
+    def __init__(self, before: Any, after: Any) -> None:
+        self._before = before
+        self._after = after
+
+    @property
+    def before(self) -> Any:
+        return self._before
+
+    @property
+    def after(self) -> Any:
+        return self._after
+
+    def __repr__(self) -> str:
+        return "Concealed(<sensitive values>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("sensitive plan values are never serialised")
+
+    def __copy__(self) -> Concealed:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Concealed:
+        return self
+
+
+def masked(before: Any, before_sensitive: Any, after: Any, after_sensitive: Any) -> tuple[Any, Any, Concealed | None]:
+    """`before` and `after` with every leaf their sensitive masks mark replaced by a placeholder, and the
+    values as they were, concealed, when any leaf was (None otherwise: then they are the same)."""
+    shown_before, shown_after = redact(before, before_sensitive), redact(after, after_sensitive)
+    if shown_before is before and shown_after is after:
+        return before, after, None
+    return shown_before, shown_after, Concealed(before, after)
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceChange:
-    """One object's proposed change. Values are already redacted: sensitive leaves are masked."""
+    """One object's proposed change.
+
+    `before` and `after` are what anyone may see: the leaves that `before_sensitive` and `after_sensitive`
+    mark are masked. Rules that must judge a sensitive value (a tag, a version) read `unmasked_before` and
+    `unmasked_after`, and never put what they read there in a message.
+    """
 
     address: str
     type: str
@@ -89,6 +144,17 @@ class ResourceChange:
     after_unknown: Any = None
     before_sensitive: Any = None
     after_sensitive: Any = None
+    concealed: Concealed | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def unmasked_before(self) -> Any:
+        """`before` with its sensitive values: to decide on, never to show."""
+        return self.before if self.concealed is None else self.concealed.before
+
+    @property
+    def unmasked_after(self) -> Any:
+        """`after` with its sensitive values: to decide on, never to show."""
+        return self.after if self.concealed is None else self.concealed.after
 
     @property
     def is_destructive(self) -> bool:

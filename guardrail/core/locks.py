@@ -60,8 +60,8 @@ class Lock:
         return Selector(tags={key: value})
 
     def matches(self, change: ResourceChange) -> Match:
-        """Whether the lock covers `change`: NO for actions that change nothing, UNKNOWN when it turns
-        on tags known only after apply."""
+        """Whether the lock covers `change`: NO for actions that change nothing, UNKNOWN or HIDDEN when it
+        turns on tags known only after apply or sensitive tags the plan does not hold."""
         if change.action in UNLOCKED_ACTIONS:
             return Match.NO
         return self.selector().match(change)

@@ -9,17 +9,21 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from guardrail.core.change import ResourceChange
-from guardrail.core.values import mask_at
+from guardrail.core.tags import TagLocation, TagShape, tag_locations
+from guardrail.core.values import SENSITIVE_PLACEHOLDER, mask_at, mask_within
 from guardrail.core.verdict import Enforcement, Finding
-
-# Providers call them tags (AWS, Azure) or labels (GCP, Kubernetes); a selector matches either.
-TAG_ATTRIBUTES = ("tags", "tags_all", "labels")
 
 
 class Match(Enum):
     YES = "yes"
     NO = "no"
     UNKNOWN = "unknown"  # would depend on a value known only after apply
+    HIDDEN = "hidden"  # would depend on a value the plan marks sensitive and does not hold
+
+    @property
+    def undecided(self) -> bool:
+        """UNKNOWN or HIDDEN: a rule cannot say no, a person must look."""
+        return self in (Match.UNKNOWN, Match.HIDDEN)
 
 
 @dataclass(frozen=True)
@@ -43,41 +47,86 @@ class Selector:
 
 
 def tags_match(change: ResourceChange, wanted: Mapping[str, str]) -> Match:
-    """YES when the tags before or after the change carry every wanted key=value.
+    """YES when the tags before or after the change carry every wanted key=value at one of the places its
+    type keeps tags (TAG_LOCATIONS).
 
-    A delete has only `before`; a create only `after`. When `after` tags are unknown and `before` does not
-    match, the answer is UNKNOWN: the caller must not treat it as "no".
+    A delete has only `before`; a create only `after`. Sensitive values are judged as they are (never
+    shown). When neither side matches but one could, the answer is UNKNOWN (a value known only after
+    apply) or HIDDEN (a sensitive value the plan leaves out): the caller must not treat it as "no".
     """
-    if _has_tags(change.before, wanted):
-        return Match.YES
-    if _has_tags(change.after, wanted):
-        return Match.YES
-    if change.after is not None and any(mask_at(change.after_unknown, (attr,)) for attr in TAG_ATTRIBUTES):
+    locations = tag_locations(change.type)
+    before = _side(change.unmasked_before, change.before_sensitive, None, wanted, locations)
+    if before is Match.YES or change.after is None:
+        return before
+    after = _side(change.unmasked_after, change.after_sensitive, change.after_unknown, wanted, locations)
+    if after is Match.YES or after.undecided:
+        return after
+    return before
+
+
+def _side(
+    values: Any, sensitive: Any, unknown: Any, wanted: Mapping[str, str], locations: tuple[TagLocation, ...]
+) -> Match:
+    if values is None:
+        return Match.NO
+    result = Match.NO
+    for location in locations:
+        found = _at(location, values, sensitive, unknown, wanted)
+        if found is Match.YES:
+            return found
+        if result is Match.NO:
+            result = found
+    return result
+
+
+def _at(location: TagLocation, values: Any, sensitive: Any, unknown: Any, wanted: Mapping[str, str]) -> Match:
+    """Whether the tags at one location carry every wanted pair."""
+    if mask_at(unknown, location.path):
         return Match.UNKNOWN
-    if change.after is not None and any(
-        mask_at(change.after_unknown, (attr, key)) for attr in TAG_ATTRIBUTES for key in wanted
-    ):
-        return Match.UNKNOWN
-    return Match.NO
+    entries = location.entries(values)
+    if entries is None:
+        return Match.HIDDEN if mask_within(sensitive, location.path) else Match.NO
+    tags = {key: (value, path) for key, value, path in entries}
+    result = Match.YES
+    for key, expected in wanted.items():
+        if key not in tags:
+            # A map's keys are known with the map; a list of tag blocks may hide a key in an unknown block.
+            could_appear = (
+                mask_at(unknown, (*location.path, key))
+                if location.shape is TagShape.MAP
+                else mask_within(unknown, location.path)
+            )
+            if not could_appear:
+                return Match.NO
+            result = Match.UNKNOWN if result is Match.YES else result
+            continue
+        value, path = tags[key]
+        if mask_at(unknown, path):
+            found = Match.UNKNOWN
+        elif (value is None or value == SENSITIVE_PLACEHOLDER) and mask_at(sensitive, path):
+            found = Match.HIDDEN
+        elif str(value) == expected:
+            continue
+        else:
+            return Match.NO
+        result = found if result is Match.YES else result
+    return result
 
 
-def _has_tags(values: Any, wanted: Mapping[str, str]) -> bool:
-    if not isinstance(values, dict):
-        return False
-    for attr in TAG_ATTRIBUTES:
-        tags = values.get(attr)
-        if isinstance(tags, dict) and all(k in tags and str(tags[k]) == v for k, v in wanted.items()):
-            return True
-    return False
+_UNDECIDED_WORDS = {
+    Match.UNKNOWN: "its tags are known only after apply",
+    Match.HIDDEN: "its tags are sensitive and the plan does not hold them",
+}
 
 
-def unknown_tags_finding(rule: str, change: ResourceChange, what: str) -> Finding:
-    """A change whose match depends on tags known only after apply: `what` it may be ("protected",
-    "locked by ..."). Soft and marked unknown: doubt asks a person, it never passes silently."""
+def unknown_tags_finding(rule: str, change: ResourceChange, what: str, matched: Match = Match.UNKNOWN) -> Finding:
+    """A change whose match depends on tags nobody can read yet: `what` it may be ("protected", "locked by
+    ..."), `matched` why (UNKNOWN or HIDDEN). Soft and marked unknown: doubt asks a person, it never
+    passes silently."""
     return Finding(
         rule,
         Enforcement.SOFT,
         change.address,
-        f"{change.action.value} of a resource that may be {what}: its tags are known only after apply",
+        f"{change.action.value} of a resource that may be {what}: {_UNDECIDED_WORDS[matched]}",
         unknown=True,
     )

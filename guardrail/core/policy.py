@@ -1,9 +1,9 @@
-"""The rule protocol and the evaluation of a set of rules against a ChangeSet."""
+"""The rule protocol, the registry of built-in rules, and the evaluation of a set of rules against a ChangeSet."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from guardrail.core.change import ChangeSet
@@ -17,6 +17,42 @@ class Rule(Protocol):
     def id(self) -> str: ...
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What every output says of a built-in rule: its id and one sentence on what it finds."""
+
+    id: str
+    description: str
+
+
+# Filled by the rule modules as they are imported (Terraform rules here, Kubernetes rules in their own
+# package): a new rule declares itself, no output keeps a list of its own.
+_REGISTRY: dict[str, RuleInfo] = {}
+
+
+def register_rule(rule_id: str, description: str) -> str:
+    """Declare a built-in rule once; returns its id, for the rule's `id` field.
+
+    Raises ValueError when the id is already declared with another description: two rules must never
+    answer to one name.
+    """
+    info = RuleInfo(rule_id, description)
+    known = _REGISTRY.setdefault(rule_id, info)
+    if known != info:
+        raise ValueError(f"rule id {rule_id!r} is already declared: {known.description!r}")
+    return rule_id
+
+
+def rule_info(rule_id: str) -> RuleInfo | None:
+    """The declared rule of that id; None for any other (a custom Rego policy)."""
+    return _REGISTRY.get(rule_id)
+
+
+def registered_rules() -> tuple[RuleInfo, ...]:
+    """Every rule declared so far in this process, by id."""
+    return tuple(sorted(_REGISTRY.values(), key=lambda info: info.id))
 
 
 def evaluate(changeset: ChangeSet, rules: Sequence[Rule]) -> list[Finding]:

@@ -1,8 +1,12 @@
-"""Terraform's `action_reason` values in words a reviewer reads without a glossary."""
+"""Why Terraform plans what it plans, in words a reviewer reads without a glossary: `action_reason`, the
+replace order, the attributes that force a replacement, and the plan symbols."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+from guardrail.core.values import format_path
 
 # Terraform's `action_reason` values (the JSON output format documentation lists every one), in words a
 # reviewer reads without a glossary. Anything newer is shown as Terraform wrote it.
@@ -28,6 +32,42 @@ def reason_words(reason: str | None) -> str | None:
     if reason is None:
         return None
     return ACTION_REASONS.get(reason, reason)
+
+
+ORDER_WORDS: dict[ReplaceOrder, str] = {
+    ReplaceOrder.DELETE_BEFORE_CREATE: "delete before create: the object is gone until its successor exists",
+    ReplaceOrder.CREATE_BEFORE_DESTROY: "create before destroy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBecause:
+    """Why Terraform plans a change, as phrases (None where the plan says nothing): the replace order,
+    `because` its action_reason, and the attributes that force a replacement. Shown for a replace even
+    when it is blocked: the reviewer must see what triggered it."""
+
+    order: str | None
+    reason: str | None
+    forced_by: str | None
+
+    def phrases(self) -> tuple[str, ...]:
+        """The phrases that are there, in reading order."""
+        return tuple(p for p in (self.order, self.reason, self.forced_by) if p)
+
+    def sentence(self) -> str:
+        """`delete before create: ...; because ...; forced by: tags.Name`, or "" when the plan says nothing."""
+        return "; ".join(self.phrases())
+
+
+def planned_because(change: ResourceChange) -> PlannedBecause:
+    """Why Terraform plans `change`: the one wording every report and the TUI show."""
+    words = reason_words(change.action_reason)
+    paths = ", ".join(format_path(path) for path in change.replace_paths)
+    return PlannedBecause(
+        ORDER_WORDS[change.replace_order] if change.replace_order is not None else None,
+        f"because {words}" if words else None,
+        f"forced by: {paths}" if paths else None,
+    )
 
 
 # Terraform's own plan symbols, so a list of changes reads like the plan a reviewer already knows.

@@ -78,10 +78,14 @@ def after_value(after: Any, after_unknown: Any, path: Path) -> Any:
 
 
 def redact(value: Any, sensitive: Any) -> Any:
-    """A copy of `value` with every leaf the sensitive mask marks replaced by a placeholder."""
+    """`value` with every leaf the sensitive mask marks replaced by a placeholder.
+
+    Only the containers on the way to a masked leaf are copied; everything else, and `value` itself when
+    the mask marks nothing, is the same object (callers tell "nothing was masked" by identity).
+    """
     if sensitive is True:
         return None if value is None else SENSITIVE_PLACEHOLDER
-    if not sensitive:
+    if not _any_true(sensitive):
         return value
     if isinstance(value, dict) and isinstance(sensitive, dict):
         return {k: redact(v, sensitive.get(k)) for k, v in value.items()}

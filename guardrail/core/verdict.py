@@ -21,6 +21,19 @@ class Decision(StrEnum):
     NEEDS_APPROVAL = "needs-approval"
 
 
+# The verdict as a headline shows it, for a person (the value above is the machine's spelling).
+VERDICT_WORDS: dict[Decision, str] = {
+    Decision.ALLOW: "ALLOW",
+    Decision.DENY: "DENY",
+    Decision.NEEDS_APPROVAL: "NEEDS APPROVAL",
+}
+
+
+# Said beside every finding marked `unknown`, in every output: its message says why (a value known only
+# after apply, a sensitive value the plan does not hold).
+UNKNOWN_OUTCOME_WORDS = "outcome unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a rule says about one change (or about the plan as a whole when address is None).
@@ -37,12 +50,18 @@ class Finding:
     source: str | None = None  # where a custom rule came from (a policy file), for SARIF and reviewers
 
 
-_WEIGHT = {Enforcement.HARD: 0, Enforcement.SOFT: 1, Enforcement.ADVISORY: 2}
+# Most severe first, as the levels are declared: the order every list of findings and every count follows.
+ENFORCEMENT_RANK: dict[Enforcement, int] = {level: rank for rank, level in enumerate(Enforcement)}
+
+
+def strongest(findings: Iterable[Finding]) -> Enforcement | None:
+    """The most severe enforcement among `findings`; None when there are none."""
+    return min((f.enforcement for f in findings), key=ENFORCEMENT_RANK.__getitem__, default=None)
 
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Hard first, then soft, then advisory; stable by address and rule within a level."""
-    return tuple(sorted(findings, key=lambda f: (_WEIGHT[f.enforcement], f.address or "", f.rule, f.message)))
+    return tuple(sorted(findings, key=lambda f: (ENFORCEMENT_RANK[f.enforcement], f.address or "", f.rule, f.message)))
 
 
 def decide(findings: Iterable[Finding]) -> Decision:

@@ -21,7 +21,7 @@ from guardrail.core.errors import BadInputError, CommandError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
 from guardrail.core.ports import TerraformRunner
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber, scrubber_for
+from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Decision
 from guardrail.services import apply_lock
 from guardrail.services.approvals import use_break_glass
@@ -93,7 +93,7 @@ def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who
         )
     )
     workspace = workspace_key(directory)  # the directory was checked to hold a configuration above
-    scrub = scrubber_for(report.changeset.sensitive_literals)
+    scrub = plan_scrubber(report.changeset)
     with opened_store(request.store, request.settings, scrub) as store:
         reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True)
         if reviewed.report.verdict.decision is not Decision.ALLOW:

@@ -26,7 +26,7 @@ from guardrail.core.approvals import (
 from guardrail.core.audit import EventDraft, EventKind, iso_utc
 from guardrail.core.change import Action, ChangeSet
 from guardrail.core.errors import BadInputError, DeniedError
-from guardrail.core.secrets import scrubber_for
+from guardrail.core.secrets import plan_scrubber
 from guardrail.core.store_ports import ApprovalStore, SignatureVerifier
 from guardrail.core.verdict import Verdict
 
@@ -244,7 +244,7 @@ def _ensure_not_the_authors_key(verifier: SignatureVerifier, signature: str, aut
 def _check_payload(
     changeset: ChangeSet, verdict: Verdict, settlement: Settlement, author: str, status: ApprovalStatus
 ) -> dict[str, object]:
-    scrub = scrubber_for(changeset.sensitive_literals)
+    scrub = plan_scrubber(changeset)
     changed = sorted(c.address for c in changeset.changes if c.action not in (Action.NO_OP, Action.READ))
     return {
         "source": scrub(changeset.source),

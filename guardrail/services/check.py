@@ -12,7 +12,7 @@ from guardrail.config import Settings
 from guardrail.core.policy import evaluate
 from guardrail.core.ports import PolicyEngine, TerraformRunner
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber, scrubber_for
+from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Finding, Verdict
 from guardrail.services.rules import blast_radius_rule, builtin_rules
 from guardrail.services.wiring import policy_engine, terraform_runner
@@ -56,7 +56,7 @@ def check(request: CheckRequest) -> CheckReport:
         blast = blast_rule.analyse(changeset)
         findings.extend(blast_rule.findings(blast))
     if run is not None:
-        scrub = scrubber_for(changeset.sensitive_literals)
+        scrub = plan_scrubber(changeset)
         findings.extend(_scrubbed(f, scrub) for f in run.findings())
     return CheckReport(changeset, Verdict.of(findings), blast=blast)
 

@@ -13,7 +13,6 @@ from guardrail.core.locks import Lock, LockTarget
 from guardrail.core.verdict import Decision, Enforcement
 from guardrail.tui.inert import Tone
 
-VERDICT_WORDS = {Decision.ALLOW: "ALLOW", Decision.DENY: "DENY", Decision.NEEDS_APPROVAL: "NEEDS APPROVAL"}
 VERDICT_TONES = {Decision.ALLOW: Tone.GOOD, Decision.DENY: Tone.BAD, Decision.NEEDS_APPROVAL: Tone.WARN}
 ENFORCEMENT_TONES = {Enforcement.HARD: Tone.BAD, Enforcement.SOFT: Tone.WARN, Enforcement.ADVISORY: Tone.MUTED}
 # One letter in the change list, so a narrow terminal still shows each change's weightiest finding.

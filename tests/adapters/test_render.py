@@ -31,7 +31,7 @@ from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.errors import BadInputError, ConfigError
 from guardrail.core.reasons import ACTION_REASONS as REASONS
 from guardrail.core.report import CheckReport
-from guardrail.core.verdict import Enforcement, Finding, Verdict
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Enforcement, Finding, Verdict
 from tests.unit.factories import change
 
 REPO = Path(__file__).resolve().parents[2]
@@ -318,7 +318,7 @@ def test_text_header_plan_wide_findings_notes_and_fingerprint() -> None:
     plan_wide = out.index("plan touches production")
     assert plan_wide < out.index("Delete (1)")
     assert "(from policies/prod.rego)" in out
-    assert "(outcome unknown until apply)" in out
+    assert f"({UNKNOWN_OUTCOME_WORDS})" in out
     assert "approval required from the data team" in out.split("Notes")[1]
     assert out.rstrip().endswith("fingerprint: sha256:abc123")
 

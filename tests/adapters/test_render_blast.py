@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from guardrail.adapters.render import renderer_for
-from guardrail.adapters.render.markdown import COMMENT_LIMIT, MarkdownRenderer, utf16_length
+from guardrail.adapters.render.markdown import COMMENT_LIMIT, MarkdownRenderer, md, utf16_length
 from guardrail.core.blast.impact import analyse
 from guardrail.core.matching import Selector
 from guardrail.core.report import CheckReport
@@ -99,11 +99,17 @@ def test_markdown_tree_is_collapsible_and_inert() -> None:
     assert "\x1b" not in out
 
 
-def test_a_secret_in_an_address_is_scrubbed_from_every_tree_and_record() -> None:
-    report = network_report(secrets=frozenset({"red]x[/] <script>"}))
-    for fmt in ("text", "markdown", "json"):
+def test_addresses_stay_whole_in_every_tree_and_record_when_a_secret_is_part_of_them() -> None:
+    # Addresses are names, never secrets: a sensitive value that happens to be "lonely" must not turn
+    # `aws_db_instance.lonely` into `aws_db_instance.(sensitive value)`.
+    report = network_report(secrets=frozenset({"lonely", "main"}))
+    records = json.loads(renderer_for("json").render(report))["blast_radius"]
+    assert {r["address"] for r in records} == {"aws_vpc.main", "aws_db_instance.lonely"}
+    for fmt in ("text", "markdown"):
         out = renderer_for(fmt).render(report)
-        assert "script" not in out, fmt
+        assert "sensitive value" not in out, fmt
+        for address in ("aws_db_instance.lonely", "aws_vpc.main"):
+            assert (str(md(address)) if fmt == "markdown" else address) in out, fmt
 
 
 def test_markdown_keeps_the_blast_section_within_a_quarter_of_the_comment() -> None:

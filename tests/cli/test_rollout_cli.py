@@ -120,6 +120,19 @@ def test_a_bad_fleet_file_is_exit_3_with_file_and_line(cli: Callable[..., Result
     assert cli("rollout", "rehearse", fleet).code == 3
 
 
+def test_a_key_given_twice_in_a_fleet_file_is_exit_3(cli: Callable[..., Result], tmp_path: Path) -> None:
+    # The second `seats:` would otherwise silently replace the first.
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "clusters:\n  - name: a\n    nodes: 5\n    seats: 10\n    seats: 1000\n    baseline: 0.2\n"
+        "workload:\n  calls: [{verb: list, resource: pods, scope: cluster, every: 30s}]\n"
+        "cost: {request_ms: 1, per_object_ms: 0.1}\n"
+    )
+    result = cli("rollout", "rehearse", fleet)
+    assert result.code == 3
+    assert result.stderr == f"guardrail: {fleet}:5: invalid YAML: duplicate key 'seats' (first given on line 4)\n"
+
+
 def test_an_undefined_template_value_is_exit_3_naming_template_and_cluster(
     cli: Callable[..., Result], tmp_path: Path
 ) -> None:

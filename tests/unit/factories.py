@@ -39,3 +39,24 @@ def change(
 
 def changeset(*changes: ResourceChange) -> ChangeSet:
     return ChangeSet(source="test.json", fingerprint="sha256:test", format_version="1.2", changes=changes)
+
+
+def plan_resource(address: str, actions: list[str], before: Any, after: Any, **masks: Any) -> dict[str, Any]:
+    """One entry of a plan's `resource_changes` as `terraform show -json` writes it; `masks` may give
+    before_sensitive, after_sensitive and after_unknown (absent: nothing marked)."""
+    kind, name = address.rsplit(".", 1)
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": kind,
+        "name": name,
+        "provider_name": f"registry.terraform.io/hashicorp/{kind.split('_', 1)[0]}",
+        "change": {
+            "actions": actions,
+            "before": before,
+            "after": after,
+            "after_unknown": masks.get("after_unknown", {}),
+            "before_sensitive": masks.get("before_sensitive", {} if before is not None else False),
+            "after_sensitive": masks.get("after_sensitive", {} if after is not None else False),
+        },
+    }

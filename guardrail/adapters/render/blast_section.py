@@ -39,8 +39,8 @@ class BlastSection:
 def blast_section(
     blast: BlastRadius | None, text: Callable[[str], str], *, max_trees: int = MAX_TREES
 ) -> BlastSection | None:
-    """The section for `blast`, every string passed through `text` (scrubbing) and made inert; None when
-    the plan has no destructive change or the analysis is off."""
+    """The section for `blast`, every string passed through `text` (made writable; addresses are never
+    scrubbed) and made inert; None when the plan has no destructive change or the analysis is off."""
     if blast is None or not blast.impacts:
         return None
     worth_a_tree = [i for i in blast.impacts if i.impacted or i.involves_critical]

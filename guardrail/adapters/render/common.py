@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from guardrail.core.change import Action, ReplaceOrder, ResourceChange
+from guardrail.core.change import Action, ResourceChange
 from guardrail.core.queries import findings_for, index_findings
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import scrubber_for
+from guardrail.core.secrets import plan_scrubber
 from guardrail.core.verdict import Finding
 
 ACTION_TITLES: dict[Action, str] = {
@@ -21,12 +21,6 @@ ACTION_TITLES: dict[Action, str] = {
     Action.READ: "Read",
     Action.NO_OP: "No change",
 }
-
-ORDER_WORDS: dict[ReplaceOrder, str] = {
-    ReplaceOrder.DELETE_BEFORE_CREATE: "delete before create: the object is gone until its successor exists",
-    ReplaceOrder.CREATE_BEFORE_DESTROY: "create before destroy",
-}
-
 
 # C0 and C1 controls, DEL, and the Unicode characters that reorder or break lines when displayed
 # (bidirectional overrides and isolates, line and paragraph separators): a plan string containing them
@@ -60,8 +54,12 @@ def _encodable(text: str) -> str:
 
 @dataclass(frozen=True)
 class SafeReport:
-    """A report's free text made safe to print: `text` scrubs any sensitive literal of the plan (and makes
-    lone surrogates visible, so the text can always be written as UTF-8)."""
+    """A report's strings made safe to print, lone surrogates made visible so that any can be written as UTF-8.
+
+    `text` is for free text (finding messages, notes): it also scrubs every sensitive literal of the plan.
+    `name` is for names (resource addresses, rule ids, file and attribute paths), which are never secrets
+    and are shown as they are: a secret "prod" must not turn `aws_s3_bucket.prod_logs` into a riddle.
+    """
 
     report: CheckReport
     text: Callable[[str], str]
@@ -73,8 +71,13 @@ class SafeReport:
         """Group the verdict's findings (already hard first) by the address they are about."""
         findings = report.verdict.findings
         plan_level = [finding for finding in findings if finding.address is None]
-        scrub = scrubber_for(report.changeset.sensitive_literals)
+        scrub = plan_scrubber(report.changeset)
         return cls(report, lambda text: _encodable(scrub(text)), index_findings(findings), plan_level)
+
+    @staticmethod
+    def name(text: str) -> str:
+        """A name (address, rule id, path) as it is: never scrubbed, only made writable."""
+        return _encodable(text)
 
     def findings_for(self, change: ResourceChange) -> list[Finding]:
         """Findings on the change, under its address or (across a `moved` block) its former one."""

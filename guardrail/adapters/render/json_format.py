@@ -1,8 +1,9 @@
 """The machine contract on stdout: one JSON document, stable keys, `schema_version` bumped on any break.
 
 Every key is always present (null or empty when there is nothing to say), so consumers never need to
-guess between "absent" and "none". Free text (messages, notes, addresses) is scrubbed of the plan's
-sensitive literals before encoding, because a literal is no longer recognisable once JSON-escaped.
+guess between "absent" and "none". Free text (messages, notes) is scrubbed of the plan's sensitive
+literals before encoding, because a literal is no longer recognisable once JSON-escaped; names (addresses,
+rule ids, paths) are never secrets and are written as they are.
 """
 
 from __future__ import annotations
@@ -87,29 +88,30 @@ class JsonRenderer:
 
 def build(report: CheckReport) -> JsonReport:
     """The document as a msgspec Struct, for callers that embed it in a larger one."""
-    text = SafeReport.of(report).text
+    safe = SafeReport.of(report)
+    text, name = safe.text, safe.name
     changeset = report.changeset
     changes = [
         JsonChange(
-            address=text(c.address),
-            previous_address=text(c.previous_address) if c.previous_address is not None else None,
+            address=name(c.address),
+            previous_address=name(c.previous_address) if c.previous_address is not None else None,
             type=c.type,
             action=c.action.value,
             actions=list(c.actions),
             action_reason=c.action_reason,
             replace_order=c.replace_order.value if c.replace_order is not None else None,
-            replace_paths=[[text(s) if isinstance(s, str) else s for s in path] for path in c.replace_paths],
+            replace_paths=[[name(s) if isinstance(s, str) else s for s in path] for path in c.replace_paths],
         )
         for c in changeset.changes
     ]
     findings = [
         JsonFinding(
-            rule=text(f.rule),
+            rule=name(f.rule),
             enforcement=f.enforcement.value,
-            address=text(f.address) if f.address is not None else None,
+            address=name(f.address) if f.address is not None else None,
             message=text(f.message),
             unknown=f.unknown,
-            source=text(f.source) if f.source is not None else None,
+            source=name(f.source) if f.source is not None else None,
         )
         for f in report.verdict.findings
     ]
@@ -118,31 +120,31 @@ def build(report: CheckReport) -> JsonReport:
         guardrail_version=guardrail.__version__,
         verdict=report.verdict.decision.value,
         fingerprint=changeset.fingerprint,
-        source=text(changeset.source),
+        source=name(changeset.source),
         format_version=changeset.format_version,
         terraform_version=changeset.terraform_version,
         summary=changeset.summary(),
         changes=changes,
         findings=findings,
-        blast_radius=_impacts(report, text),
+        blast_radius=_impacts(report, name),
         notes=[text(note) for note in report.notes],
     )
 
 
-def _impacts(report: CheckReport, text: Callable[[str], str]) -> list[JsonImpact] | None:
+def _impacts(report: CheckReport, name: Callable[[str], str]) -> list[JsonImpact] | None:
     if report.blast is None:
         return None
     ordered = sorted(report.blast.impacts, key=lambda i: (i.address, i.deposed or ""))
     return [
         JsonImpact(
-            address=text(impact.address),
+            address=name(impact.address),
             action=impact.action.value,
-            impacted=[text(r.address) for r in impact.impacted],
+            impacted=[name(r.address) for r in impact.impacted],
             downtime=impact.downtime,
             deposed=impact.deposed,
             replace_order=impact.replace_order.value if impact.replace_order is not None else None,
             critical=impact.critical,
-            critical_impacted=[text(r.address) for r in impact.critical_impacted],
+            critical_impacted=[name(r.address) for r in impact.critical_impacted],
         )
         for impact in ordered
     ]

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from guardrail.adapters.render.common import SafeReport
 from guardrail.core.report import CheckReport
-from guardrail.core.verdict import Enforcement, Finding
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Enforcement, Finding, strongest
 
 PLAN_WIDE = "(plan)"
 VERDICT_CASE = "guardrail verdict"
@@ -29,8 +29,8 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def _clean(safe: SafeReport, text: str) -> str:
-    return _xml_text(safe.text(text))
+def _clean(safe: SafeReport, name: str) -> str:
+    return _xml_text(safe.name(name))
 
 
 class JUnitRenderer:
@@ -53,7 +53,7 @@ class JUnitRenderer:
             for address, findings in by_address.items():
                 case = ET.SubElement(suite, "testcase", classname=f"guardrail.{rule}", name=address, time="0")
                 counts["tests"] += 1
-                counts[self._outcome(case, [_clean(safe, self._line(f)) for f in findings], findings)] += 1
+                counts[self._outcome(case, [_xml_text(self._line(safe, f)) for f in findings], findings)] += 1
             self._count(suite, counts, totals)
         if not cases:
             suite = ET.SubElement(root, "testsuite", name="guardrail")
@@ -67,22 +67,22 @@ class JUnitRenderer:
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
     @staticmethod
-    def _line(finding: Finding) -> str:
-        text = f"[{finding.enforcement.value}] {finding.message}"
+    def _line(safe: SafeReport, finding: Finding) -> str:
+        text = f"[{finding.enforcement.value}] {safe.text(finding.message)}"
         if finding.unknown:
-            text += " (outcome unknown until apply)"
+            text += f" ({UNKNOWN_OUTCOME_WORDS})"
         if finding.source:
-            text += f" (from {finding.source})"
+            text += f" (from {safe.name(finding.source)})"
         return text
 
     @staticmethod
     def _outcome(case: ET.Element, lines: list[str], findings: list[Finding]) -> str:
         """Attach a failure or a skip to the test case; return which counter it adds to."""
-        strongest = min(findings, key=lambda f: _RANK[f.enforcement]).enforcement
-        if strongest is Enforcement.ADVISORY:
+        level = strongest(findings)
+        if level is Enforcement.ADVISORY:
             ET.SubElement(case, "skipped", message=" | ".join(lines))
             return "skipped"
-        failure = ET.SubElement(case, "failure", type=strongest.value, message=lines[0])
+        failure = ET.SubElement(case, "failure", type=str(level), message=lines[0])
         failure.text = "\n".join(lines)
         return "failures"
 
@@ -98,6 +98,3 @@ class JUnitRenderer:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("errors", "0")
-
-
-_RANK = {Enforcement.HARD: 0, Enforcement.SOFT: 1, Enforcement.ADVISORY: 2}

@@ -21,15 +21,13 @@ import guardrail
 from guardrail.adapters.render.blast_section import blast_section
 from guardrail.adapters.render.common import (
     ACTION_TITLES,
-    ORDER_WORDS,
     SafeReport,
     neutralise,
 )
 from guardrail.core.change import Action, ResourceChange
-from guardrail.core.reasons import reason_words
+from guardrail.core.reasons import planned_because
 from guardrail.core.report import CheckReport
-from guardrail.core.values import format_path
-from guardrail.core.verdict import Decision, Enforcement, Finding
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Decision, Enforcement, Finding
 
 COMMENT_LIMIT = 65_536
 # Any one message or note longer than this is cut: one runaway policy message must not crowd out the rest.
@@ -146,7 +144,7 @@ class MarkdownRenderer:
         counts = ", ".join(f"{verdict.count(level):,} {level.value}" for level in _ICONS)
         changeset = report.changeset
         lead = Markup("{} findings ({}) on {} resource changes in <code>{}</code>.").format(
-            f"{len(verdict.findings):,}", counts, f"{len(changeset.changes):,}", md(safe.text(changeset.source))
+            f"{len(verdict.findings):,}", counts, f"{len(changeset.changes):,}", md(safe.name(changeset.source))
         )
         return _template().render(
             headline=_HEADLINES[verdict.decision],
@@ -189,38 +187,28 @@ class MarkdownRenderer:
 
     @staticmethod
     def _item(safe: SafeReport, change: ResourceChange) -> Markup:
-        item = Markup("<code>{}</code>").format(md(safe.text(change.address)))
+        item = Markup("<code>{}</code>").format(md(safe.name(change.address)))
         if change.moved_from:
-            item += Markup(" (moved from <code>{}</code>)").format(md(safe.text(change.moved_from)))
-        why: list[Markup] = []
-        if change.replace_order is not None:
-            why.append(md(ORDER_WORDS[change.replace_order]))
-        words = reason_words(change.action_reason)
-        if words:
-            why.append(Markup("because {}").format(md(safe.text(words))))
-        if change.replace_paths:
-            paths = Markup(", ").join(
-                Markup("<code>{}</code>").format(md(safe.text(format_path(p)))) for p in change.replace_paths
-            )
-            why.append(Markup("forced by {}").format(paths))
+            item += Markup(" (moved from <code>{}</code>)").format(md(safe.name(change.moved_from)))
+        why = planned_because(change).sentence()
         if why:
-            item += Markup(" — ") + Markup("; ").join(why)
+            item += Markup(" — ") + md(why)
         return item
 
     @staticmethod
     def _row(safe: SafeReport, finding: Finding) -> _Row:
         message = md(safe.text(finding.message))
         if finding.unknown:
-            message += Markup(" <i>(outcome unknown until apply)</i>")
+            message += Markup(" <i>({})</i>").format(UNKNOWN_OUTCOME_WORDS)
         if finding.source:
-            message += Markup(" <i>(from {})</i>").format(md(safe.text(finding.source)))
+            message += Markup(" <i>(from {})</i>").format(md(safe.name(finding.source)))
         address = (
-            Markup("<code>{}</code>").format(md(safe.text(finding.address)))
+            Markup("<code>{}</code>").format(md(safe.name(finding.address)))
             if finding.address is not None
             else Markup("<i>whole plan</i>")
         )
         return _Row(
-            _ICONS[finding.enforcement], finding.enforcement.value, md(safe.text(finding.rule)), address, message
+            _ICONS[finding.enforcement], finding.enforcement.value, md(safe.name(finding.rule)), address, message
         )
 
 
@@ -247,7 +235,7 @@ class _Blast:
 
 def _blast(safe: SafeReport, budget: int) -> _Blast:
     """The blast-radius trees that fit in `budget`, critical and widest first; each one collapsible."""
-    section = blast_section(safe.report.blast, safe.text)
+    section = blast_section(safe.report.blast, safe.name)
     if section is None:
         return _Blast(Markup(""), [], "")
     trees: list[_Tree] = []

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import guardrail
 from guardrail.adapters.render.common import SafeReport
+from guardrail.core.policy import rule_info
 from guardrail.core.report import CheckReport
 from guardrail.core.verdict import Enforcement, Finding
 
@@ -27,16 +28,6 @@ LEVELS: dict[Enforcement, str] = {
     Enforcement.HARD: "error",
     Enforcement.SOFT: "warning",
     Enforcement.ADVISORY: "note",
-}
-# Short descriptions of the built-in rules, for the code-scanning rule list; any other id (a Rego policy)
-# gets a generic one naming its source file.
-_BUILT_IN_RULES: dict[str, str] = {
-    "protect": "A resource protected in guardrail.yaml is deleted, replaced or forgotten.",
-    "k8s-upgrade": "A Kubernetes version change that is irreversible or cannot be applied.",
-    "stateful-data": "A resource that holds data is deleted or replaced.",
-    "blast-radius": "A destructive change reaches too far, reaches critical resources, or causes downtime.",
-    "drift-revert": "The plan undoes changes made outside Terraform.",
-    "similar-names": "A destructive change on a name one slip away from another resource's.",
 }
 
 
@@ -90,7 +81,7 @@ class SarifRenderer:
         results: list[dict[str, Any]] = []
         uri = artifact_uri(report.changeset.source)
         for finding in report.verdict.findings:
-            rule_id = safe.text(finding.rule)
+            rule_id = safe.name(finding.rule)
             if rule_id not in rule_ids:
                 rule_ids[rule_id] = len(rules)
                 rules.append(self._rule(safe, rule_id, finding))
@@ -113,13 +104,16 @@ class SarifRenderer:
 
     @staticmethod
     def _rule(safe: SafeReport, rule_id: str, first: Finding) -> dict[str, Any]:
-        described = _BUILT_IN_RULES.get(first.rule)
-        if described is None:
-            origin = f" from {safe.text(first.source)}" if first.source else ""
+        # Built-in rules describe themselves where they are declared; any other id is a custom policy.
+        built_in = rule_info(first.rule)
+        if built_in is not None:
+            described = built_in.description
+        else:
+            origin = f" from {safe.name(first.source)}" if first.source else ""
             described = f"Custom policy {rule_id}{origin}."
         rule: dict[str, Any] = {"id": rule_id, "name": rule_id, "shortDescription": {"text": described}}
         if first.source:
-            rule["properties"] = {"source": safe.text(first.source)}
+            rule["properties"] = {"source": safe.name(first.source)}
         return rule
 
     @staticmethod
@@ -129,7 +123,7 @@ class SarifRenderer:
             "physicalLocation": {"artifactLocation": {"uri": uri, "index": 0}, "region": {"startLine": 1}}
         }
         if finding.address is not None:
-            address = safe.text(finding.address)
+            address = safe.name(finding.address)
             message = f"{address}: {message}"
             location["logicalLocations"] = [{"fullyQualifiedName": address, "kind": "resource"}]
         return {

@@ -13,23 +13,20 @@ from __future__ import annotations
 from guardrail.adapters.render.blast_section import blast_section
 from guardrail.adapters.render.common import (
     ACTION_TITLES,
-    ORDER_WORDS,
     SafeReport,
     counts_line,
     neutralise,
 )
 from guardrail.core.change import Action, ResourceChange
-from guardrail.core.reasons import plan_symbol, reason_words
+from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.report import CheckReport
-from guardrail.core.values import format_path
-from guardrail.core.verdict import Decision, Enforcement, Finding
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, VERDICT_WORDS, Decision, Enforcement, Finding
 
 # Enough to see what kind of creates and updates a plan makes without scrolling past its deletions.
 DEFAULT_MAX_ITEMS = 50
 
 _RESET = "\x1b[0m"
 _VERDICT_STYLE = {Decision.ALLOW: "1;32", Decision.DENY: "1;31", Decision.NEEDS_APPROVAL: "1;33"}
-_VERDICT_WORDS = {Decision.ALLOW: "ALLOW", Decision.DENY: "DENY", Decision.NEEDS_APPROVAL: "NEEDS APPROVAL"}
 _ENFORCEMENT_STYLE = {Enforcement.HARD: "1;31", Enforcement.SOFT: "1;33", Enforcement.ADVISORY: "36"}
 _ACTION_STYLE = {
     Action.DELETE: "31",
@@ -80,18 +77,24 @@ class TextRenderer:
 
     @staticmethod
     def _clean(safe: SafeReport, text: str) -> str:
+        """Free text (a message, a note): scrubbed and made inert."""
         return neutralise(safe.text(text))
+
+    @staticmethod
+    def _name(safe: SafeReport, name: str) -> str:
+        """A name (an address, a rule id, a path): made inert, never scrubbed."""
+        return neutralise(safe.name(name))
 
     def _header(self, lines: list[str], safe: SafeReport) -> None:
         report = safe.report
         decision = report.verdict.decision
-        verdict = self._paint(_VERDICT_WORDS[decision], _VERDICT_STYLE[decision])
+        verdict = self._paint(VERDICT_WORDS[decision], _VERDICT_STYLE[decision])
         total = len(report.verdict.findings)
         lines.append(f"guardrail: {verdict} (exit {report.exit_code}) - {total} findings: {counts_line(report)}")
         changeset = report.changeset
-        version = f", terraform {self._clean(safe, changeset.terraform_version)}" if changeset.terraform_version else ""
-        plan_format = self._clean(safe, changeset.format_version)
-        lines.append(f"plan: {self._clean(safe, changeset.source)} (format {plan_format}{version})")
+        version = f", terraform {self._name(safe, changeset.terraform_version)}" if changeset.terraform_version else ""
+        plan_format = self._name(safe, changeset.format_version)
+        lines.append(f"plan: {self._name(safe, changeset.source)} (format {plan_format}{version})")
         summary = changeset.summary()
         lines.append("changes: " + ", ".join(f"{count:,} {action}" for action, count in summary.items()))
 
@@ -103,11 +106,11 @@ class TextRenderer:
         if orphans:
             lines.extend(["", self._paint("Findings on resources this plan does not change", "1")])
             for finding in orphans:
-                lines.append(f"  {self._clean(safe, finding.address or '')}")
+                lines.append(f"  {self._name(safe, finding.address or '')}")
                 lines.append(self._finding(safe, finding, indent="      "))
 
     def _blast(self, lines: list[str], safe: SafeReport) -> None:
-        section = blast_section(safe.report.blast, safe.text)
+        section = blast_section(safe.report.blast, safe.name)
         if section is None:
             return
         lines.extend(["", self._paint("Blast radius", "1") + f": {section.headline}"])
@@ -147,37 +150,29 @@ class TextRenderer:
 
     def _change(self, lines: list[str], safe: SafeReport, change: ResourceChange, findings: list[Finding]) -> None:
         symbol = plan_symbol(change)
-        head = f"  {self._paint(symbol, _ACTION_STYLE[change.action])} {self._clean(safe, change.address)}"
+        head = f"  {self._paint(symbol, _ACTION_STYLE[change.action])} {self._name(safe, change.address)}"
         if change.moved_from:
-            head += f" (moved from {self._clean(safe, change.moved_from)})"
+            head += f" (moved from {self._name(safe, change.moved_from)})"
         if change.deposed:
-            head += f" (deposed object {self._clean(safe, change.deposed)})"
+            head += f" (deposed object {self._name(safe, change.deposed)})"
         lines.append(head)
-        why = self._why(safe, change)
+        why = self._why(change)
         if why:
             lines.append(f"      {why}")
         lines.extend(self._finding(safe, f, indent="      ") for f in findings)
 
-    def _why(self, safe: SafeReport, change: ResourceChange) -> str:
+    @staticmethod
+    def _why(change: ResourceChange) -> str:
         """Why Terraform plans this action: shown for a replace even when it is blocked."""
-        parts: list[str] = []
-        if change.replace_order is not None:
-            parts.append(ORDER_WORDS[change.replace_order])
-        words = reason_words(change.action_reason)
-        if words:
-            parts.append(f"because {self._clean(safe, words)}")
-        if change.replace_paths:
-            paths = ", ".join(self._clean(safe, format_path(p)) for p in change.replace_paths)
-            parts.append(f"forced by: {paths}")
-        return "; ".join(parts)
+        return neutralise(planned_because(change).sentence())
 
     def _finding(self, safe: SafeReport, finding: Finding, *, indent: str) -> str:
         level = self._paint(finding.enforcement.value.upper(), _ENFORCEMENT_STYLE[finding.enforcement])
-        text = f"{indent}[{level}] {self._clean(safe, finding.rule)}: {self._clean(safe, finding.message)}"
+        text = f"{indent}[{level}] {self._name(safe, finding.rule)}: {self._clean(safe, finding.message)}"
         if finding.unknown:
-            text += " (outcome unknown until apply)"
+            text += f" ({UNKNOWN_OUTCOME_WORDS})"
         if finding.source:
-            text += f" (from {self._clean(safe, finding.source)})"
+            text += f" (from {self._name(safe, finding.source)})"
         return text
 
     def _notes(self, lines: list[str], safe: SafeReport) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 
 from guardrail.adapters.terraform.encoding import to_utf8
+from guardrail.adapters.terraform.sensitive import change_secrets, plan_secrets
+from guardrail.core.blast.address import parse_instance
 from guardrail.core.change import (
     Action,
     ChangeSet,
@@ -18,11 +20,10 @@ from guardrail.core.change import (
     ResourceChange,
     UnknownActionError,
     classify_actions,
+    masked,
 )
 from guardrail.core.errors import BadInputError
 from guardrail.core.fingerprint import fingerprint
-from guardrail.core.secrets import literal_secrets
-from guardrail.core.values import redact, sensitive_leaves
 
 SUPPORTED_MAJOR_FORMATS = ("0", "1")
 _NULL = msgspec.Raw(b"null")
@@ -98,6 +99,7 @@ def _parse(text: bytes, source: str, freeze: bool) -> LoadedPlan:
         configuration = _decode(doc.configuration, dict[str, Any] | None, source, "configuration")
         prior_state = _decode(doc.prior_state, dict[str, Any] | None, source, "prior_state")
         variables = _decode(doc.variables, dict[str, Any] | None, source, "variables") or {}
+        drift = _records(doc.resource_drift, source, "resource_drift")
         if doc.applyable is False and any(c.action not in (Action.NO_OP, Action.READ) for c in changes[0]):
             raise BadInputError(f"{source}: the plan is not applyable (terraform marked it applyable: false)")
         changeset = ChangeSet(
@@ -107,12 +109,17 @@ def _parse(text: bytes, source: str, freeze: bool) -> LoadedPlan:
             terraform_version=doc.terraform_version if isinstance(doc.terraform_version, str) else None,
             changes=tuple(changes[0]),
             output_changes=_output_changes(outputs, source),
-            sensitive_literals=literal_secrets(
-                [*changes[2], *_output_secrets(outputs), *_variable_secrets(variables, configuration)]
+            sensitive_literals=plan_secrets(
+                changes[2],
+                outputs=outputs,
+                variables=variables,
+                configuration=configuration,
+                prior_state=prior_state,
+                drift=drift,
             ),
             configuration=configuration,
             prior_state=prior_state,
-            resource_drift=_records(doc.resource_drift, source, "resource_drift"),
+            resource_drift=drift,
             relevant_attributes=_records(doc.relevant_attributes, source, "relevant_attributes"),
         )
     return LoadedPlan(changeset, text)
@@ -181,8 +188,8 @@ def _resource_change(item: dict[str, Any], position: int, source: str, secrets: 
         raise BadInputError(f"{where} ({address}): {exc}") from None
     before, after = change.get("before"), change.get("after")
     before_sensitive, after_sensitive = change.get("before_sensitive"), change.get("after_sensitive")
-    secrets.extend(sensitive_leaves(before, before_sensitive))
-    secrets.extend(sensitive_leaves(after, after_sensitive))
+    secrets.extend(change_secrets(change))
+    shown_before, shown_after, concealed = masked(before, before_sensitive, after, after_sensitive)
     return ResourceChange(
         address=address,
         type=_text(item.get("type")) or _type_from_address(address),
@@ -198,11 +205,12 @@ def _resource_change(item: dict[str, Any], position: int, source: str, secrets: 
         replace_order=order,
         action_reason=item.get("action_reason") if isinstance(item.get("action_reason"), str) else None,
         replace_paths=_paths(change.get("replace_paths")),
-        before=redact(before, before_sensitive),
-        after=redact(after, after_sensitive),
+        before=shown_before,
+        after=shown_after,
         after_unknown=change.get("after_unknown"),
         before_sensitive=before_sensitive,
         after_sensitive=after_sensitive,
+        concealed=concealed,
     )
 
 
@@ -211,13 +219,8 @@ def _text(value: Any) -> str:
 
 
 def _type_from_address(address: str) -> str:
-    # "module.a.aws_s3_bucket.b[0]" -> "aws_s3_bucket": the part before the name, past module and data.
-    parts = [p for p in address.split(".") if p]
-    while len(parts) >= 2 and parts[0] == "module":
-        parts = parts[2:]
-    if parts and parts[0] == "data":
-        parts = parts[1:]
-    return parts[0] if parts else ""
+    parsed = parse_instance(address)
+    return parsed.type if parsed is not None else ""
 
 
 def _paths(value: Any) -> tuple[tuple[str | int, ...], ...]:
@@ -241,24 +244,6 @@ def _output_changes(outputs: dict[str, Any], source: str) -> tuple[OutputChange,
         sensitive = bool(body.get("before_sensitive") or body.get("after_sensitive"))
         result.append(OutputChange(name, action, sensitive))
     return tuple(result)
-
-
-def _output_secrets(outputs: dict[str, Any]) -> Iterator[Any]:
-    for body in outputs.values():
-        if isinstance(body, dict):
-            yield from sensitive_leaves(body.get("before"), body.get("before_sensitive"))
-            yield from sensitive_leaves(body.get("after"), body.get("after_sensitive"))
-
-
-def _variable_secrets(variables: dict[str, Any], configuration: dict[str, Any] | None) -> Iterator[Any]:
-    """Values of variables the configuration declares `sensitive = true`."""
-    root = (configuration or {}).get("root_module")
-    declared = (root.get("variables") if isinstance(root, dict) else None) or {}
-    for name, decl in declared.items() if isinstance(declared, dict) else ():
-        if isinstance(decl, dict) and decl.get("sensitive") is True:
-            body = variables.get(name)
-            if isinstance(body, dict):
-                yield from sensitive_leaves(body.get("value"), True)
 
 
 def _fingerprint(changes: bytes, outputs: dict[str, Any], variables: dict[str, Any]) -> str:

@@ -187,13 +187,6 @@ class _Nodes:
 
 def _split(address: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """(block address, module instances, module names) of an instance address."""
-    if "[" not in address:
-        parts = address.split(".")
-        i = 0
-        while i + 1 < len(parts) and parts[i] == "module":
-            i += 2
-        names = tuple(parts[1:i:2])
-        return address, names, names
     parsed = parse_instance(address)
     if parsed is None:
         return address, (), ()

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardrail.core.blast.address import parse_instance
 from guardrail.core.blast.graph import DependencyGraph, UnresolvedReference, build_graph
-from guardrail.core.change import Action, ChangeSet, ReplaceOrder, ResourceChange
+from guardrail.core.change import Action, ChangeSet, ReplaceOrder, ResourceChange, masked
 from guardrail.core.matching import Match, Selector
-from guardrail.core.values import redact
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def analyse(
 ) -> BlastRadius:
     """Build the dependency graph (unless given) and compute the impact of every destructive change.
 
-    A resource is critical when any selector matches it, or might match it (tags known only after apply):
+    A resource is critical when any selector matches it, or might match it (tags nobody can read yet):
     doubt raises the stakes rather than lowering them. Data sources are traversed but not listed as impacted.
     """
     if graph is None:
@@ -189,7 +189,10 @@ def known_resources(changeset: ChangeSet) -> dict[str, ResourceChange]:
 
 
 def _state_record(address: str, body: Mapping[str, Any]) -> ResourceChange:
-    # Prior state values are not redacted at intake: mask them here before anything can show them.
+    # Prior state values are not redacted at intake: mask them here before anything can show them, and
+    # keep them concealed for the selectors of `critical:` (a sensitive tag still makes a resource critical).
+    values, sensitive = body.get("values"), body.get("sensitive_values")
+    before, after, concealed = masked(values, sensitive, values, sensitive)
     return ResourceChange(
         address=address,
         type=_text(body.get("type")),
@@ -197,9 +200,12 @@ def _state_record(address: str, body: Mapping[str, Any]) -> ResourceChange:
         action=Action.NO_OP,
         actions=("no-op",),
         mode=_text(body.get("mode")) or "managed",
-        before=redact(body.get("values"), body.get("sensitive_values")),
-        after=redact(body.get("values"), body.get("sensitive_values")),
+        before=before,
+        after=after,
         after_unknown={},
+        before_sensitive=sensitive,
+        after_sensitive=sensitive,
+        concealed=concealed,
     )
 
 
@@ -215,7 +221,8 @@ def _is_managed(address: str, known: Mapping[str, ResourceChange]) -> bool:
     change = known.get(address)
     if change is not None:
         return change.mode == "managed"
-    return not (address.startswith("data.") or ".data." in address)
+    parsed = parse_instance(address)
+    return parsed is None or not parsed.is_data
 
 
 class _CriticalCache:

@@ -138,26 +138,18 @@ def _deletions(text: str) -> set[str]:
 
 def _steps(change: ResourceChange) -> tuple[str, ...] | None:
     """The steps of an address that carry names: module names and keys, the resource name and its key."""
-    address = change.address
-    if "[" not in address:  # the common case, without the tokenizer
-        parts = address.split(".")
-        i = 0
-        while i + 1 < len(parts) and parts[i] == "module":
-            i += 2
-        rest = len(parts) - i
-        if rest == 2 or (rest == 3 and parts[i] in ("data", "ephemeral")):
-            return (*parts[1:i:2], parts[-1])
-        return None
-    parsed = parse_instance(address)
+    parsed = parse_instance(change.address)
     if parsed is None:
         return None
+    if "[" not in change.address:  # no instance key anywhere: the common case
+        return (*parsed.module_names, parsed.name)
     result: list[str] = []
     for module in parsed.modules:
         name, _, key = module.partition("[")
         result.append(name)
         if key:
             result.append("[" + key)
-    result.append(parsed.resource.rsplit(".", 1)[-1])
+    result.append(parsed.name)
     if parsed.key is not None:
         result.append(f"[{parsed.key}]")
     return tuple(result)

@@ -25,7 +25,7 @@ from guardrail.core.kube.change import ClusterView, KubeChangeSet
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.kube.rbac import RBAC_GROUP, ClusterRbac, ListGrant
 from guardrail.core.kube.reach import NodeIndexes
-from guardrail.core.kube.rule_catalog import CONTROL_PLANE_COST, KUBE_RULE_DESCRIPTIONS
+from guardrail.core.kube.rule_catalog import CONTROL_PLANE_COST
 from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.wording import cluster_phrase
 from guardrail.core.kube.workloads import DEFAULT_NAMESPACE, is_daemonset, pod_spec, service_account
@@ -48,7 +48,6 @@ class ControlPlaneCostRule:
     """DaemonSets that may list or watch cluster-wide from every node."""
 
     id: str = CONTROL_PLANE_COST
-    description: str = KUBE_RULE_DESCRIPTIONS[CONTROL_PLANE_COST]
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         rbac: dict[str, ClusterRbac] = {}

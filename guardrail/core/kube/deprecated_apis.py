@@ -17,7 +17,7 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import OFFLINE_CLUSTER, KubeChangeSet
 from guardrail.core.kube.deprecated_api_table import ApiDeprecation, lookup, lookup_resource
 from guardrail.core.kube.objects import ObjectRef
-from guardrail.core.kube.rule_catalog import DEPRECATED_API, KUBE_RULE_DESCRIPTIONS
+from guardrail.core.kube.rule_catalog import DEPRECATED_API
 from guardrail.core.kube.wording import cluster_phrase, minor_version
 from guardrail.core.rules.k8s_upgrade import parse_version
 from guardrail.core.verdict import Enforcement, Finding
@@ -88,7 +88,6 @@ class DeprecatedApiRule:
     """Every object change, judged at the apiVersion it is written in, against its cluster's version."""
 
     id: str = DEPRECATED_API
-    description: str = KUBE_RULE_DESCRIPTIONS[DEPRECATED_API]
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         targets = {view.name: minor_version(view) for view in changes.clusters}

@@ -27,7 +27,7 @@ from typing import Any
 from guardrail.core.change import Action
 from guardrail.core.kube.change import KubeChange, KubeChangeSet
 from guardrail.core.kube.cluster import NodeInfo, Taint
-from guardrail.core.kube.rule_catalog import KUBE_RULE_DESCRIPTIONS, NODE_REACH
+from guardrail.core.kube.rule_catalog import NODE_REACH
 from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.wording import cluster_phrase, plural
 from guardrail.core.kube.workloads import is_daemonset, pod_spec
@@ -140,7 +140,6 @@ class NodeReachRule:
 
     max_reach: int = DEFAULT_MAX_REACH
     id: str = NODE_REACH
-    description: str = KUBE_RULE_DESCRIPTIONS[NODE_REACH]
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         return self.analyse(changes).findings

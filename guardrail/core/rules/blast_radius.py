@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from guardrail.core.blast.impact import BlastRadius, Impact, analyse
 from guardrail.core.change import ChangeSet
 from guardrail.core.matching import Selector
+from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
+
+BLAST_RADIUS = register_rule(
+    "blast-radius", "A destructive change reaches too far, reaches critical resources, or causes downtime."
+)
 
 # A selector of `critical:` in guardrail.yaml: resource types, address globs and tags (all given must match).
 CriticalSpec = Selector
@@ -45,7 +50,7 @@ class BlastRadiusRule:
     """
 
     settings: BlastRadiusSettings = field(default_factory=BlastRadiusSettings)
-    id: str = "blast-radius"
+    id: str = BLAST_RADIUS
 
     def analyse(self, changeset: ChangeSet) -> BlastRadius:
         """The blast radius of every destructive change of `changeset`, with this rule's critical selectors."""

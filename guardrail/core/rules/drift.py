@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from guardrail.core.blast.drift import reverted_drift
 from guardrail.core.change import ChangeSet
+from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
+
+DRIFT_REVERT = register_rule("drift-revert", "The plan undoes changes made outside Terraform.")
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class DriftRule:
     """One finding per drifted resource whose drifted attributes the plan overwrites (paths only, no values)."""
 
     settings: DriftSettings = field(default_factory=DriftSettings)
-    id: str = "drift-revert"
+    id: str = DRIFT_REVERT
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         for reverted in reverted_drift(changeset):

@@ -11,8 +11,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from guardrail.core.change import Action, ChangeSet, ResourceChange
-from guardrail.core.values import Unknown, after_value, get_path
+from guardrail.core.policy import register_rule
+from guardrail.core.values import SENSITIVE_PLACEHOLDER, Unknown, after_value, get_path, mask_at
 from guardrail.core.verdict import Enforcement, Finding
+
+K8S_UPGRADE = register_rule("k8s-upgrade", "A Kubernetes version change that is irreversible or cannot be applied.")
 
 # (resource type, path of the version attribute, what it versions)
 VERSIONED: tuple[tuple[str, tuple[str | int, ...], str], ...] = (
@@ -42,7 +45,7 @@ def parse_version(text: object) -> tuple[int, int, int | None] | None:
 
 @dataclass(frozen=True)
 class KubernetesUpgradeRule:
-    id: str = "k8s-upgrade"
+    id: str = K8S_UPGRADE
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         for change in changeset.changes:
@@ -53,51 +56,67 @@ class KubernetesUpgradeRule:
         for resource_type, path, what in VERSIONED:
             if resource_type != change.type:
                 continue
-            before = get_path(change.before, path)
-            after = after_value(change.after, change.after_unknown, path)
+            # Versions set from a sensitive value are judged as they are and shown as the placeholder.
+            before = get_path(change.unmasked_before, path)
+            after = after_value(change.unmasked_after, change.after_unknown, path)
+            before_hidden, after_hidden = mask_at(change.before_sensitive, path), mask_at(change.after_sensitive, path)
+            shown_before = SENSITIVE_PLACEHOLDER if before_hidden else before
             if isinstance(after, Unknown):
                 if before is not None:
-                    yield Finding(
-                        self.id,
-                        Enforcement.SOFT,
-                        change.address,
-                        f"{what} version changes from {before} to a value known only after apply: "
-                        "cannot tell whether it is a supported upgrade",
-                        unknown=True,
+                    yield self._undecided(
+                        change, f"{what} version changes from {shown_before} to a value known only after apply"
                     )
+                continue
+            if _unreadable(before, before_hidden) or _unreadable(after, after_hidden):
+                yield self._undecided(change, f"{what} version is sensitive and the plan does not hold it")
                 continue
             if after is None or before == after:
                 continue
-            message = self._judge(what, before, after)
+            shown_after = SENSITIVE_PLACEHOLDER if after_hidden else after
+            message = self._judge(what, before, after, (shown_before, shown_after))
             if message:
                 yield Finding(self.id, message[0], change.address, message[1])
 
+    def _undecided(self, change: ResourceChange, why: str) -> Finding:
+        return Finding(
+            self.id,
+            Enforcement.SOFT,
+            change.address,
+            f"{why}: cannot tell whether it is a supported upgrade",
+            unknown=True,
+        )
+
     @staticmethod
-    def _judge(what: str, before: object, after: object) -> tuple[Enforcement, str] | None:
+    def _judge(
+        what: str, before: object, after: object, shown: tuple[object, object]
+    ) -> tuple[Enforcement, str] | None:
+        """The weight and words of a version change `before` -> `after`, whose versions read as `shown`."""
         old, new = parse_version(before), parse_version(after)
+        change = f"{shown[0]} -> {shown[1]}"
         if new is None:
             return None  # e.g. an alias such as "latest": nothing to compare
         if old is None:
             return (
                 Enforcement.SOFT,
-                f"{what} version set to {after}; the current version is not recorded in the plan, so an "
+                f"{what} version set to {shown[1]}; the current version is not recorded in the plan, so an "
                 "impossible downgrade cannot be ruled out",
             )
         if new[:2] < old[:2] or (new[:2] == old[:2] and None not in (old[2], new[2]) and new < old):
-            return (
-                Enforcement.HARD,
-                f"{what} downgrade {before} -> {after}: managed Kubernetes cannot be downgraded",
-            )
+            return (Enforcement.HARD, f"{what} downgrade {change}: managed Kubernetes cannot be downgraded")
         if new[0] != old[0] or new[1] - old[1] > 1:
             return (
                 Enforcement.HARD,
-                f"{what} upgrade {before} -> {after} skips minor versions: managed Kubernetes upgrades one "
-                "minor version at a time",
+                f"{what} upgrade {change} skips minor versions: managed Kubernetes upgrades one minor version "
+                "at a time",
             )
         if new[1] == old[1] + 1:
             return (
                 Enforcement.SOFT,
-                f"{what} minor upgrade {before} -> {after} is irreversible: managed control planes do not "
-                "allow a downgrade",
+                f"{what} minor upgrade {change} is irreversible: managed control planes do not allow a downgrade",
             )
-        return (Enforcement.ADVISORY, f"{what} patch upgrade {before} -> {after}")
+        return (Enforcement.ADVISORY, f"{what} patch upgrade {change}")
+
+
+def _unreadable(value: object, hidden: bool) -> bool:
+    """A sensitive version the plan leaves out (or masked already): nothing to judge it by."""
+    return hidden and (value is None or value == SENSITIVE_PLACEHOLDER)

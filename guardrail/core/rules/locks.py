@@ -9,20 +9,23 @@ from datetime import datetime
 from guardrail.core.change import ChangeSet
 from guardrail.core.locks import UNLOCKED_ACTIONS, Lock
 from guardrail.core.matching import Match, unknown_tags_finding
+from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
+
+LOCK = register_rule("lock", "A change to a resource that an active lock freezes (guardrail lock add).")
 
 
 @dataclass(frozen=True)
 class ActiveLocksRule:
     """Every lock active at `now` blocks any change but no-op and read to what it matches.
 
-    A match that depends on tags known only after apply is a soft, unknown-outcome finding: a person
-    must confirm that the lock does not apply.
+    A match that depends on tags known only after apply, or on sensitive tags the plan does not hold, is a
+    soft, unknown-outcome finding: a person must confirm that the lock does not apply.
     """
 
     locks: Sequence[Lock]
     now: datetime
-    id: str = "lock"
+    id: str = LOCK
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         # Each lock's selector is built once, not once per change (a tag lock parses its `k=v` each time).
@@ -37,8 +40,8 @@ class ActiveLocksRule:
                 if matched is Match.NO:
                     continue
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
-                if matched is Match.UNKNOWN:
-                    yield unknown_tags_finding(self.id, change, f"locked by {lock.describe()}")
+                if matched.undecided:
+                    yield unknown_tags_finding(self.id, change, f"locked by {lock.describe()}", matched)
                 else:
                     yield Finding(
                         self.id,

@@ -11,8 +11,14 @@ from dataclasses import dataclass
 
 from guardrail.core.change import Action, ChangeSet
 from guardrail.core.matching import Match, Selector, unknown_tags_finding
+from guardrail.core.policy import register_rule
 from guardrail.core.reasons import reason_words
 from guardrail.core.verdict import Enforcement, Finding
+
+PROTECT = register_rule(
+    "protect",
+    "A resource protected in guardrail.yaml is deleted, replaced or forgotten, or changed as its entry lists.",
+)
 
 DEFAULT_PROTECTED_ACTIONS = frozenset({Action.DELETE, Action.REPLACE, Action.FORGET})
 
@@ -30,7 +36,7 @@ class Protection:
 @dataclass(frozen=True)
 class ProtectionRule:
     protections: tuple[Protection, ...]
-    id: str = "protect"
+    id: str = PROTECT
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         for change in changeset.changes:
@@ -46,8 +52,8 @@ class ProtectionRule:
                 cause = reason_words(change.action_reason)
                 because = f" because {cause}" if cause else ""
                 moved = f" (it was {change.moved_from} before a moved block)" if change.moved_from else ""
-                if matched is Match.UNKNOWN:
-                    yield unknown_tags_finding(self.id, change, f"protected{reason}")
+                if matched.undecided:
+                    yield unknown_tags_finding(self.id, change, f"protected{reason}", matched)
                 else:
                     yield Finding(
                         self.id,

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from guardrail.core.blast.impact import known_resources
 from guardrail.core.blast.names import ConfusableName, find_confusable
 from guardrail.core.change import ChangeSet
+from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
+
+SIMILAR_NAMES = register_rule("similar-names", "A destructive change on a name one slip away from another resource's.")
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class SimilarNamesRule:
     """One finding per destructive change that has look-alikes, naming both sides of each pair."""
 
     settings: SimilarNamesSettings = field(default_factory=SimilarNamesSettings)
-    id: str = "similar-names"
+    id: str = SIMILAR_NAMES
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         shown_max = self.settings.names_shown

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guardrail.core.change import Action, ChangeSet, ResourceChange
+from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
+
+STATEFUL_DATA = register_rule("stateful-data", "A resource that holds data is deleted or replaced.")
 
 # type -> what it holds. Compiled from the storage, database, secret and cluster types of the big three
 # providers and Kubernetes; extend with `stateful.extra_types` in guardrail.yaml.
@@ -128,7 +131,7 @@ def _risk_notes(values: Any) -> list[str]:
 class StatefulRule:
     enforcement: Enforcement = Enforcement.SOFT
     extra_types: Mapping[str, str] = field(default_factory=dict)
-    id: str = "stateful-data"
+    id: str = STATEFUL_DATA
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
         kinds = {**STATEFUL_TYPES, **self.extra_types}

@@ -15,13 +15,13 @@ from textual.widgets import Footer, Static
 
 from guardrail.core.approvals import DEFAULT_BREAK_GLASS_TTL, Approval, BreakGlass
 from guardrail.core.locks import parse_duration
+from guardrail.core.verdict import VERDICT_WORDS
 from guardrail.services.session import Review
 from guardrail.tui.calls import run_service, tell
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.widgets.modals import ActionModal, FormField, ModalText
 from guardrail.tui.wording import (
     VERDICT_TONES,
-    VERDICT_WORDS,
     approve_words,
     break_glass_words,
     duration_words,

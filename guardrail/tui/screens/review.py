@@ -23,11 +23,12 @@ from guardrail.core.queries import (
     parse_change_query,
     review_rows,
 )
+from guardrail.core.verdict import VERDICT_WORDS
 from guardrail.services.session import Review
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.widgets.change_list import ChangeList
 from guardrail.tui.widgets.diff import ChangeDetail
-from guardrail.tui.wording import VERDICT_TONES, VERDICT_WORDS, short_fingerprint
+from guardrail.tui.wording import VERDICT_TONES, short_fingerprint
 
 if TYPE_CHECKING:
     from guardrail.tui.app import GuardrailApp

@@ -9,14 +9,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode as TreeItem
 
-from guardrail.adapters.render.common import ORDER_WORDS
 from guardrail.core.attribute_diff import AttributeDiff, Difference, attribute_diff, shown_value
 from guardrail.core.blast.impact import Impact
 from guardrail.core.blast.tree import TreeNode, build_tree, node_notes
 from guardrail.core.change import Action
 from guardrail.core.queries import ChangeRow
-from guardrail.core.reasons import plan_symbol, reason_words
+from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.values import format_path
+from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES
 
@@ -76,17 +76,11 @@ class ChangeDetail(VerticalScroll):
         if change.deposed:
             text.append("\n")
             append(text, f"deposed object {change.deposed}", Tone.WARN, theme)
-        if change.replace_order is not None:
-            text.append("\n")
-            append(text, f"{ORDER_WORDS[change.replace_order]}", Tone.WARN, theme)
-        words = reason_words(change.action_reason)
-        if words:
-            text.append("\n")
-            append(text, f"because {words}", Tone.PLAIN, theme)
-        if change.replace_paths:
-            paths = ", ".join(format_path(p) for p in change.replace_paths)
-            text.append("\n")
-            append(text, f"forced by: {paths}", Tone.WARN, theme)
+        why = planned_because(change)
+        for phrase, tone in ((why.order, Tone.WARN), (why.reason, Tone.PLAIN), (why.forced_by, Tone.WARN)):
+            if phrase:
+                text.append("\n")
+                append(text, phrase, tone, theme)
         return text
 
     def _findings(self, row: ChangeRow) -> Text:
@@ -100,7 +94,7 @@ class ChangeDetail(VerticalScroll):
             append(text, finding.enforcement.value.upper(), ENFORCEMENT_TONES[finding.enforcement], theme)
             append(text, f" {finding.rule}: {finding.message}", Tone.PLAIN, theme)
             if finding.unknown:
-                append(text, " (outcome unknown until apply)", Tone.WARN, theme)
+                append(text, f" ({UNKNOWN_OUTCOME_WORDS})", Tone.WARN, theme)
         return text
 
     def _diff(self, row: ChangeRow, all_attributes: bool) -> Text:

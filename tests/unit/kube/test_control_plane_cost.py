@@ -11,7 +11,8 @@ from guardrail.core.change import Action
 from guardrail.core.kube.change import ClusterView, KubeChange
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
 from guardrail.core.kube.rbac import ClusterRbac, ListGrant, selects
-from guardrail.core.kube.rule_catalog import CONTROL_PLANE_COST, KUBE_RULE_DESCRIPTIONS
+from guardrail.core.kube.rule_catalog import CONTROL_PLANE_COST
+from guardrail.core.policy import rule_info
 from guardrail.core.verdict import Enforcement, Finding
 from tests.unit.kube.builders import changeset, kube_change, node, workload
 from tests.unit.kube.corpus import corpus_objects
@@ -247,4 +248,7 @@ def test_default_service_account_and_namespace() -> None:
 
 def test_rule_registration() -> None:
     rule = ControlPlaneCostRule()
-    assert (rule.id, rule.description) == (CONTROL_PLANE_COST, KUBE_RULE_DESCRIPTIONS[CONTROL_PLANE_COST])
+    info = rule_info(rule.id)
+    assert rule.id == CONTROL_PLANE_COST == "kube-control-plane-cost"
+    assert info is not None
+    assert "nodes x objects" in info.description

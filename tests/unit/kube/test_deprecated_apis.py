@@ -20,7 +20,8 @@ from guardrail.core.kube.deprecated_apis import (
     judge_requested_apis,
     live_api_versions,
 )
-from guardrail.core.kube.rule_catalog import DEPRECATED_API, KUBE_RULE_DESCRIPTIONS
+from guardrail.core.kube.rule_catalog import DEPRECATED_API
+from guardrail.core.policy import rule_info
 from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict
 from tests.unit.kube.builders import changeset, kube_change, workload
 
@@ -132,7 +133,10 @@ def test_replacement_chains_are_followed_to_a_served_version() -> None:
 
 def test_rule_registration() -> None:
     rule = DeprecatedApiRule()
-    assert (rule.id, rule.description) == (DEPRECATED_API, KUBE_RULE_DESCRIPTIONS[DEPRECATED_API])
+    info = rule_info(rule.id)
+    assert rule.id == DEPRECATED_API == "kube-deprecated-api"
+    assert info is not None
+    assert "no longer serves" in info.description
 
 
 _ENTRIES = [(entry, kind) for entry in DEPRECATED_APIS for kind in entry.kinds]

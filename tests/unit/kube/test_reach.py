@@ -11,8 +11,9 @@ from guardrail.core.change import Action
 from guardrail.core.kube.change import ClusterView
 from guardrail.core.kube.cluster import NodeInfo, Taint
 from guardrail.core.kube.reach import DEFAULT_MAX_REACH, NodeIndex, NodeReachRule, Reach
-from guardrail.core.kube.rule_catalog import KUBE_RULE_DESCRIPTIONS, NODE_REACH
+from guardrail.core.kube.rule_catalog import NODE_REACH
 from guardrail.core.kube.scheduling import Placement
+from guardrail.core.policy import rule_info
 from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict
 from tests.unit.kube.builders import changeset, kube_change, node, workload
 from tests.unit.kube.corpus import corpus_objects
@@ -196,7 +197,11 @@ def test_corpus_telemetry_daemonsets() -> None:
 
 def test_rule_registration() -> None:
     rule = NodeReachRule()
-    assert (rule.id, rule.description, rule.max_reach) == (NODE_REACH, KUBE_RULE_DESCRIPTIONS[NODE_REACH], 100)
+    info = rule_info(rule.id)
+    assert (rule.id, rule.max_reach) == (NODE_REACH, 100)
+    assert NODE_REACH == "kube-node-reach"
+    assert info is not None
+    assert "kubernetes.max_reach" in info.description
 
 
 _KEYS = st.sampled_from(["zone", "pool", "os"])
