@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from guardrail.core.kube.objects import ClusterObject
+
 
 class Action(StrEnum):
     """The single action a resource change amounts to, whatever order Terraform listed it in."""
@@ -89,6 +91,8 @@ class ResourceChange:
     after_unknown: Any = None
     before_sensitive: Any = None
     after_sensitive: Any = None
+    # A Kubernetes object change: the cluster it goes to and the object (None for Terraform resources).
+    cluster_object: ClusterObject | None = None
 
     @property
     def is_destructive(self) -> bool:
