@@ -37,6 +37,9 @@ _BUILT_IN_RULES: dict[str, str] = {
     "blast-radius": "A destructive change reaches too far, reaches critical resources, or causes downtime.",
     "drift-revert": "The plan undoes changes made outside Terraform.",
     "similar-names": "A destructive change on a name one slip away from another resource's.",
+    "lock": "A change to a resource that an active lock freezes.",
+    "kube-stateful": "A Kubernetes object that holds data, or takes data with it, is deleted.",
+    "kube-unknown-kind": "Kubernetes objects of a kind that neither Kubernetes nor a CRD of the input declares.",
 }
 
 
@@ -109,6 +112,11 @@ class SarifRenderer:
                 "summary": report.changeset.summary(),
             },
         }
+        if report.kube is not None:  # Kubernetes: each target cluster, and how its diff was made
+            run["properties"]["clusters"] = [
+                {"name": safe.text(c.name), "version": c.version, "nodes": c.nodes, "diffSource": c.diff_source.value}
+                for c in report.kube.clusters
+            ]
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
     @staticmethod
