@@ -15,6 +15,7 @@ What could not be known (no live objects, no nodes) is said in `unknown`, never 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from guardrail.core.blast.impact import BlastRadius, Impact, ImpactedResource
@@ -121,7 +122,10 @@ def _impact(
         action=change.action,
         replace_order=None,
         critical=context.is_critical(resource),
-        impacted=tuple(sorted({r.address: r for r in impacted}.values(), key=lambda r: r.address)),
+        impacted=tuple(
+            replace(r, path=(resource.address, r.address))  # one step from the change: a reference, not a chain
+            for r in sorted({r.address: r for r in impacted}.values(), key=lambda r: r.address)
+        ),
         cluster=change.cluster,
         effect=effect,
         pods=pods,
