@@ -16,6 +16,26 @@ from guardrail.core.kube.cluster import NodeInfo
 MAX_NODES_BYTES = 1024 * 1024 * 1024
 
 
+# What NodeInfo reads of a node. kubectl prints much more (images, addresses, capacity, managed fields: most
+# of the bytes of a large inventory), which msgspec skips without building it.
+class _Status(msgspec.Struct):
+    conditions: Any = None
+    allocatable: Any = None
+    nodeInfo: Any = None
+
+
+class _Node(msgspec.Struct):
+    kind: Any = "Node"
+    metadata: Any = None
+    spec: Any = None
+    status: _Status | None = None
+
+
+class _Inventory(msgspec.Struct):
+    kind: Any = None
+    items: list[_Node] | None = None
+
+
 def read_nodes(path: Path) -> tuple[NodeInfo, ...]:
     """The nodes of the inventory at `path`. Raises BadInputError naming the file (and item) when it is not
     a list of Nodes."""
@@ -53,6 +73,12 @@ def nodes_of(document: Any, path: Path) -> tuple[NodeInfo, ...]:
 
 def _decode(data: bytes, path: Path) -> Any:
     try:
+        pruned = msgspec.json.decode(data, type=_Inventory)
+        if isinstance(pruned.items, list):
+            return {"kind": pruned.kind, "items": [_manifest(node) for node in pruned.items]}
+    except msgspec.DecodeError:  # not JSON, or not shaped like a list of nodes: read it whole, then judge
+        pass
+    try:
         return msgspec.json.decode(data)
     except msgspec.DecodeError:
         pass
@@ -63,3 +89,13 @@ def _decode(data: bytes, path: Path) -> Any:
     if len(values) != 1:
         raise BadInputError(f"{path}: not a node list (expected one JSON or YAML document, found {len(values)})")
     return values[0]
+
+
+def _manifest(node: _Node) -> dict[str, Any]:
+    status = node.status
+    kept = (
+        {}
+        if status is None
+        else {"conditions": status.conditions, "allocatable": status.allocatable, "nodeInfo": status.nodeInfo}
+    )
+    return {"kind": node.kind, "metadata": node.metadata, "spec": node.spec, "status": kept}

@@ -73,13 +73,28 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
             if implicit[0]:
-                if not value:
-                    return _NULL
-                for tag, pattern in _BY_FIRST.get(value[0], ()):
-                    if pattern.match(value):
-                        return tag
+                # Keys and common values repeat thousands of times in a stream: each is resolved once.
+                tag = _RESOLVED.get(value)
+                if tag is None:
+                    tag = _resolve_plain(value)
+                    if len(_RESOLVED) < _RESOLVED_MAX:
+                        _RESOLVED[value] = tag
+                return tag
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
+
+
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 100_000
+
+
+def _resolve_plain(value: str) -> str:
+    if not value:
+        return _NULL
+    for tag, pattern in _BY_FIRST.get(value[0], ()):
+        if pattern.match(value):
+            return tag
+    return _STR
 
 
 @dataclass(frozen=True, slots=True)

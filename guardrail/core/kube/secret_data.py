@@ -20,8 +20,10 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 def is_secret(manifest: Mapping[str, Any]) -> bool:
     """Whether the object is a core/v1 Secret (any version of the core group)."""
+    if manifest.get("kind") != "Secret":
+        return False
     group, _ = split_api_version(str(manifest.get("apiVersion", "")))
-    return group == "" and manifest.get("kind") == "Secret"
+    return group == ""
 
 
 def masked_secret(manifest: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
