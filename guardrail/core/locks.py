@@ -164,7 +164,7 @@ def new_lock(
     ]
     if len(given) != 1:
         raise BadInputError(
-            "a lock needs exactly one of --address, --type, --tag or Kubernetes criteria "
+            "a lock needs exactly one of --address, --type or --tag, or Kubernetes criteria "
             "(--kind, --kube-namespace, --name, --label, --cluster)"
         )
     if not reason.strip():

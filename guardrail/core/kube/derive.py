@@ -46,6 +46,7 @@ def derived_changeset(changes: KubeChangeSet, *, source: str, fingerprint: str) 
 
 
 def _resource_change(change: KubeChange, with_cluster: bool) -> ResourceChange:
+    secret = change.ref.kind == "Secret" and not change.ref.group
     return ResourceChange(
         address=change_address(change, with_cluster=with_cluster),
         type=change.ref.type,
@@ -56,8 +57,8 @@ def _resource_change(change: KubeChange, with_cluster: bool) -> ResourceChange:
         before=change.before,
         after=change.after,
         after_unknown={},
-        before_sensitive=_mask(change.before),
-        after_sensitive=_mask(change.after),
+        before_sensitive=_mask(change.before) if secret else {},
+        after_sensitive=_mask(change.after) if secret else {},
         cluster_object=ClusterObject(change.cluster, change.ref, change.scope_known),
     )
 
