@@ -137,7 +137,11 @@ def test_output_file_gets_the_format_and_stdout_the_text(cli: Cli, manifests: Pa
     assert result.code == 0
     assert result.stdout.startswith("guardrail: ALLOW")
     sarif = json.loads(target.read_text())
-    assert sarif["runs"][0]["properties"]["clusters"][0]["diffSource"] == "offline"
+    properties = sarif["runs"][0]["properties"]
+    assert properties["clusters"][0]["diffSource"] == "offline"
+    assert properties["reach"] == [
+        {"address": "daemonset.apps/kube-system/agent", "cluster": "offline", "nodes": None, "total": None}
+    ]
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,10 @@ class SarifRenderer:
                 {"name": safe.text(c.name), "version": c.version, "nodes": c.nodes, "diffSource": c.diff_source.value}
                 for c in report.kube.clusters
             ]
+            run["properties"]["reach"] = [
+                {"address": safe.text(r.address), "cluster": safe.text(r.cluster), "nodes": r.nodes, "total": r.total}
+                for r in report.kube.reach
+            ]
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
     @staticmethod
