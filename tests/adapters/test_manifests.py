@@ -290,3 +290,16 @@ def test_bad_node_inventories(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "nodes.json", text)
     with pytest.raises(BadInputError, match=message):
         read_nodes(path)
+
+
+def test_inputs_too_large_to_be_manifests_are_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import guardrail.adapters.manifests.reading as reading
+
+    monkeypatch.setattr(reading, "MAX_INPUT_BYTES", 64)
+    path = write(tmp_path / "huge.yaml", DEPLOYMENT)
+    with pytest.raises(BadInputError, match=rf"huge.yaml: {len(DEPLOYMENT)} bytes, more than manifests can be \(64\)"):
+        read(path)
+    with pytest.raises(BadInputError, match="-: more than 64 bytes"):
+        read("-", stdin=DEPLOYMENT.encode())
