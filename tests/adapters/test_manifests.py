@@ -295,7 +295,7 @@ def test_bad_node_inventories(tmp_path: Path, text: str, message: str) -> None:
 def test_inputs_too_large_to_be_manifests_are_refused_before_reading(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import guardrail.adapters.manifests.reading as reading
+    from guardrail.adapters.manifests import reading
 
     monkeypatch.setattr(reading, "MAX_INPUT_BYTES", 64)
     path = write(tmp_path / "huge.yaml", DEPLOYMENT)
