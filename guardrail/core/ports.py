@@ -34,7 +34,8 @@ class PolicyEngine(Protocol):
     def submit_each(self, documents: Sequence[tuple[str | None, bytes]]) -> PolicyRun:
         """Start evaluating every policy against each (address, UTF-8 JSON text) document on its own, as
         conftest evaluates each document of a multi-document YAML file (Kubernetes: one per object). A
-        finding whose result names no address gets its document's."""
+        finding whose result names no address gets its document's. The run's findings() raises PolicyError
+        when a policy fails to evaluate on any document."""
         ...
 
 
