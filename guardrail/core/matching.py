@@ -148,12 +148,16 @@ def _has_tags(values: Any, wanted: Mapping[str, str]) -> bool:
 
 
 def unknown_tags_finding(rule: str, change: ResourceChange, what: str) -> Finding:
-    """A change whose match depends on tags known only after apply: `what` it may be ("protected",
-    "locked by ..."). Soft and marked unknown: doubt asks a person, it never passes silently."""
+    """A change whose match depends on tags known only after apply (or, for a Kubernetes object of a kind
+    nobody declared, on its unknown namespace): `what` it may be ("protected", "locked by ..."). Soft and
+    marked unknown: doubt asks a person, it never passes silently."""
+    why = "its tags are known only after apply"
+    if change.cluster_object is not None and not change.cluster_object.scope_known:
+        why = "its kind is declared by no CustomResourceDefinition of the input, so its namespace is unknown"
     return Finding(
         rule,
         Enforcement.SOFT,
         change.address,
-        f"{change.action.value} of a resource that may be {what}: its tags are known only after apply",
+        f"{change.action.value} of a resource that may be {what}: {why}",
         unknown=True,
     )

@@ -272,3 +272,13 @@ def test_bad_kube_lock_patterns() -> None:
         parse_kube_pattern("kind=Pod colour=red")
     with pytest.raises(BadInputError, match="exactly one of"):
         new_lock("lk", "a", "r", datetime(2030, 1, 1, tzinfo=UTC), type_="x", kube=KubeCriteria.of(kinds=["Pod"]))
+
+
+def test_a_protection_that_depends_on_an_unknown_namespace_asks_for_approval() -> None:
+    from guardrail.core.rules.protection import Protection, ProtectionRule
+
+    rule = ProtectionRule((Protection(Selector(kube=KubeCriteria.of(namespaces=["payments"]))),))
+    gadget = obj("Gadget", "g", api="example.com/v1")
+    findings = list(rule.evaluate(derived(offline(gadget, delete=True))))
+    assert [(f.enforcement, f.unknown) for f in findings] == [(Enforcement.SOFT, True)]
+    assert "so its namespace is unknown" in findings[0].message
