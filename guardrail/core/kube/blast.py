@@ -26,7 +26,7 @@ from guardrail.core.kube.derive import CLUSTER_SEPARATOR, change_address, qualif
 from guardrail.core.kube.node_reach import NodeCounter, placement_of
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
 from guardrail.core.kube.scopes import custom_kind
-from guardrail.core.kube.workloads import pod_labels, pod_spec, referenced, selector_matches
+from guardrail.core.kube.workloads import pod_labels, pod_spec, pod_template, referenced, selector_matches
 from guardrail.core.matching import Match, Selector
 
 _GOES = frozenset({Action.DELETE, Action.REPLACE})
@@ -35,20 +35,68 @@ _NO_LIVE = "live objects unknown (no cluster was read)"
 
 
 class _Context:
-    """What every impact of one cluster needs: its changes, its live objects, critical selectors."""
+    """What every impact of one cluster needs, indexed once: its changes and live objects by namespace, the
+    ConfigMaps and Secrets each workload reads, the labels of each workload's pods, critical selectors."""
 
     def __init__(self, changes: KubeChangeSet, cluster: str, critical: Callable[[ResourceChange], bool]) -> None:
         self.cluster = cluster
         self.view: ClusterView | None = changes.cluster(cluster)
         self.with_cluster = qualified(changes)
         self.changes = changes.on(cluster)
-        self.in_change = {c.ref for c in self.changes}
         self.is_critical = critical
         self.counter = NodeCounter(self.view.nodes) if self.view is not None and self.view.nodes is not None else None
+        self.in_namespace: dict[str | None, list[KubeChange]] = {}
+        for change in self.changes:
+            self.in_namespace.setdefault(change.ref.namespace, []).append(change)
+        in_change = {c.ref for c in self.changes}
+        # Live objects this change does not itself change (those are listed from the change).
+        self.live_in_namespace: dict[str | None, list[tuple[ObjectRef, Mapping[str, Any]]]] = {}
+        for obj in self.live or ():
+            try:
+                ref = ObjectRef.of(obj)
+            except BadInputError:
+                continue  # a live object without a name cannot be listed; the API never serves one
+            if ref not in in_change:
+                self.live_in_namespace.setdefault(ref.namespace, []).append((ref, obj))
+        self._pods: dict[str | None, list[tuple[KubeChange, Mapping[str, str]]]] = {}
+        self._readers: dict[tuple[str | None, str, str], list[KubeChange | tuple[ObjectRef, Mapping[str, Any]]]] | None
+        self._readers = None
 
     @property
     def live(self) -> tuple[Mapping[str, Any], ...] | None:
         return self.view.live if self.view is not None else None
+
+    def live_objects(self) -> Iterator[tuple[ObjectRef, Mapping[str, Any]]]:
+        for objects in self.live_in_namespace.values():
+            yield from objects
+
+    def readers(self, namespace: str | None, kind: str, name: str) -> list[KubeChange | tuple[ObjectRef, Any]]:
+        """The changes and live workloads whose pods read ConfigMap or Secret `name` (`kind`) in `namespace`."""
+        if self._readers is None:
+            index: dict[tuple[str | None, str, str], list[KubeChange | tuple[ObjectRef, Mapping[str, Any]]]] = {}
+            for change in self.changes:
+                for manifest in {id(m): m for m in (change.after, change.before) if m is not None}.values():
+                    for key in _read_by(change.ref.namespace, manifest):
+                        readers = index.setdefault(key, [])
+                        if change not in readers:
+                            readers.append(change)
+            for ref, obj in self.live_objects():
+                if not _controlled(obj):
+                    for key in _read_by(ref.namespace, obj):
+                        index.setdefault(key, []).append((ref, obj))
+            self._readers = index
+        return self._readers.get((namespace, kind, name), [])
+
+    def pod_labels_in(self, namespace: str | None) -> list[tuple[KubeChange, Mapping[str, str]]]:
+        """The workloads of this change in `namespace` (as they were) with the labels of their pods."""
+        found = self._pods.get(namespace)
+        if found is None:
+            found = self._pods[namespace] = [
+                (c, pod_labels(c.before))
+                for c in self.in_namespace.get(namespace, ())
+                if c.before is not None and pod_template(c.before) is not None
+            ]
+        return found
 
     def address(self, ref: ObjectRef) -> str:
         return f"{self.cluster}{CLUSTER_SEPARATOR}{ref.address}" if self.with_cluster else ref.address
@@ -65,15 +113,14 @@ class _Context:
         )  # fmt: skip
         return ImpactedResource(address, (address,), Action.NO_OP, self.is_critical(record))
 
-    def live_objects(self) -> Iterator[tuple[ObjectRef, Mapping[str, Any]]]:
-        """The live objects that this change does not itself change (those are listed from the change)."""
-        for obj in self.live or ():
-            try:
-                ref = ObjectRef.of(obj)
-            except BadInputError:
-                continue  # a live object without a name cannot be listed; the API never serves one
-            if ref not in self.in_change:
-                yield ref, obj
+
+def _read_by(namespace: str | None, manifest: Mapping[str, Any]) -> Iterator[tuple[str | None, str, str]]:
+    spec = pod_spec(manifest)
+    if spec is None:
+        return
+    for kind in ("ConfigMap", "Secret"):
+        for name in referenced(spec, kind):
+            yield namespace, kind, name
 
 
 def kube_blast_radius(changes: KubeChangeSet, derived: ChangeSet, critical: Sequence[Selector] = ()) -> BlastRadius:
@@ -137,10 +184,8 @@ _Found = tuple[list[ImpactedResource], str, str | None, int | None]
 
 
 def _namespace(name: str, context: _Context, by_address: Mapping[str, ResourceChange]) -> _Found:
-    impacted = [
-        context.from_change(c, by_address[context.address(c.ref)]) for c in context.changes if c.ref.namespace == name
-    ]
-    impacted += [context.from_live(ref, obj) for ref, obj in context.live_objects() if ref.namespace == name]
+    impacted = [context.from_change(c, by_address[context.address(c.ref)]) for c in context.in_namespace.get(name, ())]
+    impacted += [context.from_live(ref, obj) for ref, obj in context.live_in_namespace.get(name, ())]
     return impacted, "deletes everything in the namespace", None if context.live is not None else _NO_LIVE, None
 
 
@@ -164,22 +209,14 @@ def _custom_resources(change: KubeChange, context: _Context, by_address: Mapping
 
 
 def _readers(change: KubeChange, context: _Context, by_address: Mapping[str, ResourceChange]) -> _Found:
-    kind, name, namespace = change.ref.kind, change.ref.name, change.ref.namespace
-
-    def reads(manifest: Mapping[str, Any] | None) -> bool:
-        spec = pod_spec(manifest) if manifest is not None else None
-        return spec is not None and name in referenced(spec, kind)
-
-    impacted = [
-        context.from_change(c, by_address[context.address(c.ref)])
-        for c in context.changes
-        if c.ref.namespace == namespace and c is not change and (reads(c.after) or reads(c.before))
-    ]
-    impacted += [
-        context.from_live(ref, obj)
-        for ref, obj in context.live_objects()
-        if ref.namespace == namespace and not _controlled(obj) and reads(obj)
-    ]
+    kind = change.ref.kind
+    impacted = []
+    for reader in context.readers(change.ref.namespace, kind, change.ref.name):
+        if isinstance(reader, KubeChange):
+            if reader is not change:
+                impacted.append(context.from_change(reader, by_address[context.address(reader.ref)]))
+        else:
+            impacted.append(context.from_live(*reader))
     effect = f"{change.action.value} of a {kind} that these workloads read"
     return impacted, effect, None if context.live is not None else _NO_LIVE, None
 
@@ -196,13 +233,13 @@ def _unselected(change: KubeChange, context: _Context, by_address: Mapping[str, 
 
     impacted = [
         context.from_change(c, by_address[context.address(c.ref)])
-        for c in context.changes
-        if c.ref.namespace == namespace and c.before is not None and dropped(pod_labels(c.before))
+        for c, labels in context.pod_labels_in(namespace)
+        if dropped(labels)
     ]
     impacted += [
         context.from_live(ref, obj)
-        for ref, obj in context.live_objects()
-        if ref.namespace == namespace and ref.kind == "Pod" and ref.group == "" and dropped(_labels(obj))
+        for ref, obj in context.live_in_namespace.get(namespace, ())
+        if ref.kind == "Pod" and ref.group == "" and dropped(_labels(obj))
     ]
     return impacted, "stops selecting these pods", None if context.live is not None else _NO_LIVE, None
 

@@ -8,6 +8,7 @@ cluster holds is counted when a cluster view has it, and said to be unknown othe
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,24 +50,29 @@ class KubeStatefulRule:
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         with_cluster = qualified(changes)
+        # Objects of this change per (cluster, namespace) and per (cluster, group, kind), counted once.
+        counts: Counter[tuple[str, ...]] = Counter()
+        for change in changes.changes:
+            counts[(change.cluster, change.ref.namespace or "")] += change.ref.namespace is not None
+            counts[(change.cluster, change.ref.group, change.ref.kind)] += 1
         findings = []
         for change in changes.changes:
             if change.action not in _DESTRUCTIVE or change.before is None:
                 continue
-            reason = self._reason(change, changes)
+            reason = self._reason(change, changes, counts)
             if reason is not None:
                 address = change_address(change, with_cluster=with_cluster)
                 findings.append(Finding(self.id, self.enforcement, address, f"{change.action.value} {reason}"))
         return findings
 
-    def _reason(self, change: KubeChange, changes: KubeChangeSet) -> str | None:
+    def _reason(self, change: KubeChange, changes: KubeChangeSet, counts: Counter[tuple[str, ...]]) -> str | None:
         ref, manifest = change.ref, change.before
         assert manifest is not None
         view = changes.cluster(change.cluster)
         if ref.group == "" and ref.kind == "Namespace":
-            return _namespace_reason(change, changes, view)
+            return _namespace_reason(change, counts[(change.cluster, ref.name)], view)
         if ref.group == "apiextensions.k8s.io" and ref.kind == "CustomResourceDefinition":
-            return _crd_reason(manifest, changes, change.cluster, view)
+            return _crd_reason(manifest, counts, change.cluster, view)
         if ref.group == "" and ref.kind == "PersistentVolume":
             policy = _dig(manifest, "spec", "persistentVolumeReclaimPolicy") or "Retain"
             if policy == "Retain":
@@ -82,21 +88,22 @@ class KubeStatefulRule:
         return None
 
 
-def _namespace_reason(change: KubeChange, changes: KubeChangeSet, view: ClusterView | None) -> str:
+def _namespace_reason(change: KubeChange, in_change: int, view: ClusterView | None) -> str:
     name = change.ref.name
-    in_change = sum(1 for c in changes.on(change.cluster) if c.ref.namespace == name)
     live = live_in_namespace(view, name)
     held = f"{live:,} live object{_s(live)}" if live is not None else "what it holds on the cluster is unknown"
     ours = f"; {in_change:,} object{_s(in_change)} of this change {'is' if in_change == 1 else 'are'} in it"
     return f"of a Namespace deletes everything in it: {held}{ours if in_change else ''}"
 
 
-def _crd_reason(manifest: Mapping[str, Any], changes: KubeChangeSet, cluster: str, view: ClusterView | None) -> str:
+def _crd_reason(
+    manifest: Mapping[str, Any], counts: Counter[tuple[str, ...]], cluster: str, view: ClusterView | None
+) -> str:
     declared = custom_kind(manifest)
     if declared is None:
         return "of a CustomResourceDefinition deletes every custom resource of its kind"
     label = f"{declared.kind}.{declared.group}"
-    in_change = sum(1 for c in changes.on(cluster) if (c.ref.group, c.ref.kind) == (declared.group, declared.kind))
+    in_change = counts[(cluster, declared.group, declared.kind)]
     live = live_custom_resources(view, declared.group, declared.kind)
     held = f"{live:,} live" if live is not None else "how many the cluster holds is unknown"
     ours = f"; {in_change:,} of this change" if in_change else ""
