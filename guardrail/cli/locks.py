@@ -24,18 +24,29 @@ def add_command(
     address: str | None = typer.Option(None, "--address", help='Glob on resource addresses, e.g. "module.db.*".'),
     type_: str | None = typer.Option(None, "--type", help="Resource type, e.g. aws_db_instance."),
     tag: str | None = typer.Option(None, "--tag", help="k=v carried in tags, tags_all or labels."),
+    kind: list[str] | None = typer.Option(None, "--kind", help="Kubernetes kind, e.g. Namespace (repeatable: any)."),
+    kube_namespace: list[str] | None = typer.Option(
+        None, "--kube-namespace", help="Kubernetes namespace glob; also the Namespace object itself (repeatable)."
+    ),
+    name: list[str] | None = typer.Option(None, "--name", help="Kubernetes object name glob (repeatable)."),
+    label: list[str] | None = typer.Option(None, "--label", help="k=v in the object's metadata.labels (repeatable)."),
+    cluster: list[str] | None = typer.Option(None, "--cluster", help="Target cluster (context) glob (repeatable)."),
     expires: str | None = typer.Option(
         None, "--expires", help="Lifetime, e.g. 2h, 1d, 1h30m (default: until released)."
     ),
     config: Path | None = CONFIG,
     store: str | None = STORE,
 ) -> None:
-    """Lock what exactly one of --address, --type or --tag selects; prints the lock id."""
-    from guardrail.core.locks import parse_duration
+    """Lock what exactly one of --address, --type or --tag selects, or what every Kubernetes criterion given
+    (--kind, --kube-namespace, --name, --label, --cluster) selects; prints the lock id."""
+    from guardrail.core.locks import parse_duration, parse_tag
+    from guardrail.core.matching import KubeCriteria
     from guardrail.services.locks import add_lock
     from guardrail.services.store import actor
 
     lifetime = parse_duration(expires) if expires is not None else None
+    labels = dict(parse_tag(text) for text in label or ())
+    kube = KubeCriteria.of(kind or (), kube_namespace or (), name or (), labels, cluster or ())
     with command_store(config, store) as opened:
         lock = add_lock(
             opened,
@@ -46,6 +57,7 @@ def add_command(
             type_=type_,
             tag=tag,
             expires_in=lifetime,
+            kube=kube,
         )
     emit(lock.id)
 

@@ -15,12 +15,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from guardrail.config.files import load_model
+from guardrail.config.kubernetes import KubernetesSettings
 from guardrail.config.rollout import RolloutSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError
 from guardrail.core.locks import parse_duration
-from guardrail.core.matching import Selector
+from guardrail.core.matching import KubeCriteria, Selector
 from guardrail.core.rules.protection import Protection
 from guardrail.core.verdict import Enforcement
 
@@ -47,20 +48,33 @@ class SelectorEntry(_Strict):
     types: list[str] = Field(default_factory=list, description="Resource types, e.g. aws_db_instance.")
     addresses: list[str] = Field(default_factory=list, description='Globs on the resource address, e.g. "module.db.*".')
     tags: dict[str, str] = Field(default_factory=dict, description="Tags or labels the resource carries.")
+    kinds: list[str] = Field(default_factory=list, description="Kubernetes kinds, e.g. Namespace (any case).")
+    namespaces: list[str] = Field(
+        default_factory=list, description="Kubernetes namespace globs; also select the Namespace objects themselves."
+    )
+    names: list[str] = Field(default_factory=list, description="Kubernetes object name globs (metadata.name).")
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes metadata.labels the object carries.")
+    clusters: list[str] = Field(default_factory=list, description="Globs on the target cluster (kubeconfig context).")
 
-    @field_validator("tags", mode="before")
+    @field_validator("tags", "labels", mode="before")
     @classmethod
     def _tags_as_text(cls, value: Any) -> Any:
         return _tags_text(value)
 
     @model_validator(mode="after")
     def _not_empty(self) -> SelectorEntry:
-        if not (self.types or self.addresses or self.tags):
-            raise ValueError("needs at least one of types, addresses or tags")
+        if not (self.types or self.addresses or self.tags or self._kube_criteria() is not None):
+            raise ValueError(
+                "needs at least one of types, addresses or tags (or, for Kubernetes objects, kinds, namespaces, "
+                "names, labels or clusters)"
+            )
         return self
 
+    def _kube_criteria(self) -> KubeCriteria | None:
+        return KubeCriteria.of(self.kinds, self.namespaces, self.names, self.labels, self.clusters)
+
     def to_selector(self) -> Selector:
-        return Selector(frozenset(self.types), tuple(self.addresses), dict(self.tags))
+        return Selector(frozenset(self.types), tuple(self.addresses), dict(self.tags), self._kube_criteria())
 
 
 class ProtectEntry(SelectorEntry):
@@ -187,6 +201,7 @@ class Settings(_Strict):
     )
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:

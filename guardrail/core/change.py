@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NoReturn, final
 
+from guardrail.core.kube.objects import ClusterObject
 from guardrail.core.values import redact
 
 
@@ -155,6 +156,9 @@ class ResourceChange:
     def unmasked_after(self) -> Any:
         """`after` with its sensitive values: to decide on, never to show."""
         return self.after if self.concealed is None else self.concealed.after
+
+    # A Kubernetes object change: the cluster it goes to and the object (None for Terraform resources).
+    cluster_object: ClusterObject | None = None
 
     @property
     def is_destructive(self) -> bool:

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.errors import BadInputError, DeniedError
-from guardrail.core.matching import Match, Selector
+from guardrail.core.matching import KubeCriteria, Match, Selector
 
 # A lock freezes changes; reading a data source or leaving a resource alone changes nothing.
 UNLOCKED_ACTIONS = frozenset({Action.NO_OP, Action.READ})
@@ -28,6 +28,7 @@ class LockTarget(StrEnum):
     ADDRESS = "address"  # a glob on the address, or on the address before a moved block
     TYPE = "type"
     TAG = "tag"  # key=value in tags, tags_all or labels, before or after the change
+    KUBE = "kube"  # Kubernetes criteria: `kind=Namespace name=pay* namespace=... label=k=v cluster=prod-*`
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class Lock:
             return Selector(addresses=(self.pattern,))
         if self.target is LockTarget.TYPE:
             return Selector(types=frozenset({self.pattern}))
+        if self.target is LockTarget.KUBE:
+            return Selector(kube=parse_kube_pattern(self.pattern))
         key, value = parse_tag(self.pattern)
         return Selector(tags={key: value})
 
@@ -78,6 +81,36 @@ def parse_tag(text: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise BadInputError(f"tag {text!r}: expected key=value")
     return key.strip(), value.strip()
+
+
+_KUBE_KEYS = ("kind", "namespace", "name", "label", "cluster")
+
+
+def kube_pattern(criteria: KubeCriteria) -> str:
+    """The stored text of a Kubernetes lock: `key=value` words, in a fixed order, repeated keys meaning
+    "any of these" (`kind=Deployment kind=StatefulSet namespace=payments`)."""
+    words = [f"kind={k}" for k in sorted(criteria.kinds)]
+    words += [f"namespace={n}" for n in criteria.namespaces]
+    words += [f"name={n}" for n in criteria.names]
+    words += [f"label={k}={v}" for k, v in sorted(criteria.labels.items())]
+    words += [f"cluster={c}" for c in criteria.clusters]
+    return " ".join(words)
+
+
+def parse_kube_pattern(text: str) -> KubeCriteria:
+    """The criteria of a stored Kubernetes lock pattern (see kube_pattern). Raises BadInputError naming the
+    word it cannot read."""
+    found: dict[str, list[str]] = {key: [] for key in _KUBE_KEYS}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if not sep or key not in found or not value:
+            raise BadInputError(f"Kubernetes lock {text!r}: {word!r} is not one of {', '.join(_KUBE_KEYS)}=VALUE")
+        found[key].append(value)
+    labels = dict(parse_tag(label) for label in found["label"])
+    criteria = KubeCriteria.of(found["kind"], found["namespace"], found["name"], labels, found["cluster"])
+    if criteria is None:
+        raise BadInputError(f"Kubernetes lock {text!r}: no criterion")
+    return criteria
 
 
 # Ten years: longer is a typo, and far larger values overflow date arithmetic.
@@ -111,14 +144,29 @@ def new_lock(
     type_: str | None = None,
     tag: str | None = None,
     expires_in: timedelta | None = None,
+    kube: KubeCriteria | None = None,
 ) -> Lock:
-    """A validated lock on exactly one of address glob, type or tag `k=v`.
+    """A validated lock on exactly one of address glob, type, tag `k=v` or Kubernetes criteria (which may
+    combine kinds, namespaces, names, labels and clusters: every one given must match).
 
     Raises BadInputError for none or several targets, an empty reason or a bad tag.
     """
-    given = [(t, v) for t, v in ((LockTarget.ADDRESS, address), (LockTarget.TYPE, type_), (LockTarget.TAG, tag)) if v]
+    pattern_of_kube = kube_pattern(kube) if kube is not None else None
+    given = [
+        (t, v)
+        for t, v in (
+            (LockTarget.ADDRESS, address),
+            (LockTarget.TYPE, type_),
+            (LockTarget.TAG, tag),
+            (LockTarget.KUBE, pattern_of_kube),
+        )
+        if v
+    ]
     if len(given) != 1:
-        raise BadInputError("a lock needs exactly one of --address, --type or --tag")
+        raise BadInputError(
+            "a lock needs exactly one of --address, --type or --tag, or Kubernetes criteria "
+            "(--kind, --kube-namespace, --name, --label, --cluster)"
+        )
     if not reason.strip():
         raise BadInputError("a lock needs a --reason")
     target, pattern = given[0]

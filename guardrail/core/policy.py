@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from guardrail.core.change import ChangeSet
+from guardrail.core.kube.change import KubeChangeSet, KubeRule
 from guardrail.core.verdict import Enforcement, Finding
 
 
@@ -60,6 +61,17 @@ def evaluate(changeset: ChangeSet, rules: Sequence[Rule]) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
         for found in rule.evaluate(changeset):
+            if found.unknown and found.enforcement is Enforcement.ADVISORY:
+                found = replace(found, enforcement=Enforcement.SOFT)  # noqa: PLW2901
+            findings.append(found)
+    return findings
+
+
+def evaluate_kube(changes: KubeChangeSet, rules: Sequence[KubeRule]) -> list[Finding]:
+    """Run every Kubernetes rule on the change; unknown-outcome findings are raised to at least soft."""
+    findings: list[Finding] = []
+    for rule in rules:
+        for found in rule.evaluate(changes):
             if found.unknown and found.enforcement is Enforcement.ADVISORY:
                 found = replace(found, enforcement=Enforcement.SOFT)  # noqa: PLW2901
             findings.append(found)

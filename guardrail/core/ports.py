@@ -5,7 +5,7 @@ Adapters implement them; `guardrail.services.wiring` picks one per port from set
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +29,13 @@ class PolicyEngine(Protocol):
 
     def submit(self, document: bytes) -> PolicyRun:
         """Start evaluating every policy against the plan's UTF-8 JSON text (the conftest input)."""
+        ...
+
+    def submit_each(self, documents: Sequence[tuple[str | None, bytes]]) -> PolicyRun:
+        """Start evaluating every policy against each (address, UTF-8 JSON text) document on its own, as
+        conftest evaluates each document of a multi-document YAML file (Kubernetes: one per object). A
+        finding whose result names no address gets its document's. The run's findings() raises PolicyError
+        when a policy fails to evaluate on any document."""
         ...
 
 

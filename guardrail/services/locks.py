@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from guardrail.core.audit import EventDraft, EventKind, iso_utc
 from guardrail.core.errors import BadInputError
 from guardrail.core.locks import Lock, LockTarget, new_lock
+from guardrail.core.matching import KubeCriteria
 from guardrail.core.rules.locks import ActiveLocksRule
 from guardrail.core.store_ports import LockStore
 
@@ -27,12 +28,16 @@ def add_lock(
     type_: str | None = None,
     tag: str | None = None,
     expires_in: timedelta | None = None,
+    kube: KubeCriteria | None = None,
 ) -> Lock:
-    """Lock what exactly one of address glob, type or tag `k=v` selects; records a `lock` event.
+    """Lock what exactly one of address glob, type, tag `k=v` or Kubernetes criteria selects; records a
+    `lock` event.
 
     Raises BadInputError for a missing or double target or an empty reason, StoreError when the store fails.
     """
-    lock = new_lock(new_lock_id(), actor, reason, now, address=address, type_=type_, tag=tag, expires_in=expires_in)
+    lock = new_lock(
+        new_lock_id(), actor, reason, now, address=address, type_=type_, tag=tag, expires_in=expires_in, kube=kube
+    )
     store.add_lock(lock, EventDraft(actor, EventKind.LOCK, _payload(lock)))
     return lock
 

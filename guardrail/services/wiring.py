@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guardrail.core.clock import Clock
-from guardrail.core.kube.cluster import Cluster
+from guardrail.core.errors import BadInputError
+from guardrail.core.kube.change import LiveDiff
+from guardrail.core.kube.cluster import Cluster, ClusterReader
 from guardrail.core.locks import parse_duration
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
 from guardrail.core.rollout.readings import ApiServerSample
@@ -100,3 +102,24 @@ def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -
         seed=fleet.seed,
     )
     return SimulatedFleet(spec, refuse=refuse)
+
+
+# Said by every option that needs a live cluster until the cluster adapter is installed.
+LIVE_CLUSTERS_MISSING = (
+    "live clusters need the Kubernetes cluster adapter (the official kubernetes client), which this "
+    "installation does not have; check offline (without --context, --kubeconfig and --prune), "
+    "with --target-version and --nodes for what the cluster would be"
+)
+
+
+def cluster_readers(contexts: Sequence[str], kubeconfig: Path | None) -> list[ClusterReader]:
+    """A reader per kubeconfig context (the current context when none is named), kubeconfig read as kubectl
+    reads it (`kubeconfig`, else $KUBECONFIG, else ~/.kube/config). Raises BadInputError for a kubeconfig or
+    context that does not exist, ClusterUnreachableError for a cluster that does not answer."""
+    raise BadInputError(LIVE_CLUSTERS_MISSING)
+
+
+def live_diff() -> LiveDiff:
+    """What compares rendered objects with a live cluster (server-side dry-run apply, client-side when the
+    server cannot). Raises BadInputError when no cluster adapter is installed."""
+    raise BadInputError(LIVE_CLUSTERS_MISSING)

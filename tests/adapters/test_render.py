@@ -138,8 +138,11 @@ def test_json_contract_keys_and_values() -> None:
         "findings",
         "blast_radius",
         "notes",
+        "clusters",
+        "reach",
     ]
     assert doc["blast_radius"] is None  # the analysis did not run for this report
+    assert (doc["clusters"], doc["reach"]) == (None, None)  # Kubernetes keys, null for a plan
     assert doc["schema_version"] == 1
     assert doc["guardrail_version"] == guardrail.__version__
     assert doc["verdict"] == "deny"
@@ -156,8 +159,10 @@ def test_json_contract_keys_and_values() -> None:
         "action_reason",
         "replace_order",
         "replace_paths",
+        "cluster",
     }
     db = by_address["aws_db_instance.main"]
+    assert db["cluster"] is None  # Kubernetes only
     assert db["action"] == "replace"
     assert db["actions"] == ["delete", "create"]
     assert db["replace_order"] == "delete-before-create"

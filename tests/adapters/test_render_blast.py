@@ -62,6 +62,10 @@ def test_json_lists_every_destructive_change_with_its_transitive_sorted_impact()
         "replace_order": None,
         "critical": False,
         "critical_impacted": [],
+        "cluster": None,
+        "effect": None,
+        "pods": None,
+        "unknown": None,
     }
 
 

@@ -10,6 +10,7 @@ child sets the input, evaluates one query and sends the raw JSON back through a 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -86,18 +87,37 @@ class RegoPolicyEngine:
 
     def submit(self, document: bytes) -> PolicyRun:
         """Start evaluating; a plan checked against no decision rule costs nothing."""
-        if not self.selection.rules:
+        return self.submit_each([(None, document)])
+
+    def submit_each(self, documents: Sequence[tuple[str | None, bytes]]) -> PolicyRun:
+        """Start evaluating every policy against each document on its own, as conftest evaluates each
+        document of a multi-document YAML file; a finding that names no address gets its document's."""
+        if not self.selection.rules or not documents:
             return _Done([])
         if self._forks():
             try:
-                return _ForkedRun(self, document)
+                return _ForkedRun(self, list(documents))
             except OSError:  # no memory or process slot for a child: slower, but the same answer
                 pass
-        return _InlineRun(self, document)
+        return _InlineRun(self, list(documents))
 
     def evaluate(self, document: bytes) -> list[Finding]:
         """Evaluate in this process and thread, now."""
         return self.findings_from(self.raw_results(document))
+
+    def raw_results_each(self, documents: Sequence[tuple[str | None, bytes]]) -> str:
+        """The query's JSON result text for each document, as one JSON array, in order."""
+        return "[" + ",".join(self.raw_results(document) for _, document in documents) + "]"
+
+    def findings_from_each(self, raw: str, documents: Sequence[tuple[str | None, bytes]]) -> list[Finding]:
+        """Findings from `raw_results_each` text, each on its document's address unless it names one."""
+        findings: list[Finding] = []
+        for (address, _), result in zip(documents, json.loads(raw), strict=True):
+            found = self._findings_of(result)
+            if address is not None:
+                found = [f if f.address is not None else dataclasses.replace(f, address=address) for f in found]
+            findings.extend(found)
+        return findings
 
     def raw_results(self, document: bytes) -> str:
         """The query's JSON result text. Raises PolicyError naming the namespace of a failing rule."""
@@ -117,7 +137,10 @@ class RegoPolicyEngine:
 
     def findings_from(self, raw: str) -> list[Finding]:
         """Findings from `raw_results` text."""
-        results = json.loads(raw).get("result", [])
+        return self._findings_of(json.loads(raw))
+
+    def _findings_of(self, parsed: Any) -> list[Finding]:
+        results = parsed.get("result", [])
         values = results[0]["expressions"][0]["value"] if results else []
         return to_findings(self.selection.rules, values)
 
@@ -154,24 +177,25 @@ class _Done:
 class _InlineRun:
     """Evaluates when asked: in-process there is nothing to overlap with."""
 
-    def __init__(self, engine: RegoPolicyEngine, document: bytes) -> None:
+    def __init__(self, engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]]) -> None:
         self._engine = engine
-        self._document: bytes | None = document
+        self._documents = documents
         self._findings: list[Finding] | None = None
 
     def findings(self) -> list[Finding]:
         if self._findings is None:
-            assert self._document is not None
-            self._findings = self._engine.evaluate(self._document)
-            self._document = None
+            raw = self._engine.raw_results_each(self._documents)
+            self._findings = self._engine.findings_from_each(raw, self._documents)
+            self._documents = []
         return list(self._findings)
 
 
 class _ForkedRun:
     """A child process evaluating the policies; `findings()` waits for it."""
 
-    def __init__(self, engine: RegoPolicyEngine, document: bytes) -> None:
+    def __init__(self, engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]]) -> None:
         self._engine = engine
+        self._documents = documents
         self._findings: list[Finding] | None = None
         engine._engine_here()  # made before the fork, so the child's copy is ready to use
         for stream in (sys.stdout, sys.stderr):  # or the child's copy of a buffer would be written twice
@@ -187,7 +211,7 @@ class _ForkedRun:
             os.close(write_end)
             raise
         if pid == 0:  # pragma: no cover - the child; coverage cannot see it
-            _child(engine, document, read_end, write_end)
+            _child(engine, documents, read_end, write_end)
         os.close(write_end)
         self._pid = pid
         self._read_end = read_end
@@ -209,10 +233,10 @@ class _ForkedRun:
             raise PolicyError(payload[1:].decode("utf-8", errors="replace"))
         if payload[:1] != _OK or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             raise PolicyError(f"Rego evaluation process failed ({_describe_status(status)}): no result")
-        return self._engine.findings_from(payload[1:].decode("utf-8"))
+        return self._engine.findings_from_each(payload[1:].decode("utf-8"), self._documents)
 
 
-def _child(engine: RegoPolicyEngine, document: bytes, read_end: int, write_end: int) -> None:
+def _child(engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]], read_end: int, write_end: int) -> None:
     """Runs in the forked child and never returns: no atexit handler, test teardown or buffer flush of
     the parent may run twice."""
     status = _CHILD_CRASHED
@@ -220,7 +244,7 @@ def _child(engine: RegoPolicyEngine, document: bytes, read_end: int, write_end: 
         os.close(read_end)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a parent that stops reading ends the child
         try:
-            payload = _OK + engine.raw_results(document).encode("utf-8")
+            payload = _OK + engine.raw_results_each(documents).encode("utf-8")
         except PolicyError as exc:
             payload = _FAILED + str(exc).encode("utf-8")
         except BaseException as exc:  # a regorus panic too: the parent must hear of it, not see silence

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from guardrail.adapters.render.common import neutralise
 from guardrail.core.blast.impact import BlastRadius, Impact
 from guardrail.core.blast.tree import build_tree, tree_lines
+from guardrail.core.change import DESTRUCTIVE
 
 MAX_TREES = 10
 MAX_CHILDREN = 8  # per level of a drawn tree, critical branches first; the rest is "N more"
@@ -43,7 +44,7 @@ def blast_section(
     scrubbed) and made inert; None when the plan has no destructive change or the analysis is off."""
     if blast is None or not blast.impacts:
         return None
-    worth_a_tree = [i for i in blast.impacts if i.impacted or i.involves_critical]
+    worth_a_tree = [i for i in blast.impacts if i.impacted or i.involves_critical or i.pods or i.unknown]
     views = tuple(_view(impact, text) for impact in worth_a_tree[:max_trees])
     return BlastSection(
         headline=_headline(blast.impacts),
@@ -64,8 +65,12 @@ def _headline(impacts: tuple[Impact, ...]) -> str:
     impacted = {r.address for i in impacts for r in i.impacted}
     critical = {r.address for i in impacts for r in i.critical_impacted}
     downtime = sum(1 for i in impacts if i.downtime)
+    destructive = sum(1 for i in impacts if i.action in DESTRUCTIVE)
+    # Kubernetes also reports changes that reach others without destroying anything (a ConfigMap update).
+    others = len(impacts) - destructive
     parts = [
-        f"{len(impacts):,} destructive change{_s(len(impacts))}",
+        f"{destructive:,} destructive change{_s(destructive)}",
+        *([f"{others:,} other change{_s(others)} with an impact"] if others else []),
         f"{len(reaching):,} with dependents",
         f"{len(impacted):,} resource{_s(len(impacted))} impacted"
         + (f" ({len(critical):,} critical)" if critical else ""),

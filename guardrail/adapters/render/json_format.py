@@ -30,6 +30,7 @@ class JsonChange(msgspec.Struct):
     action_reason: str | None
     replace_order: str | None
     replace_paths: list[list[str | int]]
+    cluster: str | None  # Kubernetes: the target cluster (null for Terraform)
 
 
 class JsonFinding(msgspec.Struct):
@@ -55,6 +56,32 @@ class JsonImpact(msgspec.Struct):
     replace_order: str | None
     critical: bool
     critical_impacted: list[str]
+    # Kubernetes (null for Terraform): the cluster, what the change does to what it reaches, the pods that
+    # restart or go (a DaemonSet), and what could not be known (e.g. live objects offline).
+    cluster: str | None
+    effect: str | None
+    pods: int | None
+    unknown: str | None
+
+
+class JsonCluster(msgspec.Struct):
+    """A target cluster of a Kubernetes check. `diff_source` says how its changes were known: `offline`
+    (everything a create, or a delete), `client-side` or `server-side` (dry-run apply)."""
+
+    name: str
+    version: str | None
+    nodes: int | None
+    diff_source: str
+    summary: dict[str, int]
+
+
+class JsonReach(msgspec.Struct):
+    """The nodes of `cluster` a per-node workload will run on (`nodes` of `total`; null when unknown)."""
+
+    address: str
+    cluster: str
+    nodes: int | None
+    total: int | None
 
 
 class JsonReport(msgspec.Struct):
@@ -72,6 +99,8 @@ class JsonReport(msgspec.Struct):
     findings: list[JsonFinding]
     blast_radius: list[JsonImpact] | None  # null when the analysis is turned off
     notes: list[str]
+    clusters: list[JsonCluster] | None  # Kubernetes only: null for a Terraform plan
+    reach: list[JsonReach] | None  # Kubernetes only
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -101,6 +130,7 @@ def build(report: CheckReport) -> JsonReport:
             action_reason=c.action_reason,
             replace_order=c.replace_order.value if c.replace_order is not None else None,
             replace_paths=[[name(s) if isinstance(s, str) else s for s in path] for path in c.replace_paths],
+            cluster=name(c.cluster_object.cluster) if c.cluster_object is not None else None,
         )
         for c in changeset.changes
     ]
@@ -128,7 +158,24 @@ def build(report: CheckReport) -> JsonReport:
         findings=findings,
         blast_radius=_impacts(report, name),
         notes=[text(note) for note in report.notes],
+        clusters=_clusters(report, name),
+        reach=_reach(report, name),
     )
+
+
+def _clusters(report: CheckReport, name: Callable[[str], str]) -> list[JsonCluster] | None:
+    if report.kube is None:
+        return None
+    return [
+        JsonCluster(name(c.name), c.version, c.nodes, c.diff_source.value, dict(c.summary))
+        for c in report.kube.clusters
+    ]
+
+
+def _reach(report: CheckReport, name: Callable[[str], str]) -> list[JsonReach] | None:
+    if report.kube is None:
+        return None
+    return [JsonReach(name(r.address), name(r.cluster), r.nodes, r.total) for r in report.kube.reach]
 
 
 def _impacts(report: CheckReport, name: Callable[[str], str]) -> list[JsonImpact] | None:
@@ -145,6 +192,10 @@ def _impacts(report: CheckReport, name: Callable[[str], str]) -> list[JsonImpact
             replace_order=impact.replace_order.value if impact.replace_order is not None else None,
             critical=impact.critical,
             critical_impacted=[name(r.address) for r in impact.critical_impacted],
+            cluster=name(impact.cluster) if impact.cluster is not None else None,
+            effect=name(impact.effect) if impact.effect is not None else None,
+            pods=impact.pods,
+            unknown=name(impact.unknown) if impact.unknown is not None else None,
         )
         for impact in ordered
     ]

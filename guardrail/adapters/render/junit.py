@@ -91,6 +91,9 @@ class JUnitRenderer:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="verdict", value=report.verdict.decision.value)
         ET.SubElement(properties, "property", name="fingerprint", value=report.changeset.fingerprint)
+        for cluster in report.kube.clusters if report.kube is not None else ():
+            where = f"{cluster.name} ({cluster.version or 'version unknown'}, diff {cluster.diff_source.value})"
+            ET.SubElement(properties, "property", name="cluster", value=_xml_text(where))
 
     @staticmethod
     def _count(suite: ET.Element, counts: dict[str, int], totals: dict[str, int]) -> None:

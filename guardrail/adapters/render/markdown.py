@@ -24,6 +24,7 @@ from guardrail.adapters.render.common import (
     SafeReport,
     neutralise,
 )
+from guardrail.adapters.render.kube_section import kube_section
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import planned_because
 from guardrail.core.report import CheckReport
@@ -154,6 +155,7 @@ class MarkdownRenderer:
             hidden_findings=f"{hidden_findings:,}" if hidden_findings else "",
             groups=shown_groups,
             blast=blast,
+            kube=_kube(safe),
             notes=[md(safe.text(note)) for note in report.notes],
             fingerprint=changeset.fingerprint,
             version=guardrail.__version__,
@@ -252,6 +254,22 @@ def _blast(safe: SafeReport, budget: int) -> _Blast:
     if section.isolated:
         headline += Markup("; {} with nothing depending on them").format(f"{section.isolated:,}")
     return _Blast(headline, trees, f"{more:,}" if more else "")
+
+
+@dataclass(frozen=True)
+class _Kube:
+    clusters: list[Markup]
+    reach: list[Markup]
+    more: str  # reach records left out, as a count; "" when none
+
+
+def _kube(safe: SafeReport) -> _Kube | None:
+    """The clusters and reach of a Kubernetes report; None for a Terraform plan."""
+    section = kube_section(safe.report.kube, safe.name)
+    if section is None:
+        return None
+    more = f"{section.reach_hidden:,}" if section.reach_hidden else ""
+    return _Kube([md(line) for line in section.clusters], [md(line) for line in section.reach], more)
 
 
 def _pre(line: str) -> Markup:

@@ -100,6 +100,15 @@ class SarifRenderer:
                 "summary": report.changeset.summary(),
             },
         }
+        if report.kube is not None:  # Kubernetes: each target cluster, and how its diff was made
+            run["properties"]["clusters"] = [
+                {"name": safe.name(c.name), "version": c.version, "nodes": c.nodes, "diffSource": c.diff_source.value}
+                for c in report.kube.clusters
+            ]
+            run["properties"]["reach"] = [
+                {"address": safe.name(r.address), "cluster": safe.name(r.cluster), "nodes": r.nodes, "total": r.total}
+                for r in report.kube.reach
+            ]
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
     @staticmethod

@@ -17,6 +17,7 @@ from guardrail.adapters.render.common import (
     counts_line,
     neutralise,
 )
+from guardrail.adapters.render.kube_section import kube_section
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.report import CheckReport
@@ -65,6 +66,7 @@ class TextRenderer:
         lines: list[str] = []
         self._header(lines, safe)
         self._loose_findings(lines, safe)
+        self._kube(lines, safe)
         self._blast(lines, safe)
         self._changes(lines, safe)
         self._notes(lines, safe)
@@ -94,7 +96,10 @@ class TextRenderer:
         changeset = report.changeset
         version = f", terraform {self._name(safe, changeset.terraform_version)}" if changeset.terraform_version else ""
         plan_format = self._name(safe, changeset.format_version)
-        lines.append(f"plan: {self._name(safe, changeset.source)} (format {plan_format}{version})")
+        if report.kube is not None:
+            lines.append(f"manifests: {self._name(safe, changeset.source)} (kubernetes)")
+        else:
+            lines.append(f"plan: {self._name(safe, changeset.source)} (format {plan_format}{version})")
         summary = changeset.summary()
         lines.append("changes: " + ", ".join(f"{count:,} {action}" for action, count in summary.items()))
 
@@ -108,6 +113,18 @@ class TextRenderer:
             for finding in orphans:
                 lines.append(f"  {self._name(safe, finding.address or '')}")
                 lines.append(self._finding(safe, finding, indent="      "))
+
+    def _kube(self, lines: list[str], safe: SafeReport) -> None:
+        section = kube_section(safe.report.kube, safe.name)
+        if section is None:
+            return
+        lines.extend(["", self._paint("Clusters", "1")])
+        lines.extend(f"  {line}" for line in section.clusters)
+        if section.reach:
+            lines.extend(["", self._paint("Reach", "1") + ": nodes each per-node workload will run on"])
+            lines.extend(f"  {line}" for line in section.reach)
+        if section.reach_hidden:
+            lines.append(self._paint(f"  ... and {section.reach_hidden:,} more (all in the json output)", "2"))
 
     def _blast(self, lines: list[str], safe: SafeReport) -> None:
         section = blast_section(safe.report.blast, safe.name)

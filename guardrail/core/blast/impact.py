@@ -41,6 +41,13 @@ class Impact:
     critical: bool  # the changed resource itself matches a `critical:` selector
     impacted: tuple[ImpactedResource, ...]  # managed resources only, sorted by address
     deposed: str | None = None
+    # Kubernetes: the target cluster; what the change does to what it reaches ("deletes everything in the
+    # namespace"); how many pods restart or go (a DaemonSet: one per node it reaches); and what could not be
+    # known (live objects, offline), which a reviewer must not read as "nothing".
+    cluster: str | None = None
+    effect: str | None = None
+    pods: int | None = None
+    unknown: str | None = None
 
     @property
     def downtime(self) -> bool:
@@ -79,7 +86,8 @@ class BlastRadius:
     """Every destructive change's impact, the ones involving critical resources first, then the widest."""
 
     impacts: tuple[Impact, ...]
-    graph: DependencyGraph = field(repr=False)
+    # Kubernetes impacts come from object references, not from a dependency graph: theirs is empty.
+    graph: DependencyGraph = field(default_factory=lambda: DependencyGraph((), {}, ()), repr=False)
 
     @property
     def unresolved(self) -> tuple[UnresolvedReference, ...]:

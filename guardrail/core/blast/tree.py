@@ -48,7 +48,12 @@ class ImpactTree:
             notes.append("critical")
         total, critical = len(impact.impacted), len(impact.critical_impacted)
         counts = f"{total} impacted" + (f", {critical} critical" if critical else "")
-        return f"{impact.address} ({', '.join(notes)}): {counts}"
+        line = f"{impact.address} ({', '.join(notes)}): {counts}"
+        if impact.effect:  # Kubernetes: what the change does to what it reaches, and what is not known
+            line += f"; {impact.effect}"
+        if impact.unknown:
+            line += f"; {impact.unknown}"
+        return line
 
 
 @dataclass

@@ -56,7 +56,7 @@ class ControlPlaneCostRule:
         for change in changes.changes:
             if change.action in (Action.DELETE, Action.NO_OP) or not is_daemonset(change.ref):
                 continue
-            spec = pod_spec(change.ref, change.after)
+            spec = pod_spec(change.after)
             if spec is None:
                 continue
             if change.cluster not in rbac:
@@ -100,7 +100,7 @@ class ControlPlaneCostRule:
         findings = []
         for daemonset in (*view.live_of_kind("DaemonSet", "apps"), *view.live_of_kind("DaemonSet", "extensions")):
             ref = _ref(daemonset)
-            spec = pod_spec(ref, daemonset) if ref is not None else None
+            spec = pod_spec(daemonset) if ref is not None else None
             if ref is None or spec is None or ref in in_change:
                 continue
             namespace, account = ref.namespace or DEFAULT_NAMESPACE, service_account(spec)

@@ -90,3 +90,17 @@ def parse_address(text: str) -> tuple[str, str | None, str]:
     if len(parts) == 2:
         return parts[0], None, parts[1]
     return parts[0], parts[1], parts[2]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterObject:
+    """A Kubernetes object on one target cluster: what the Kubernetes criteria of `protect:`, `critical:` and
+    locks (kinds, namespaces, names, labels, clusters) match a change against.
+
+    `scope_known` is False for a kind that neither Kubernetes nor a CustomResourceDefinition of the input
+    declares: whether it lives in a namespace is then unknown, and so is a namespace criterion's answer.
+    """
+
+    cluster: str
+    ref: ObjectRef
+    scope_known: bool = True

@@ -152,7 +152,7 @@ class NodeReachRule:
         for change in changes.changes:
             if change.action in (Action.DELETE, Action.NO_OP) or change.after is None:
                 continue
-            spec = pod_spec(change.ref, change.after)
+            spec = pod_spec(change.after)
             if spec is None:
                 continue
             daemonset = is_daemonset(change.ref)

@@ -1,0 +1,1 @@
+"""Kubernetes manifests in: files, directories, kustomizations, standard input, and node inventories."""

@@ -1,0 +1,91 @@
+"""`guardrail kube ...`: Kubernetes changes through the gate."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+from guardrail.cli.check import FORMAT, OUTPUT, OutputFormat
+from guardrail.cli.options import CONFIG, POLICY, STORE, load_config, sub_app
+from guardrail.cli.output import emit, use_color, write_atomically
+from guardrail.core.errors import BadInputError
+
+kube_app = sub_app("kube", "Kubernetes changes through the gate: manifests in, a fail-closed verdict out.")
+
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_target_version(text: str) -> str:
+    """`1.33`, `v1.33` or `1.33.2` as `1.33` / `1.33.2`. Raises BadInputError otherwise."""
+    match = _VERSION.fullmatch(text.strip())
+    if match is None:
+        raise BadInputError(f"--target-version {text!r}: expected a Kubernetes version such as 1.33")
+    major, minor, patch = match.groups()
+    return f"{int(major)}.{int(minor)}" + (f".{int(patch)}" if patch is not None else "")
+
+
+@kube_app.command("check")
+def check_command(
+    paths: list[str] = typer.Argument(
+        ...,
+        metavar="PATH...",
+        help="YAML/JSON file, directory of them, kustomization directory, or - for standard input.",
+        show_default=False,
+    ),
+    context: list[str] | None = typer.Option(
+        None, "--context", help="kubeconfig context of a target cluster (repeatable; default: offline)."
+    ),
+    kubeconfig: Path | None = typer.Option(None, "--kubeconfig", help="kubeconfig file (default as kubectl)."),
+    target_version: str | None = typer.Option(
+        None, "--target-version", help="Kubernetes version the change will meet, e.g. 1.33."
+    ),
+    nodes: Path | None = typer.Option(
+        None, "--nodes", help="Offline node inventory: the output of kubectl get nodes -o json."
+    ),
+    delete: bool = typer.Option(False, "--delete", help="Judge the objects as deletions (kubectl delete -f)."),
+    prune: bool = typer.Option(
+        False, "--prune", help="Also delete live objects of this set absent from PATH (needs --context)."
+    ),
+    recursive: bool = typer.Option(False, "--recursive", "-R", help="Read directories recursively (kubectl -R)."),
+    config: Path | None = CONFIG,
+    policy: list[Path] | None = POLICY,
+    output_format: OutputFormat = FORMAT,
+    output: Path | None = OUTPUT,
+    store: str | None = STORE,
+) -> int:
+    """Check manifests and record the check: exit 0 allow, 1 deny, 2 needs approval, 3 bad input."""
+    from guardrail.services.store_startup import start_store_helper
+
+    version = parse_target_version(target_version) if target_version is not None else None
+    helper = start_store_helper()
+    try:
+        from guardrail.services.kube_check import KubeCheckRequest, kube_review
+        from guardrail.services.wiring import cluster_readers
+
+        settings = load_config(config)
+        live = bool(context) or kubeconfig is not None
+        request = KubeCheckRequest(
+            paths=tuple(paths),
+            settings=settings,
+            policies=tuple(policy or ()),
+            delete=delete,
+            prune=prune,
+            recursive=recursive,
+            target_version=version,
+            nodes=nodes,
+            readers=tuple(cluster_readers(context or (), kubeconfig)) if live else (),
+        )
+        report = kube_review(request, store, helper=helper)
+    finally:
+        if helper is not None:
+            helper.stop()
+    from guardrail.services.wiring import renderer
+
+    if output is None:
+        emit(renderer(output_format.value, color=use_color()).render(report))
+    else:
+        write_atomically(output, renderer(output_format.value, color=False).render(report))
+        emit(renderer(OutputFormat.text.value, color=use_color()).render(report))
+    return report.exit_code

@@ -1,0 +1,39 @@
+"""The built-in Kubernetes rules as guardrail.yaml configures them (`kubernetes:`).
+
+Each is a KubeRule (guardrail.core.kube.change): it reads the whole KubeChangeSet, clusters included.
+"""
+
+from __future__ import annotations
+
+from guardrail.config import Settings
+from guardrail.core.kube.change import KubeRule
+from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
+from guardrail.core.kube.deprecated_apis import DeprecatedApiRule
+from guardrail.core.kube.reach import NodeReachRule
+from guardrail.core.kube.stateful import KubeStatefulRule
+from guardrail.core.kube.unknown_kinds import UnknownKindsRule
+from guardrail.core.policy import Rule
+from guardrail.core.rules.protection import ProtectionRule
+from guardrail.core.verdict import Enforcement
+
+
+def kube_rules(settings: Settings) -> list[KubeRule]:
+    """Every built-in Kubernetes rule that the settings leave enabled, configured from them."""
+    config = settings.kubernetes
+    rules: list[KubeRule] = [
+        UnknownKindsRule(Enforcement(config.unknown_kinds.enforcement)),
+        DeprecatedApiRule(),
+        NodeReachRule(max_reach=config.max_reach),
+        ControlPlaneCostRule(),
+    ]
+    if config.stateful.enabled:
+        rules.append(KubeStatefulRule(Enforcement(config.stateful.enforcement)))
+    return rules
+
+
+def change_rules(settings: Settings) -> list[Rule]:
+    """The rules of the Terraform-shaped ChangeSet that also judge Kubernetes objects: `protect:` (with its
+    Kubernetes criteria). The store's locks are added when the check is settled."""
+    if not settings.protect:
+        return []
+    return [ProtectionRule(tuple(entry.to_protection() for entry in settings.protect))]
