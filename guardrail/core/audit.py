@@ -35,6 +35,12 @@ class EventKind(StrEnum):
     APPLY_START = "apply-start"
     APPLY_END = "apply-end"
     APPLY_LOCK_RECOVERED = "apply-lock-recovered"
+    NODE_CYCLE_START = "node-cycle-start"  # a node-pool cycle planned: strata, capacity floor, budgets
+    NODE_PHASE = "node-phase"  # a node finished a phase of its cycle, with the time it took
+    NODE_DECISION = "node-decision"  # the cycle picked, released or skipped nodes, or warned of a slow phase
+    NODE_FAILURE = "node-failure"  # a node missed a budget or failed validation: the cycle halts
+    NODE_CYCLE_REQUEST = "node-cycle-request"  # someone asked a cycle to pause, resume or abort
+    NODE_CYCLE_END = "node-cycle-end"  # completed, halted or aborted
 
 
 def iso_utc(moment: datetime) -> str:
