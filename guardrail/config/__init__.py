@@ -10,11 +10,12 @@ their own; `Settings` gathers them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from guardrail.config.nodes import NodesSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError, ConfigError
@@ -27,6 +28,7 @@ DEFAULT_CONFIG_NAME = "guardrail.yaml"
 EnforcementName = Literal["hard", "soft", "advisory"]
 ActionName = Literal["create", "update", "delete", "replace", "forget", "read"]
 _DESTRUCTIVE_ACTIONS: tuple[ActionName, ...] = ("delete", "replace", "forget")
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def _tags_text(value: Any) -> Any:
@@ -185,6 +187,7 @@ class Settings(_Strict):
         default=None, description="Store URL (sqlite:///path or postgresql://...); default .guardrail/."
     )
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
+    nodes: NodesSettings = Field(default_factory=NodesSettings)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:
@@ -206,12 +209,21 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         if not default.is_file():
             return Settings()
         path = default
+    return read_yaml_model(path, Settings, what="config", extra={"base_dir": path.parent.resolve()})
+
+
+def read_yaml_model(path: Path, model: type[_Model], *, what: str, extra: dict[str, Any] | None = None) -> _Model:
+    """The YAML mapping in `path` validated as `model` (with `extra` fields added, never reported).
+
+    Raises ConfigError naming the file (and line) for a missing file, bad YAML, unknown keys or bad values;
+    `what` names the file in the messages (config, pool file).
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError(f"{path}: {what} file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -223,12 +235,11 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
+        raise ConfigError(f"{path}:1: expected a mapping at the top level of the {what}")
     try:
-        settings = Settings.model_validate({**data, "base_dir": path.parent.resolve()})
+        return model.model_validate({**data, **(extra or {})})
     except ValidationError as exc:
         raise ConfigError(_describe(path, node, exc)) from None
-    return settings
 
 
 def _describe(path: Path, node: yaml.Node | None, exc: ValidationError) -> str:
