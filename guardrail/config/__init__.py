@@ -209,19 +209,19 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
         if not default.is_file():
             return Settings()
         path = default
-    return read_yaml_model(path, Settings, what="config", extra={"base_dir": path.parent.resolve()})
+    return read_yaml_model(path, Settings, what="config file", extra={"base_dir": path.parent.resolve()})
 
 
 def read_yaml_model(path: Path, model: type[_Model], *, what: str, extra: dict[str, Any] | None = None) -> _Model:
     """The YAML mapping in `path` validated as `model` (with `extra` fields added, never reported).
 
     Raises ConfigError naming the file (and line) for a missing file, bad YAML, unknown keys or bad values;
-    `what` names the file in the messages (config, pool file).
+    `what` names the file in the messages (config file, pool file).
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} file not found") from None
+        raise ConfigError(f"{path}: {what} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read {what}: {exc}") from None
     try:

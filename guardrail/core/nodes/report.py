@@ -48,6 +48,7 @@ class StratumReport:
 
 @dataclass(frozen=True, slots=True)
 class CycleReport:
+    pool: str
     outcome: Outcome | None  # None: still running (or paused)
     reason: str
     nodes_cycled: int
@@ -106,6 +107,7 @@ def cycle_report(state: CycleState) -> CycleReport:
     cycled = sum(s.cycled for s in strata)
     lost = sum(1 for p in state.nodes.values() if p.status in (NodeStatus.FAILED, NodeStatus.LEFT))
     return CycleReport(
+        pool=state.pool,
         outcome=state.outcome,
         reason=state.halt or _reason(state, cycled),
         nodes_cycled=cycled,
