@@ -187,7 +187,7 @@ class Settings(_Strict):
         default=None, description="Store URL (sqlite:///path or postgresql://...); default .guardrail/."
     )
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
-    nodes: NodesSettings = Field(default_factory=NodesSettings)  # type: ignore[arg-type]
+    nodes: NodesSettings = Field(default_factory=NodesSettings)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:

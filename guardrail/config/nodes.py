@@ -57,14 +57,14 @@ class _Section(BaseModel):
 class StratumBudgetSettings(_Section):
     """Budgets for the strata matching these globs; unset budgets are the section's."""
 
-    instance_type: str = Field("*", description="Glob on node.kubernetes.io/instance-type.")
-    region: str = Field("*", description="Glob on topology.kubernetes.io/region.")
-    zone: str = Field("*", description="Glob on topology.kubernetes.io/zone.")
-    boot_budget: Duration | None = Field(None, description="From the replace to Ready.")
-    drain_timeout: Duration | None = Field(None, description="Longest drain.")
-    replace_timeout: Duration | None = Field(None, description="Longest replace command.")
-    gpu_timeout: Duration | None = Field(None, description="From Ready to the GPUs allocatable again.")
-    validation_timeout: Duration | None = Field(None, description="GPU operator checks and the validation pod.")
+    instance_type: str = Field(default="*", description="Glob on node.kubernetes.io/instance-type.")
+    region: str = Field(default="*", description="Glob on topology.kubernetes.io/region.")
+    zone: str = Field(default="*", description="Glob on topology.kubernetes.io/zone.")
+    boot_budget: Duration | None = Field(default=None, description="From the replace to Ready.")
+    drain_timeout: Duration | None = Field(default=None, description="Longest drain.")
+    replace_timeout: Duration | None = Field(default=None, description="Longest replace command.")
+    gpu_timeout: Duration | None = Field(default=None, description="From Ready to the GPUs allocatable again.")
+    validation_timeout: Duration | None = Field(default=None, description="GPU operator checks and the validation pod.")
 
     def to_override(self) -> BudgetOverride:
         given = {
@@ -81,24 +81,24 @@ class StratumBudgetSettings(_Section):
 class ValidationPodSettings(_Section):
     """The pod pinned to every rejoined node; it must succeed within validation_timeout."""
 
-    enabled: bool = Field(True, description="Run the validation pod (the GPU operator checks still apply).")
-    image: str = Field(_DEFAULT_VALIDATION.image, description="An image with nvidia-smi and dcgmi.")
+    enabled: bool = Field(default=True, description="Run the validation pod (the GPU operator checks still apply).")
+    image: str = Field(default=_DEFAULT_VALIDATION.image, description="An image with nvidia-smi and dcgmi.")
     command: list[str] = Field(
         default_factory=lambda: list(_DEFAULT_VALIDATION.command), description="The container's command."
     )
-    namespace: str = Field(_DEFAULT_VALIDATION.namespace, description="Where validation pods are created.")
+    namespace: str = Field(default=_DEFAULT_VALIDATION.namespace, description="Where validation pods are created.")
 
 
 class GpuOperatorSettings(_Section):
     """The NVIDIA GPU operator's own validations, required on every rejoined node."""
 
-    required: bool = Field(True, description="Wait for the operator's labels and validator pod.")
+    required: bool = Field(default=True, description="Wait for the operator's labels and validator pod.")
     labels: dict[str, str] = Field(
         default_factory=lambda: dict(_DEFAULT_OPERATOR.labels), description="Labels the node must carry."
     )
-    namespace: str = Field(_DEFAULT_OPERATOR.namespace, description="The operator's namespace.")
+    namespace: str = Field(default=_DEFAULT_OPERATOR.namespace, description="The operator's namespace.")
     validator_selector: str = Field(
-        _DEFAULT_OPERATOR.validator_selector, description="Label selector of its validator pod on the node."
+        default=_DEFAULT_OPERATOR.validator_selector, description="Label selector of its validator pod on the node."
     )
 
     @field_validator("validator_selector")
@@ -114,21 +114,27 @@ class GpuOperatorSettings(_Section):
 class NodesSettings(_Section):
     """Node-pool cycles: `guardrail nodes ...`."""
 
-    capacity_floor: float = Field(0.9, gt=0, le=1, description="Share of the pool's GPUs that always serves.")
-    boot_budget: Duration = Field("15m", description="From the replace to Ready: the provider's boot-script limit.")
-    drain_timeout: Duration = Field("30m", description="Longest drain (evictions respect PodDisruptionBudgets).")
-    replace_timeout: Duration = Field("20m", description="Longest --replace-command run.")
-    gpu_timeout: Duration = Field("5m", description="From Ready until nvidia.com/gpu is allocatable as before.")
-    validation_timeout: Duration = Field("10m", description="GPU operator checks and the validation pod.")
-    api_timeout: Duration = Field("5m", description="A cordon or uncordon, until the node shows it.")
-    poll_interval: Duration = Field("30s", description="How often the cluster is read while waiting.")
-    warn_at: float = Field(0.7, gt=0, le=1, description="A phase whose p95 passes this share of its budget warns.")
+    capacity_floor: float = Field(default=0.9, gt=0, le=1, description="Share of the pool's GPUs that always serves.")
+    boot_budget: Duration = Field(
+        default="15m", description="From the replace to Ready: the provider's boot-script limit."
+    )
+    drain_timeout: Duration = Field(
+        default="30m", description="Longest drain (evictions respect PodDisruptionBudgets)."
+    )
+    replace_timeout: Duration = Field(default="20m", description="Longest --replace-command run.")
+    gpu_timeout: Duration = Field(default="5m", description="From Ready until nvidia.com/gpu is allocatable as before.")
+    validation_timeout: Duration = Field(default="10m", description="GPU operator checks and the validation pod.")
+    api_timeout: Duration = Field(default="5m", description="A cordon or uncordon, until the node shows it.")
+    poll_interval: Duration = Field(default="30s", description="How often the cluster is read while waiting.")
+    warn_at: float = Field(
+        default=0.7, gt=0, le=1, description="A phase whose p95 passes this share of its budget warns."
+    )
     unhealthy_conditions: list[str] = Field(
         default_factory=lambda: list(DEFAULT_UNHEALTHY_CONDITIONS),
         description="Node conditions that mean a GPU is unhealthy (an XID error, a GPU off the bus).",
     )
-    validation: ValidationPodSettings = Field(default_factory=ValidationPodSettings)  # type: ignore[arg-type]
-    gpu_operator: GpuOperatorSettings = Field(default_factory=GpuOperatorSettings)  # type: ignore[arg-type]
+    validation: ValidationPodSettings = Field(default_factory=ValidationPodSettings)
+    gpu_operator: GpuOperatorSettings = Field(default_factory=GpuOperatorSettings)
     strata: list[StratumBudgetSettings] = Field(default_factory=list, description="Budgets of some strata.")
 
     @model_validator(mode="after")

@@ -35,19 +35,21 @@ class PoolGroup(_Entry):
     count: int = Field(ge=1, description="How many machines.")
     instance_type: str = Field(min_length=1, description="node.kubernetes.io/instance-type.")
     zone: str = Field(min_length=1, description="topology.kubernetes.io/zone, e.g. westus2-1.")
-    region: str | None = Field(None, description="topology.kubernetes.io/region (default: the zone without -N).")
+    region: str | None = Field(
+        default=None, description="topology.kubernetes.io/region (default: the zone without -N)."
+    )
     gpus: int = Field(ge=0, description="GPUs per machine.")
     boot: Duration = Field(description="Boot time up to the GPU diagnostics.")
-    gpu_diag: Duration | None = Field(None, description="The boot script's GPU diagnostics.")
+    gpu_diag: Duration | None = Field(default=None, description="The boot script's GPU diagnostics.")
     visible_gpus: int | None = Field(
-        None, ge=0, description="GPUs a rejoined machine exposes (default: gpus); fewer: Ready, but broken."
+        default=None, ge=0, description="GPUs a rejoined machine exposes (default: gpus); fewer: Ready, but broken."
     )
-    xid: bool = Field(False, description="A rejoined machine reports a GPU XID error soon after Ready.")
-    kubelet: str = Field("v1.29.7", description="Kubelet version of the machines.")
-    os_image: str = Field("Ubuntu 22.04.4 LTS", description="OS image.")
-    kernel: str = Field("5.15.0-1071-azure", description="Kernel version.")
-    driver: str = Field("550.90.07", description="NVIDIA driver version (its GPU feature discovery label).")
-    gpu_product: str = Field("NVIDIA-A100-SXM4-80GB", description="nvidia.com/gpu.product.")
+    xid: bool = Field(default=False, description="A rejoined machine reports a GPU XID error soon after Ready.")
+    kubelet: str = Field(default="v1.29.7", description="Kubelet version of the machines.")
+    os_image: str = Field(default="Ubuntu 22.04.4 LTS", description="OS image.")
+    kernel: str = Field(default="5.15.0-1071-azure", description="Kernel version.")
+    driver: str = Field(default="550.90.07", description="NVIDIA driver version (its GPU feature discovery label).")
+    gpu_product: str = Field(default="NVIDIA-A100-SXM4-80GB", description="nvidia.com/gpu.product.")
 
     @model_validator(mode="after")
     def _visible_within_gpus(self) -> PoolGroup:
@@ -61,11 +63,11 @@ class PoolWorkload(_Entry):
 
     name: str = Field(min_length=1, description="Its name (and app label).")
     replicas: int = Field(ge=1, description="How many pods.")
-    namespace: str = Field("default", description="Its namespace.")
-    gpus: int = Field(0, ge=0, description="GPUs each pod requests.")
-    min_available: int | None = Field(None, ge=0, description="PodDisruptionBudget minAvailable.")
-    max_unavailable: int | None = Field(None, ge=0, description="PodDisruptionBudget maxUnavailable.")
-    start: Duration = Field("30s", description="From scheduled to Ready.")
+    namespace: str = Field(default="default", description="Its namespace.")
+    gpus: int = Field(default=0, ge=0, description="GPUs each pod requests.")
+    min_available: int | None = Field(default=None, ge=0, description="PodDisruptionBudget minAvailable.")
+    max_unavailable: int | None = Field(default=None, ge=0, description="PodDisruptionBudget maxUnavailable.")
+    start: Duration = Field(default="30s", description="From scheduled to Ready.")
 
     @model_validator(mode="after")
     def _one_budget(self) -> PoolWorkload:
@@ -80,13 +82,13 @@ class PoolFile(_Entry):
     pool: str = Field(min_length=1, description="The pool's name (its agentpool label).")
     boot_timeout: Duration = Field(description="The provider's limit: a longer boot + gpu_diag never joins.")
     capacity_floor: float | None = Field(
-        None, gt=0, le=1, description="Share of the pool's GPUs that always serves (default: guardrail.yaml's)."
+        default=None, gt=0, le=1, description="Share of the pool's GPUs that always serves (default: guardrail.yaml's)."
     )
     groups: list[PoolGroup] = Field(min_length=1, description="The machines.")
-    seed: int = Field(0, description="Seed of every simulated duration's jitter.")
-    jitter: float = Field(0.1, ge=0, lt=1, description="Durations vary by up to this share either way.")
+    seed: int = Field(default=0, description="Seed of every simulated duration's jitter.")
+    jitter: float = Field(default=0.1, ge=0, lt=1, description="Durations vary by up to this share either way.")
     replace: Literal["delete-node", "reimage"] = Field(
-        "delete-node", description="delete-node: a new machine with a new name; reimage: the same name reboots."
+        default="delete-node", description="delete-node: a new machine with a new name; reimage: the same name reboots."
     )
     workloads: list[PoolWorkload] = Field(default_factory=list, description="Pods the drains must move.")
 

@@ -68,12 +68,13 @@ def plan_pool_cycle(context: CycleContext, pool: PoolSelector, settings: CycleSe
     return CyclePlan(state, tuple(findings), subject)
 
 
-def start_cycle(context: CycleContext, plan: CyclePlan) -> RunRecord:
-    """Keep the planned cycle as a new run. Raises RunConflictError when a cycle of the pool is active."""
+def start_cycle(context: CycleContext, plan: CyclePlan, run_id: str | None = None) -> RunRecord:
+    """Keep the planned cycle as a new run (a fresh id unless given). Raises RunConflictError when a cycle
+    of the pool is active."""
     now = context.hands.clock.now()
     state = plan.state
     record = RunRecord(
-        id=uuid.uuid4().hex[:16],
+        id=run_id or uuid.uuid4().hex[:16],
         kind=RunKind.NODE_CYCLE,
         subject=plan.subject,
         status=RunStatus.RUNNING,

@@ -7,6 +7,7 @@ engine would do.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 
 from guardrail.config.nodes import NodesSettings
@@ -45,7 +46,9 @@ def rehearse(pool_file: PoolFile, settings: NodesSettings) -> Rehearsal:
     context = CycleContext(Hands(simulated.cluster, simulated.replacer, simulated.clock), store, REHEARSAL_ACTOR)
     started_at = simulated.clock.now()
     plan = plan_pool_cycle(context, PoolSelector.parse(pool_file.pool), cycle_settings)
-    record = start_cycle(context, plan)
+    # Named after what is rehearsed, so that one pool file gives the same rehearsal, audit log included.
+    run_id = "rehearsal-" + hashlib.sha256(pool_file.model_dump_json().encode()).hexdigest()[:12]
+    record = start_cycle(context, plan, run_id)
     record = drive_cycle(context, record.id)
     state = CycleState.from_json(record.state)
     elapsed = (simulated.clock.now() - started_at).total_seconds()

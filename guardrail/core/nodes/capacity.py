@@ -4,7 +4,7 @@
     minimum    = ceil(capacity_floor x total)                    (exact: the floor as a decimal fraction)
     available  = sum of allocatable GPUs of the pool's nodes that are Ready, schedulable and not being
                  cycled (a node counts as out from the moment it is picked, before it is even cordoned)
-    a node with g GPUs may start only if  available - g >= minimum
+    a node with g GPUs may start only if  available - g >= minimum  (or g = 0: it serves nothing now)
 
 So the batch of a moment is whatever fits the headroom `available - minimum`; a node that failed stays
 cordoned and out, which shrinks the headroom for the rest of the cycle.
@@ -43,8 +43,9 @@ def available_gpus(nodes: Iterable[NodeInfo], out: Container[str]) -> int:
 
 
 def fits(available: int, gpus: int, minimum: int) -> bool:
-    """Whether taking `gpus` out of `available` keeps the pool at or above `minimum`."""
-    return available - gpus >= minimum
+    """Whether taking `gpus` out of `available` keeps the pool at or above `minimum`. A node that serves
+    nothing costs nothing: it may always start, even when the pool is already under its floor."""
+    return gpus == 0 or available - gpus >= minimum
 
 
 def share(available: int, total: int) -> float:
