@@ -1,12 +1,14 @@
 """The real ways to replace a node's machine (the NodeReplacer port): a command template, or deleting the
 Node so that the managed pool re-creates the machine.
 
-The template is split into arguments first (shell-like quoting) and each argument rendered on its own with
-jinja2, so a label value with spaces or quotes stays one argument: nothing is ever given to a shell.
+The template is split into arguments first (shell-like quoting, with its `{{ ... }}` expressions kept
+whole) and each argument rendered on its own with jinja2, so a label value with spaces or quotes stays
+one argument: nothing is ever given to a shell.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import jinja2
@@ -17,6 +19,13 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.cluster import Cluster, NodeInfo
 from guardrail.core.nodes.strata import REGION_LABEL, ZONE_LABEL
 
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_SET_ASIDE = re.compile(r"\x00(\d+)\x00")
+
+
+def _restore(part: str, expressions: list[str]) -> str:
+    return _SET_ASIDE.sub(lambda match: expressions[int(match.group(1))], part)
+
 
 class CommandReplacer:
     """Runs `--replace-command` for a node: a jinja2 template given `name`, `provider_id`, `zone`, `region`
@@ -24,8 +33,15 @@ class CommandReplacer:
 
     def __init__(self, template: str, *, timeout: float) -> None:
         """Raises BadInputError when the template does not parse (quotes, jinja2 syntax)."""
+        # Jinja2 expressions keep their spaces and quotes through the split: each is set aside first.
+        expressions: list[str] = []
+
+        def aside(match: re.Match[str]) -> str:
+            expressions.append(match.group(0))
+            return f"\x00{len(expressions) - 1}\x00"
+
         try:
-            parts = shlex.split(template)
+            parts = [_restore(part, expressions) for part in shlex.split(_JINJA.sub(aside, template))]
         except ValueError as exc:
             raise BadInputError(f"--replace-command: {exc}") from None
         if not parts:
