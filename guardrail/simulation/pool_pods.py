@@ -38,19 +38,26 @@ class Pod:
     created: float = 0.0
     alive: bool = True
 
+    _info: PodInfo | None = None
+
     def info(self, created_at: datetime) -> PodInfo:
-        return PodInfo(
-            self.namespace,
-            self.name,
-            self.node,
-            self.phase,
-            self.ready,
-            0,
-            dict(self.labels),
-            self.owner_kind,
-            self.owner_name,
-            created_at,
-        )
+        """The pod as the API shows it; kept while its node, phase and readiness stay what they were."""
+        cached = self._info
+        if cached is None or (cached.node, cached.phase, cached.ready) != (self.node, self.phase, self.ready):
+            cached = PodInfo(
+                self.namespace,
+                self.name,
+                self.node,
+                self.phase,
+                self.ready,
+                0,
+                dict(self.labels),
+                self.owner_kind,
+                self.owner_name,
+                created_at,
+            )
+            self._info = cached
+        return cached
 
     @property
     def holds_gpus(self) -> bool:

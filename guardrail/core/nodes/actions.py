@@ -33,8 +33,9 @@ class Observation:
                 nodes[node.name] = node
                 # capacity.serving_gpus, spelled out: a call per node per step is a tenth of a rehearsal
                 if not node.unschedulable and node.conditions.get("Ready") == "True":
-                    text = node.allocatable.get(GPU_RESOURCE, "0")
-                    total += int(text) if text.isdigit() else 0
+                    text = node.allocatable.get(GPU_RESOURCE)
+                    if text is not None and text.isdigit():
+                        total += int(text)
         return cls(now, nodes, {}, total)
 
     def available_gpus(self, out: Iterable[str]) -> int:

@@ -54,6 +54,11 @@ class NodeView:
 
 def advance(progress: NodeProgress, plan: StratumPlan, settings: CycleSettings, view: NodeView) -> Step:
     """Move the node through as many phases as the observation confirms."""
+    if progress.phase is Phase.REGISTER and progress.seen_down and view.node is None and not view.newcomers:
+        # Booting, nothing registered yet: most of the nodes in hand at most steps. Only the budget can end it.
+        deadline = (progress.replaced_at or progress.phase_started) + plan.budgets.boot
+        if view.now < deadline:
+            return Step(progress, wake=min(settings.poll_interval, deadline - view.now))
     actions: list[Action] = []
     events: list[CycleEvent] = []
     claimed: str | None = None
