@@ -31,7 +31,7 @@ def rehearse_command(
     """Cycle a simulated pool with the real engine, in simulated time. Exit 0 when every node came back,
     1 when the cycle halted, 3 for a bad pool file or guardrail.yaml."""
     from guardrail.config.pool_file import load_pool_file
-    from guardrail.core.nodes.state import Outcome
+    from guardrail.core.nodes.records import Outcome
     from guardrail.services.nodes_rehearse import rehearse
 
     pool = load_pool_file(pool_file)

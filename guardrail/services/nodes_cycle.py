@@ -19,8 +19,9 @@ from guardrail.core.nodes.engine import abort, decide, pause, resume, settle, wa
 from guardrail.core.nodes.planner import plan_cycle
 from guardrail.core.nodes.pool import PoolSelector
 from guardrail.core.nodes.preflight import PreflightFinding, history_of, preflight
+from guardrail.core.nodes.records import Outcome
 from guardrail.core.nodes.settings import CycleSettings
-from guardrail.core.nodes.state import CycleState, Outcome
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.runs import RunKind, RunRecord, RunRequest, RunStatus, RunStore
 from guardrail.services.nodes_act import Hands, act, observe, with_pod_logs
 

@@ -18,8 +18,9 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.cluster import Cluster, NodeInfo
 from guardrail.core.nodes.pool import PoolSelector
 from guardrail.core.nodes.ports import NodeReplacer
+from guardrail.core.nodes.records import NodeStatus, Outcome
 from guardrail.core.nodes.settings import CycleSettings
-from guardrail.core.nodes.state import CycleState, NodeStatus, Outcome
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.runs import RunConflictError, RunRecord, RunRequest, RunStatus
 from guardrail.services.nodes_act import Hands
 from guardrail.services.nodes_cycle import CycleContext, drive_cycle, plan_pool_cycle, request_cycle, start_cycle

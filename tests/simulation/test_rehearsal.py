@@ -11,9 +11,9 @@ import pytest
 from guardrail.config.nodes import NodesSettings
 from guardrail.config.pool_file import PoolFile, PoolGroup, PoolWorkload, load_pool_file
 from guardrail.core.audit import EventKind, verify_chain
+from guardrail.core.nodes.records import NodeStatus, Outcome
 from guardrail.core.nodes.report import StratumState
 from guardrail.core.nodes.settings import Phase
-from guardrail.core.nodes.state import NodeStatus, Outcome
 from guardrail.services.nodes_rehearse import Rehearsal, rehearse
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "nodes"

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 from guardrail.adapters.render.common import neutralise
 from guardrail.core.nodes.preflight import PreflightFinding
+from guardrail.core.nodes.records import Outcome, format_seconds
 from guardrail.core.nodes.report import CycleReport, StratumReport, StratumState
-from guardrail.core.nodes.state import Outcome, format_seconds
 from guardrail.core.nodes.timings import SpanTiming
 
 _RESET = "\x1b[0m"

@@ -14,7 +14,8 @@ from guardrail.core.audit import EventKind
 from guardrail.core.kube.cluster import GPU_RESOURCE
 from guardrail.core.nodes.actions import CycleEvent, Observation
 from guardrail.core.nodes.capacity import fits, serving
-from guardrail.core.nodes.state import CycleState, NodeProgress, NodeStatus
+from guardrail.core.nodes.records import NodeProgress, NodeStatus
+from guardrail.core.nodes.state import CycleState
 
 
 def admit(

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from guardrail.core.audit import EventKind
 from guardrail.core.nodes.actions import CycleEvent
+from guardrail.core.nodes.records import NodeProgress, NodeStatus, Outcome
 from guardrail.core.nodes.settings import Phase
-from guardrail.core.nodes.state import CycleState, NodeProgress, NodeStatus, Outcome
+from guardrail.core.nodes.state import CycleState
 
 
 def halt_on_failure(state: CycleState, changed: Sequence[NodeProgress]) -> tuple[CycleState, list[CycleEvent]]:

@@ -34,8 +34,9 @@ from guardrail.core.nodes.admission import admit
 from guardrail.core.nodes.capacity import share
 from guardrail.core.nodes.ending import end_when_idle, halt_on_failure, hand_back
 from guardrail.core.nodes.progress import NodeView, advance, fail, finish_phase
+from guardrail.core.nodes.records import NodeProgress, NodeStatus
 from guardrail.core.nodes.settings import Phase
-from guardrail.core.nodes.state import CycleState, NodeProgress, NodeStatus
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.strata import placement_of
 from guardrail.core.nodes.timings import new_warnings
 

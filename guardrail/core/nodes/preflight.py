@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guardrail.core.kube.cluster import GPU_RESOURCE, NodeInfo
+from guardrail.core.nodes.records import NodeStatus, format_seconds
 from guardrail.core.nodes.report import StratumState, cycle_report
-from guardrail.core.nodes.state import CycleState, NodeStatus, format_seconds
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.strata import StratumKey
 from guardrail.core.nodes.timings import BOOT_SPAN, p95, span_sample
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from guardrail.core.audit import EventKind
 from guardrail.core.kube.cluster import NodeInfo, PodInfo
 from guardrail.core.nodes.actions import Action, Cordon, CreatePod, CycleEvent, DeletePod, Evict, Replace, Uncordon
+from guardrail.core.nodes.records import Failure, NodeProgress, NodeStatus
 from guardrail.core.nodes.settings import CycleSettings, Phase
-from guardrail.core.nodes.state import Failure, NodeProgress, NodeStatus, StratumPlan
+from guardrail.core.nodes.state import StratumPlan
 from guardrail.core.nodes.validation import (
     gpu_shortfall,
     read_validation,

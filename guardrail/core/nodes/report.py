@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from guardrail.core.nodes.capacity import share
-from guardrail.core.nodes.state import CycleState, Failure, NodeStatus, Outcome
+from guardrail.core.nodes.records import Failure, NodeStatus, Outcome
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.strata import StratumKey
 from guardrail.core.nodes.timings import SpanTiming, stratum_timings
 

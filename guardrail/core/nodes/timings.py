@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 
 from guardrail.core.audit import EventKind
 from guardrail.core.nodes.actions import CycleEvent
+from guardrail.core.nodes.records import NodeProgress
 from guardrail.core.nodes.settings import Budgets, Phase
-from guardrail.core.nodes.state import CycleState, NodeProgress
+from guardrail.core.nodes.state import CycleState
 
 BOOT_SPAN = "boot"
 # What is judged against a budget, in the order of a node's cycle.

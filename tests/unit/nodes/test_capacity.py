@@ -10,7 +10,8 @@ from guardrail.core.nodes.actions import Cordon
 from guardrail.core.nodes.capacity import fits, floor_gpus, share
 from guardrail.core.nodes.engine import decide
 from guardrail.core.nodes.planner import plan_cycle
-from guardrail.core.nodes.state import CycleState, NodeStatus, Outcome
+from guardrail.core.nodes.records import NodeStatus, Outcome
+from guardrail.core.nodes.state import CycleState
 from tests.unit.nodes.helpers import T0, node, observe, settings
 
 

@@ -24,8 +24,9 @@ from guardrail.core.nodes.actions import (
 )
 from guardrail.core.nodes.engine import Decision, abort, decide, pause, resume, settle, watched
 from guardrail.core.nodes.planner import plan_cycle
+from guardrail.core.nodes.records import NodeStatus, Outcome
 from guardrail.core.nodes.settings import Budgets, Phase
-from guardrail.core.nodes.state import CycleState, NodeStatus, Outcome
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.validation import VALIDATION_LABEL
 from tests.unit.nodes.helpers import T0, node, observe, pod, settings, validator
 

@@ -10,8 +10,9 @@ from guardrail.core.audit import EventKind
 from guardrail.core.nodes.actions import CycleEvent
 from guardrail.core.nodes.planner import plan_cycle
 from guardrail.core.nodes.preflight import StratumHistory, driver_version, history_of, preflight
+from guardrail.core.nodes.records import NodeProgress, NodeStatus, Outcome
 from guardrail.core.nodes.settings import Phase
-from guardrail.core.nodes.state import CycleState, NodeProgress, NodeStatus, Outcome
+from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.strata import stratum_of
 from guardrail.core.nodes.timings import new_warnings, p95, stratum_timings
 from tests.unit.nodes.helpers import T0, node, settings
