@@ -8,21 +8,21 @@ caller hands the mapping over and never changes it afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from guardrail.core.audit import GENESIS_HASH, AuditEvent, EventDraft, seal
+from guardrail.core.clock import Clock
 from guardrail.core.errors import BadInputError
 from guardrail.core.runs import RunConflictError, RunKind, RunRecord, RunRequest, RunStatus
 
 
 class MemoryRunStore:
-    """The RunStore port in memory. `now` stamps the audit events (a simulated clock in a rehearsal)."""
+    """The RunStore port in memory. `clock` stamps the audit events (the simulated clock in a rehearsal)."""
 
-    def __init__(self, now: Callable[[], datetime]) -> None:
-        self._now = now
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._runs: dict[str, RunRecord] = {}
         self._events: list[AuditEvent] = []
 
@@ -64,7 +64,7 @@ class MemoryRunStore:
             step=step,
             status=status,
             state=state,
-            updated_at=self._now(),
+            updated_at=self._clock.now(),
             requested=None if clear_request else current.requested,
         )
         self._runs[run_id] = saved
@@ -83,12 +83,12 @@ class MemoryRunStore:
         self._append(event)
         return asked
 
-    def events(self) -> list[AuditEvent]:
-        """Every audit event, in order."""
-        return list(self._events)
+    def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
+        """Every audit event with seq > `after_seq`, in seq order."""
+        return iter(self._events[after_seq:])
 
     def _append(self, draft: EventDraft) -> AuditEvent:
         previous = self._events[-1].hash if self._events else GENESIS_HASH
-        sealed = seal(draft, len(self._events) + 1, self._now(), previous)
+        sealed = seal(draft, len(self._events) + 1, self._clock.now(), previous)
         self._events.append(sealed)
         return sealed

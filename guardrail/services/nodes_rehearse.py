@@ -42,7 +42,7 @@ def rehearse(pool_file: PoolFile, settings: NodesSettings) -> Rehearsal:
     cycle_settings = settings.to_cycle_settings()
     if pool_file.capacity_floor is not None:
         cycle_settings = replace(cycle_settings, capacity_floor=pool_file.capacity_floor)
-    store = memory_run_store(simulated.clock.now)
+    store = memory_run_store(simulated.clock)
     context = CycleContext(Hands(simulated.cluster, simulated.replacer, simulated.clock), store, REHEARSAL_ACTOR)
     started_at = simulated.clock.now()
     plan = plan_pool_cycle(context, PoolSelector.parse(pool_file.pool), cycle_settings)

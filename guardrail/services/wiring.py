@@ -6,9 +6,8 @@ the markdown output loads jinja2, which keeps the gate fast to start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,8 +88,8 @@ def pool_simulator(pool: PoolFile) -> SimulatedPool:
     return SimulatedPool(simulator, simulator.clock, replacer)
 
 
-def memory_run_store(now: Callable[[], datetime]) -> MemoryRunStore:
-    """A run store that lives as long as the process: a rehearsal's."""
+def memory_run_store(clock: Clock) -> MemoryRunStore:
+    """Runs and their audit events in memory (a rehearsal's store), stamped with `clock`."""
     from guardrail.adapters.memory_runs import MemoryRunStore
 
-    return MemoryRunStore(now)
+    return MemoryRunStore(clock)

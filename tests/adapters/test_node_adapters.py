@@ -19,6 +19,20 @@ from guardrail.core.runs import RunConflictError, RunKind, RunRecord, RunRequest
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
+class Ticking:
+    """A clock one second further on at every reading."""
+
+    def __init__(self) -> None:
+        self.moment = T0
+
+    def now(self) -> datetime:
+        self.moment += timedelta(seconds=1)
+        return self.moment
+
+    def sleep(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
 def _record(run_id: str, subject: str = "node-pool/c/gpu") -> RunRecord:
     return RunRecord(run_id, RunKind.NODE_CYCLE, subject, RunStatus.RUNNING, 0, {"n": 0}, "alice", T0, T0)
 
@@ -28,8 +42,7 @@ def _event(kind: str = "node-decision") -> EventDraft:
 
 
 def test_the_memory_store_keeps_runs_steps_and_a_verifiable_chain_of_events() -> None:
-    clock = iter(T0 + timedelta(seconds=s) for s in range(100))
-    store = MemoryRunStore(lambda: next(clock))
+    store = MemoryRunStore(Ticking())
     store.start_run(_record("r1"), _event("node-cycle-start"))
     saved = store.save_step(
         "r1",
@@ -42,13 +55,17 @@ def test_the_memory_store_keeps_runs_steps_and_a_verifiable_chain_of_events() ->
     )
     assert (saved.step, dict(saved.state)) == (1, {"n": 1})
     assert [e.kind for e in store.events()] == ["node-cycle-start", "node-phase", "node-decision", "node-failure"]
+    assert [e.seq for e in store.events(after_seq=2)] == [3, 4]
     assert verify_chain(store.events()).ok
+    times = [e.time for e in store.events()]
+    assert times[0] == "2025-01-06T09:00:01.000000Z"  # the store's clock stamps its events
+    assert times == sorted(times)
     assert [r.id for r in store.runs(RunKind.NODE_CYCLE)] == ["r1"]
     assert store.runs(RunKind.ROLLOUT) == []
 
 
 def test_the_memory_store_refuses_a_second_active_run_and_a_stale_step() -> None:
-    store = MemoryRunStore(lambda: T0)
+    store = MemoryRunStore(Ticking())
     store.start_run(_record("r1"), _event())
     with pytest.raises(RunConflictError, match="held by run r1"):
         store.start_run(_record("r2"), _event())
@@ -59,7 +76,7 @@ def test_the_memory_store_refuses_a_second_active_run_and_a_stale_step() -> None
 
 
 def test_requests_are_kept_until_acted_on_and_refused_for_ended_or_unknown_runs() -> None:
-    store = MemoryRunStore(lambda: T0)
+    store = MemoryRunStore(Ticking())
     store.start_run(_record("r1"), _event())
     assert store.request("r1", RunRequest.PAUSE, _event()).requested is RunRequest.PAUSE
     cleared = store.save_step(

@@ -14,7 +14,7 @@ import pytest
 from guardrail.adapters.memory_runs import MemoryRunStore
 from guardrail.adapters.node_replacers import DeleteNodeReplacer
 from guardrail.core.audit import EventKind
-from guardrail.core.errors import BadInputError
+from guardrail.core.errors import BadInputError, ClusterUnreachableError
 from guardrail.core.kube.cluster import Cluster, NodeInfo
 from guardrail.core.nodes.pool import PoolSelector
 from guardrail.core.nodes.ports import NodeReplacer
@@ -90,7 +90,7 @@ def _start(
     mode: ReplaceMode = ReplaceMode.DELETE_NODE, visible: int | None = None
 ) -> tuple[Recording, MemoryRunStore, CycleContext, RunRecord]:
     cluster = Recording(_pool(mode, visible))
-    store = MemoryRunStore(cluster.simulator.clock.now)
+    store = MemoryRunStore(cluster.simulator.clock)
     context = _context(cluster, store, mode)
     record = start_cycle(context, plan_pool_cycle(context, PoolSelector.parse("gpu"), SETTINGS))
     return cluster, store, context, record
@@ -206,3 +206,38 @@ def test_the_next_plan_reads_the_history_of_earlier_cycles() -> None:
     checks = {f.check for f in again.preflight}
     assert "never-passed" not in checks
     assert "boot-history" in checks  # every boot took more than 1% of the budget
+
+
+class Flaky(Recording):
+    """An API server that stops answering reads for a while."""
+
+    def __init__(self, simulator: PoolSimulator, silent: int) -> None:
+        super().__init__(simulator)
+        self.silent = silent  # reads left unanswered
+
+    def nodes(self, label_selector: str | None = None) -> list[NodeInfo]:
+        if self.silent > 0:
+            self.silent -= 1
+            raise ClusterUnreachableError(self.simulator.name, "connection refused")
+        return self.simulator.nodes(label_selector)
+
+
+def test_an_api_server_that_stops_answering_for_a_while_is_waited_for_and_never_read_as_allow() -> None:
+    cluster = Flaky(_pool(), silent=0)
+    store = MemoryRunStore(cluster.simulator.clock)
+    context = _context(cluster, store, ReplaceMode.DELETE_NODE)
+    record = start_cycle(context, plan_pool_cycle(context, PoolSelector.parse("gpu"), SETTINGS))
+    cluster.silent = 3
+    assert drive_cycle(context, record.id).status is RunStatus.COMPLETED
+    assert cluster.silent == 0
+
+    cluster = Flaky(_pool(), silent=0)
+    store = MemoryRunStore(cluster.simulator.clock)
+    context = replace(_context(cluster, store, ReplaceMode.DELETE_NODE), max_unreachable=3)
+    record = start_cycle(context, plan_pool_cycle(context, PoolSelector.parse("gpu"), SETTINGS))
+    cluster.silent = 100
+    with pytest.raises(ClusterUnreachableError, match="connection refused"):
+        drive_cycle(context, record.id)
+    saved = store.run(record.id)
+    assert saved is not None
+    assert saved.status is RunStatus.RUNNING  # left for a resume, not marked as anything it is not

@@ -46,6 +46,23 @@ def test_the_pool_starts_healthy_with_its_labels() -> None:
     assert simulator.nodes("topology.kubernetes.io/zone=westus2-1")[0].allocatable_count(GPU_RESOURCE) == 1
 
 
+def test_discovery_and_counts_show_a_node_pool_and_nothing_else() -> None:
+    simulator = PoolSimulator(_spec(_group(3)))
+    assert simulator.default_namespace == "default"
+    node = simulator.preferred("", "Node")
+    assert node is not None
+    assert (node.plural, node.namespaced) == ("nodes", False)
+    assert simulator.preferred("apps", "DaemonSet") is None
+    assert simulator.served("apps/v1", "DaemonSet") is None
+    assert simulator.count_objects("v1", "Node") == 3
+    assert simulator.count_objects("v1", "Pod") == 9  # two DaemonSet pods and a completed validator per node
+    assert simulator.count_objects("apps/v1", "Deployment") is None
+    pod = simulator.pods(node=simulator.nodes()[0].name)[0]
+    assert simulator.pod_metrics_text(pod.namespace, pod.name, port=9400) is None
+    with pytest.raises(ClusterError, match="not found"):
+        simulator.pod_metrics_text("gpu-operator", "nope", port=9400)
+
+
 def test_what_the_simulator_serves_reads_back_as_the_same_node() -> None:
     simulator = PoolSimulator(_spec(_group(1)))
     node = simulator.nodes()[0]
