@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the pre-apply gate on the bundled example plans and Kubernetes manifests, shows each verdict and
-# exit code, then rehearses the bundled fleet rollouts (guarded and naive).
+# Runs the pre-apply gate on the bundled example plans and Kubernetes manifests, then rehearses the
+# bundled fleet rollouts (guarded and naive) and node-pool cycles, and shows each verdict and exit code.
 set -u
 cd "$(dirname "$0")"
 status=0
@@ -37,6 +37,18 @@ for case in december:guarded:1 december:naive:1 december-node-scoped:guarded:0; 
   IFS=: read -r fleet strategy expected <<<"$case"
   printf '\n==================== rehearsal: %s, %s ====================\n' "$fleet" "$strategy"
   guardrail rollout rehearse "rollout/$fleet.yaml" --strategy "$strategy"
+  code=$?
+  printf -- '--> exit code %s (expected %s)\n' "$code" "$expected"
+  [ "$code" = "$expected" ] || status=1
+done
+
+# GPU node-pool cycles on a simulated pool: the westus2 ND96 stratum's boot runs past the provider's
+# timeout and the cycle stops at its canary; a node that rejoins short of GPUs is caught by validation.
+for case in nodes/healthy:0 nodes/outage:1 nodes/missing-gpu:1; do
+  name=${case%%:*}
+  expected=${case##*:}
+  printf '\n==================== rehearse %s ====================\n' "$name"
+  guardrail nodes rehearse "$name.yaml" --config guardrail.yaml
   code=$?
   printf -- '--> exit code %s (expected %s)\n' "$code" "$expected"
   [ "$code" = "$expected" ] || status=1

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from guardrail.config.files import load_model
 from guardrail.config.kubernetes import KubernetesSettings
+from guardrail.config.nodes import NodesSettings
 from guardrail.config.rollout import RolloutSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
@@ -202,6 +203,7 @@ class Settings(_Strict):
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
+    nodes: NodesSettings = Field(default_factory=NodesSettings)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:

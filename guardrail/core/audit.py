@@ -40,6 +40,12 @@ class EventKind(StrEnum):
     ROLLOUT_MEASUREMENT = "rollout-measurement"  # a baseline, a measured cost, failing gates, a rollback check
     ROLLOUT_DECISION = "rollout-decision"  # widen (with the projection's arithmetic), halt, roll back, done
     ROLLOUT_REQUEST = "rollout-request"  # pause, resume or abort asked from another terminal
+    NODE_CYCLE_START = "node-cycle-start"  # a node-pool cycle planned: strata, capacity floor, budgets
+    NODE_PHASE = "node-phase"  # a node finished a phase of its cycle, with the time it took
+    NODE_DECISION = "node-decision"  # the cycle picked, released or skipped nodes, or warned of a slow phase
+    NODE_FAILURE = "node-failure"  # a node missed a budget or failed validation: the cycle halts
+    NODE_CYCLE_REQUEST = "node-cycle-request"  # someone asked a cycle to pause, resume or abort
+    NODE_CYCLE_END = "node-cycle-end"  # completed, halted or aborted
 
 
 def iso_utc(moment: datetime) -> str:

@@ -7,7 +7,7 @@ Pure records and the store port; the engines (core/rollout, core/nodes) decide, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -89,9 +89,12 @@ class RunStore(Protocol):
         state: Mapping[str, Any],
         event: EventDraft,
         clear_request: bool = False,
+        more_events: Sequence[EventDraft] = (),
     ) -> RunRecord:
         """Save the run's progress if its stored step is still `expected_step` (compare-and-set), and
-        clear an acted-on request when asked. Raises RunConflictError when another process moved it."""
+        clear an acted-on request when asked. `more_events` are the step's further audit events (a node
+        cycle's step finishes several phases at once), appended after `event` in the same transaction.
+        Raises RunConflictError when another process moved it."""
         ...
 
     def request(self, run_id: str, request: RunRequest, event: EventDraft) -> RunRecord:

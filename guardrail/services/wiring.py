@@ -8,14 +8,18 @@ markdown output loads jinja2, and only a command that reaches a cluster loads th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guardrail.config.nodes import seconds
+from guardrail.config.pool_file import PoolFile
 from guardrail.core.clock import Clock
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import LiveDiff
 from guardrail.core.kube.cluster import Cluster, ClusterReader
 from guardrail.core.locks import parse_duration
+from guardrail.core.nodes.ports import NodeReplacer
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
 from guardrail.core.rollout.readings import ApiServerSample
 from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
@@ -77,7 +81,7 @@ def render_manifests(paths: Sequence[Path], values: Mapping[str, Any], cluster: 
 
 def memory_run_store(clock: Clock) -> RehearsalStore:
     """Runs and their audit events in memory (a rehearsal's store), stamped with `clock`."""
-    from guardrail.adapters.runs_memory import MemoryRunStore
+    from guardrail.adapters.memory_runs import MemoryRunStore
 
     return MemoryRunStore(clock)
 
@@ -123,3 +127,48 @@ def live_diff() -> LiveDiff:
     """What compares rendered objects with a live cluster (server-side dry-run apply, client-side when the
     server cannot). Raises BadInputError when no cluster adapter is installed."""
     raise BadInputError(LIVE_CLUSTERS_MISSING)
+
+
+@dataclass(frozen=True)
+class SimulatedPool:
+    """A simulated node pool: its cluster, the clock that advances it, and how its machines are replaced."""
+
+    cluster: Cluster
+    clock: Clock
+    replacer: NodeReplacer
+
+
+def pool_simulator(pool: PoolFile) -> SimulatedPool:
+    """The pool file's pool, simulated (guardrail.simulation): the rehearsal's cluster and clock."""
+    from guardrail.adapters.node_replacers import DeleteNodeReplacer
+    from guardrail.simulation.pool_sim import PoolSimulator, ReimageReplacer
+    from guardrail.simulation.pool_spec import GroupSpec, PoolSpec, ReplaceMode, WorkloadSpec
+
+    groups = tuple(
+        GroupSpec(
+            count=g.count,
+            instance_type=g.instance_type,
+            zone=g.zone,
+            gpus=g.gpus,
+            boot=seconds(g.boot),
+            gpu_diag=seconds(g.gpu_diag) if g.gpu_diag is not None else 0.0,
+            visible_gpus=g.visible_gpus,
+            region=g.region,
+            xid=g.xid,
+            kubelet=g.kubelet,
+            os_image=g.os_image,
+            kernel=g.kernel,
+            driver=g.driver,
+            gpu_product=g.gpu_product,
+        )
+        for g in pool.groups
+    )
+    workloads = tuple(
+        WorkloadSpec(w.name, w.replicas, w.namespace, w.gpus, w.min_available, w.max_unavailable, seconds(w.start))
+        for w in pool.workloads
+    )
+    mode = ReplaceMode(pool.replace)
+    spec = PoolSpec(pool.pool, seconds(pool.boot_timeout), groups, pool.seed, pool.jitter, mode, workloads)
+    simulator = PoolSimulator(spec)
+    replacer = ReimageReplacer(simulator) if mode is ReplaceMode.REIMAGE else DeleteNodeReplacer(simulator)
+    return SimulatedPool(simulator, simulator.clock, replacer)

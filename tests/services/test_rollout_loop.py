@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from guardrail.adapters.kubernetes.rollout_metrics import parse_apiserver_metrics, parse_coredns_answers
-from guardrail.adapters.runs_memory import MemoryRunStore
+from guardrail.adapters.memory_runs import MemoryRunStore
 from guardrail.core.audit import EventDraft, verify_chain
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.rollout.policy import RolloutPolicy
@@ -174,7 +174,7 @@ def test_two_rollouts_of_one_daemonset_cannot_run_at_once() -> None:
     fleet = _fleet()
     store = MemoryRunStore(fleet.clock)
     start(_rollout(fleet, store), "r1")
-    with pytest.raises(RunConflictError, match=r"already holds daemonset\.apps/telemetry/agent"):
+    with pytest.raises(RunConflictError, match=r"daemonset\.apps/telemetry/agent is held by run"):
         start(_rollout(fleet, store), "r2")
 
 

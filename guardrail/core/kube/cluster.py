@@ -52,6 +52,8 @@ class NodeInfo:
     os_image: str = ""
     kernel_version: str = ""
     created_at: datetime | None = None
+    # status.nodeInfo.bootID: changes on every boot, so a re-registered node of the same name is told apart.
+    boot_id: str = ""
 
     @property
     def ready(self) -> bool:
@@ -91,6 +93,7 @@ class NodeInfo:
             os_image=str(info.get("osImage", "")),
             kernel_version=str(info.get("kernelVersion", "")),
             created_at=_time(metadata.get("creationTimestamp")),
+            boot_id=str(info.get("bootID", "")),
         )
 
 
