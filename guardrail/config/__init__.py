@@ -165,6 +165,10 @@ class ApprovalsConfig(_Strict):
         )
 
 
+# An area's section in a module of its own; it builds on the selector entries defined above.
+from guardrail.config.rollback import RollbackConfig  # noqa: E402
+
+
 class Settings(_Strict):
     """The whole guardrail.yaml. Relative paths are relative to the file's folder."""
 
@@ -185,6 +189,7 @@ class Settings(_Strict):
         default=None, description="Store URL (sqlite:///path or postgresql://...); default .guardrail/."
     )
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
+    rollback: RollbackConfig = Field(default_factory=RollbackConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:

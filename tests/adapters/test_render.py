@@ -138,6 +138,8 @@ def test_json_contract_keys_and_values() -> None:
         "findings",
         "blast_radius",
         "notes",
+        "rollback",
+        "rollback_summary",
     ]
     assert doc["blast_radius"] is None  # the analysis did not run for this report
     assert doc["schema_version"] == 1

@@ -56,6 +56,18 @@ class JsonImpact(msgspec.Struct):
     critical_impacted: list[str]
 
 
+class JsonReversibility(msgspec.Struct):
+    """How far re-applying the earlier configuration undoes one change: `reversibility` is reversible,
+    lossy or irreversible; `unknown` when it depends on values known only after apply."""
+
+    address: str
+    reversibility: str
+    reason: str
+    action: str
+    deposed: str | None
+    unknown: bool
+
+
 class JsonReport(msgspec.Struct):
     """The document. `summary` counts changes per action, every action present."""
 
@@ -71,6 +83,8 @@ class JsonReport(msgspec.Struct):
     findings: list[JsonFinding]
     blast_radius: list[JsonImpact] | None  # null when the analysis is turned off
     notes: list[str]
+    rollback: list[JsonReversibility] | None  # every change but no-ops and reads, weightiest first
+    rollback_summary: dict[str, int] | None  # changes per class: irreversible, lossy, reversible
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -126,7 +140,25 @@ def build(report: CheckReport) -> JsonReport:
         findings=findings,
         blast_radius=_impacts(report, text),
         notes=[text(note) for note in report.notes],
+        rollback=_rollback(report, text),
+        rollback_summary=report.rollback.counts() if report.rollback is not None else None,
     )
+
+
+def _rollback(report: CheckReport, text: Callable[[str], str]) -> list[JsonReversibility] | None:
+    if report.rollback is None:
+        return None
+    return [
+        JsonReversibility(
+            address=text(entry.address),
+            reversibility=entry.reversibility.value,
+            reason=text(entry.reason),
+            action=entry.action.value,
+            deposed=entry.deposed,
+            unknown=entry.unknown,
+        )
+        for entry in report.rollback.changes
+    ]
 
 
 def _impacts(report: CheckReport, text: Callable[[str], str]) -> list[JsonImpact] | None:

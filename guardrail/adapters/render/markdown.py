@@ -24,10 +24,12 @@ from guardrail.adapters.render.common import (
     ORDER_WORDS,
     SafeReport,
     neutralise,
+    rollback_line,
 )
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import reason_words
 from guardrail.core.report import CheckReport
+from guardrail.core.rollback.reversibility import Reversibility
 from guardrail.core.values import format_path
 from guardrail.core.verdict import Decision, Enforcement, Finding
 
@@ -151,6 +153,7 @@ class MarkdownRenderer:
         return _template().render(
             headline=_HEADLINES[verdict.decision],
             lead=lead,
+            rollback=md(rollback_line(report) or ""),
             summary=[_Summary(a.capitalize(), f"{n:,}") for a, n in changeset.summary().items()],
             findings=shown_rows,
             hidden_findings=f"{hidden_findings:,}" if hidden_findings else "",
@@ -205,6 +208,11 @@ class MarkdownRenderer:
             why.append(Markup("forced by {}").format(paths))
         if why:
             item += Markup(" — ") + Markup("; ").join(why)
+        way_back = safe.reversibility(change)
+        if way_back is not None:
+            item += Markup(" · rollback: <b>{}</b>").format(way_back.reversibility.value)
+            if way_back.reversibility is not Reversibility.REVERSIBLE:
+                item += Markup(" ({})").format(md(safe.text(way_back.reason)))
         return item
 
     @staticmethod

@@ -18,6 +18,8 @@ from urllib.parse import quote
 import guardrail
 from guardrail.adapters.render.common import SafeReport
 from guardrail.core.report import CheckReport
+from guardrail.core.rules.reversibility import DESCRIPTION as REVERSIBILITY_DESCRIPTION
+from guardrail.core.rules.reversibility import RULE_ID as REVERSIBILITY_RULE
 from guardrail.core.verdict import Enforcement, Finding
 
 SARIF_VERSION = "2.1.0"
@@ -37,6 +39,7 @@ _BUILT_IN_RULES: dict[str, str] = {
     "blast-radius": "A destructive change reaches too far, reaches critical resources, or causes downtime.",
     "drift-revert": "The plan undoes changes made outside Terraform.",
     "similar-names": "A destructive change on a name one slip away from another resource's.",
+    REVERSIBILITY_RULE: REVERSIBILITY_DESCRIPTION,
 }
 
 
@@ -95,6 +98,7 @@ class SarifRenderer:
                 rule_ids[rule_id] = len(rules)
                 rules.append(self._rule(safe, rule_id, finding))
             results.append(self._result(safe, finding, rule_id, rule_ids[rule_id], uri))
+            self._add_reversibility(safe, finding, results[-1])
         driver: dict[str, Any] = {"name": "guardrail", "version": guardrail.__version__, "rules": rules}
         home = self._information_uri or information_uri()
         if home:
@@ -107,9 +111,32 @@ class SarifRenderer:
                 "verdict": report.verdict.decision.value,
                 "fingerprint": report.changeset.fingerprint,
                 "summary": report.changeset.summary(),
+                **self._rollback(safe),
             },
         }
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+    @staticmethod
+    def _rollback(safe: SafeReport) -> dict[str, Any]:
+        """The run's rollback section: counts per class, and every change that is not simply reversible."""
+        assessment = safe.report.rollback
+        if assessment is None:
+            return {}
+        weighty = assessment.not_reversible()
+        return {
+            "rollbackSummary": assessment.counts(),
+            "rollback": [
+                {"address": safe.text(e.address), "reversibility": e.reversibility.value, "reason": safe.text(e.reason)}
+                for e in weighty
+            ],
+        }
+
+    @staticmethod
+    def _add_reversibility(safe: SafeReport, finding: Finding, result: dict[str, Any]) -> None:
+        assessment = safe.report.rollback
+        entry = assessment.of(finding.address) if assessment is not None and finding.address else None
+        if entry is not None:
+            result["properties"]["reversibility"] = entry.reversibility.value
 
     @staticmethod
     def _rule(safe: SafeReport, rule_id: str, first: Finding) -> dict[str, Any]:
