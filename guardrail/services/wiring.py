@@ -12,6 +12,7 @@ from pathlib import Path
 
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
+from guardrail.core.source_control import SourceControl
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
@@ -47,3 +48,24 @@ def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUB
     from guardrail.adapters.kubernetes import connect
 
     return connect(context, kubeconfig, timeout=timeout)
+
+
+def source_control() -> SourceControl:
+    """git, through GitPython (imported only once a repository is found: see adapters/git.py)."""
+    from guardrail.adapters.git import GitSourceControl
+
+    return GitSourceControl()
+
+
+def apply_lock_name(directory: Path) -> str | None:
+    """The apply lock's name of a configuration directory (its absolute path and Terraform workspace), or
+    None when `directory` holds no Terraform configuration."""
+    from guardrail.adapters.terraform.intake import require_configuration
+    from guardrail.adapters.terraform.workspace import workspace_key
+    from guardrail.core.errors import BadInputError
+
+    try:
+        require_configuration(directory)
+    except BadInputError:
+        return None
+    return workspace_key(directory)
