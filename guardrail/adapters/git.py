@@ -108,18 +108,29 @@ class GitSourceControl:
                     repo.git.worktree("prune")
                 shutil.rmtree(holder, ignore_errors=True)
 
-    def changes_since(self, directory: Path, base: str) -> list[FileChange]:
+    def merge_base(self, directory: Path, ref: str) -> str:
         from git import GitCommandError
 
         with _repository(directory) as repo:
-            start = _commit_id(repo, base)
+            start = _commit_id(repo, ref)
             try:
-                merge_bases = repo.merge_base(start, "HEAD")
-                since = merge_bases[0].hexsha if merge_bases else start
+                found = repo.merge_base(start, "HEAD")
+            except GitCommandError as exc:
+                raise BadInputError(f"{directory}: no common history with {ref}: {_short(exc)}") from None
+            if not found:
+                raise BadInputError(f"{directory}: HEAD and {ref} share no history")
+            return str(found[0].hexsha)
+
+    def changes_since(self, directory: Path, commit: str) -> list[FileChange]:
+        from git import GitCommandError
+
+        with _repository(directory) as repo:
+            since = _commit_id(repo, commit)
+            try:
                 listed = repo.git.diff("--name-status", "-z", "-M", since)
                 untracked = repo.git.ls_files("-z", "--others", "--exclude-standard")
             except GitCommandError as exc:
-                raise BadInputError(f"{directory}: cannot compare with {base}: {_short(exc)}") from None
+                raise BadInputError(f"{directory}: cannot compare with {commit}: {_short(exc)}") from None
         changes = _name_status(listed)
         changes.extend(FileChange("A", path) for path in untracked.split("\0") if path)
         return changes

@@ -35,6 +35,8 @@ class EventKind(StrEnum):
     APPLY_START = "apply-start"
     APPLY_END = "apply-end"
     APPLY_LOCK_RECOVERED = "apply-lock-recovered"
+    ROLLBACK_PLAN = "rollback-plan"  # a rollback planned: the apply it undoes (seq, fingerprint), the commit it goes to
+    ROLLBACK_VERIFY = "rollback-verify"  # after a rollback apply: verified, or what still differs
 
 
 def iso_utc(moment: datetime) -> str:

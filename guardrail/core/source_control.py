@@ -53,9 +53,13 @@ class SourceControl(Protocol):
         folder and removes it when the block ends, errors included."""
         ...
 
-    def changes_since(self, directory: Path, base: str) -> list[FileChange]:
-        """Files changed between the merge base of `base` and HEAD and the work tree (committed or not,
-        untracked files that git does not ignore included), renames detected."""
+    def merge_base(self, directory: Path, ref: str) -> str:
+        """The commit where HEAD's history meets `ref`'s (the commit `ref` names when HEAD descends from it)."""
+        ...
+
+    def changes_since(self, directory: Path, commit: str) -> list[FileChange]:
+        """Files changed between `commit` and the work tree (committed or not, untracked files that git does
+        not ignore included), renames detected."""
         ...
 
     def terraform_files(self, directory: Path, commit: str | None) -> Mapping[str, str]:

@@ -102,6 +102,7 @@ def settle(
         applying=applying,
         break_glass_verifier=signature_verifier(settings, BREAK_GLASS_NAMESPACE),
         provenance=provenance,
+        rollback=report.rollback,
     )
     notes = [*report.notes, *result.settlement.notes]
     notes.extend(f"approval by {approval.actor} not counted: {why}" for approval, why in result.status.ignored)
