@@ -25,9 +25,8 @@ def render_text(plan: RollbackPlan, result: RollbackResult | None = None, *, col
         return neutralise(scrub(text))
 
     target, undo = plan.target, plan.undo
-    lines = [
-        f"rollback of {clean(target.directory)} ({clean(target.workspace)}) to {target.commit[:12]} ({clean(target.ref)})"
-    ]
+    going = f"to {target.commit[:12]} ({clean(target.ref)})"
+    lines = [f"rollback of {clean(target.directory)} ({clean(target.workspace)}) {going}"]
     if target.undoes is None:
         lines.append("undoes: no successful apply of this workspace is recorded")
     else:
