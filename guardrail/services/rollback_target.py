@@ -32,15 +32,17 @@ _BACKEND_CACHE = Path(".terraform") / "terraform.tfstate"
 def find_target(directory: Path, workspace: str, ref: str | None, events: Sequence[AuditEvent]) -> RollbackTarget:
     """The target of a rollback of `directory`'s `workspace`. Raises BadInputError when `ref` is not a
     commit, or (without `ref`) when the log has no earlier successful apply with a commit to go back to."""
+    scm = source_control()
+    scm.top_level(directory)  # a rollback goes to a commit: first of all, a repository
     applied = successful_applies(events, workspace)
     undoes = applied[-1] if applied else None
-    scm = source_control()
     if ref is None:
         earlier = applied[-2] if len(applied) > 1 else None
         if earlier is None:
+            name = workspace.rsplit("#", 1)[-1]
             raise BadInputError(
-                f"{directory}: no earlier successful apply of workspace {workspace} in the audit log to roll back "
-                "to: give --to REF"
+                f"{directory}: no earlier successful apply of this directory (workspace {name}) in the audit log "
+                "to roll back to: give --to REF"
             )
         if earlier.commit is None:
             raise BadInputError(
