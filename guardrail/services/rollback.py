@@ -48,6 +48,7 @@ class RollbackRequest:
     all_namespaces: bool = False
     terraform_bin: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
+    undo_seq: int | None = None  # the apply to undo (its apply-end event); None: the latest one
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
 def _target(request: RollbackRequest) -> RollbackTarget:
     workspace = _workspace(request.directory)
     with opened_store(request.store, request.settings) as store:
-        return find_target(request.directory, workspace, request.to, list(store.events()))
+        return find_target(request.directory, workspace, request.to, list(store.events()), undo_seq=request.undo_seq)
 
 
 def _checked(request: RollbackRequest, inner: Path, plan_file: Path) -> CheckReport:

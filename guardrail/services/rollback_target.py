@@ -29,12 +29,21 @@ OVERRIDE_NAME = "zz_guardrail_rollback_override.tf"
 _BACKEND_CACHE = Path(".terraform") / "terraform.tfstate"
 
 
-def find_target(directory: Path, workspace: str, ref: str | None, events: Sequence[AuditEvent]) -> RollbackTarget:
-    """The target of a rollback of `directory`'s `workspace`. Raises BadInputError when `ref` is not a
-    commit, or (without `ref`) when the log has no earlier successful apply with a commit to go back to."""
+def find_target(
+    directory: Path, workspace: str, ref: str | None, events: Sequence[AuditEvent], *, undo_seq: int | None = None
+) -> RollbackTarget:
+    """The target of a rollback of `directory`'s `workspace`: by default it undoes the latest successful
+    apply, or the apply whose apply-end event is `undo_seq`, and goes to the commit of the successful apply
+    before it (or to `ref`). Raises BadInputError when `ref` is not a commit, when `undo_seq` is no
+    successful apply of the workspace, or (without `ref`) when there is no earlier apply with a commit."""
     scm = source_control()
     scm.top_level(directory)  # a rollback goes to a commit: first of all, a repository
     applied = successful_applies(events, workspace)
+    if undo_seq is not None:
+        position = next((i for i, record in enumerate(applied) if record.seq == undo_seq), None)
+        if position is None:
+            raise BadInputError(f"audit event {undo_seq} is not a successful apply of {directory}")
+        applied = applied[: position + 1]
     undoes = applied[-1] if applied else None
     if ref is None:
         earlier = applied[-2] if len(applied) > 1 else None
