@@ -159,18 +159,13 @@ class GitSourceControl:
 
 
 def _provenance(repo: Repo, plan_files: Sequence[Path]) -> Provenance:
+    # One git process says it all: `status --porcelain=v2 --branch` gives the commit, the branch and every
+    # changed or untracked file (each process costs more than reading the configuration for the remote).
     top = Path(str(repo.working_tree_dir))
-    try:
-        commit: str | None = repo.head.commit.hexsha
-    except ValueError:  # a repository without commits yet
-        commit = None
-    branch = None if repo.head.is_detached else repo.active_branch.name
-    relative_plans = [_relative(top, p) for p in plan_files]
-    dirty = [
-        path
-        for path in _porcelain(repo.git.status("--porcelain=v1", "-z", "--untracked-files=all"))
-        if not is_working_file(path, [p for p in relative_plans if p is not None])
-    ]
+    status = repo.git.status("--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+    commit, branch, paths = _porcelain_v2(status)
+    relative_plans = [p for p in (_relative(top, plan) for plan in plan_files) if p is not None]
+    dirty = [path for path in paths if not is_working_file(path, relative_plans)]
     return Provenance(
         repository=str(top),
         remote=_remote(repo),
@@ -191,18 +186,30 @@ def _remote(repo: Repo) -> str | None:
     return without_credentials(urls[0]) if urls else None
 
 
-def _porcelain(text: str) -> list[str]:
-    """Paths of `git status --porcelain=v1 -z`: `XY path`, a rename or copy followed by its source."""
+def _porcelain_v2(text: str) -> tuple[str | None, str | None, list[str]]:
+    """(commit, branch, paths) from `git status --porcelain=v2 --branch -z`: headers `# branch.oid X`
+    (`(initial)` before the first commit) and `# branch.head NAME` (`(detached)`), then one entry per
+    changed (`1`), renamed or copied (`2`, followed by its source path), unmerged (`u`) or untracked (`?`)
+    path."""
+    commit: str | None = None
+    branch: str | None = None
     paths: list[str] = []
     entries = iter(text.split("\0"))
     for entry in entries:
-        if len(entry) < 4:
-            continue
-        status, path = entry[:2], entry[3:]
-        paths.append(path)
-        if status[0] in "RC":
-            next(entries, None)  # the source path of a staged rename or copy
-    return paths
+        if entry.startswith("# branch.oid "):
+            oid = entry.removeprefix("# branch.oid ")
+            commit = None if oid == "(initial)" else oid
+        elif entry.startswith("# branch.head "):
+            head = entry.removeprefix("# branch.head ")
+            branch = None if head == "(detached)" else head
+        elif entry.startswith(("1 ", "u ")):
+            paths.append(entry.split(" ", 8 if entry[0] == "1" else 10)[-1])
+        elif entry.startswith("2 "):
+            paths.append(entry.split(" ", 9)[-1])
+            next(entries, None)  # the source of the rename or copy
+        elif entry.startswith("? "):
+            paths.append(entry[2:])
+    return commit, branch, paths
 
 
 def _name_status(text: str) -> list[FileChange]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail.adapters.git import GitSourceControl, _name_status, _porcelain
+from guardrail.adapters.git import GitSourceControl, _name_status, _porcelain_v2
 from guardrail.adapters.identity import git_user_email
 from guardrail.core.errors import BadInputError
 from guardrail.core.provenance import DIRTY_FILES_SHOWN, Provenance, is_working_file, without_credentials
@@ -132,7 +132,15 @@ def test_remote_urls_lose_their_credentials(url: str, clean: str) -> None:
 
 
 def test_status_and_diff_parsing() -> None:
-    assert _porcelain(" M a.tf\0R  new.tf\0old.tf\0?? x y.txt\0") == ["a.tf", "new.tf", "x y.txt"]
+    status = (
+        "# branch.oid 1a2b\0# branch.head main\0"
+        "1 .M N... 100644 100644 100644 aa bb a b.tf\0"
+        "2 R. N... 100644 100644 100644 aa bb R100 new name.tf\0old.tf\0"
+        "u UU N... 100644 100644 100644 100644 aa bb cc both.tf\0"
+        "? x y.txt\0"
+    )
+    assert _porcelain_v2(status) == ("1a2b", "main", ["a b.tf", "new name.tf", "both.tf", "x y.txt"])
+    assert _porcelain_v2("# branch.oid (initial)\0# branch.head (detached)\0") == (None, None, [])
     assert _name_status("M\0a.tf\0R087\0old/b.tf\0new/b.tf\0D\0gone.tf\0") == [
         FileChange("M", "a.tf"),
         FileChange("R", "new/b.tf", "old/b.tf"),
