@@ -172,3 +172,16 @@ def test_a_check_outside_a_repository_never_imports_gitpython(tmp_path: Path) ->
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.split("\n")[:2] == ["not in a git repository", "False"]
+
+
+def test_help_and_every_command_module_leave_gitpython_unloaded() -> None:
+    code = (
+        "import sys\n"
+        "from guardrail.cli import main\n"
+        "main._register_commands()\n"
+        "import guardrail.services.rollback, guardrail.services.roots, guardrail.services.review\n"
+        "print('\\n'.join(sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    assert "guardrail.cli.rollback" in loaded
+    assert [m for m in loaded if m in {"git", "gitdb"} or m.startswith(("git.", "gitdb."))] == []
