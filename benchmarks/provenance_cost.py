@@ -104,9 +104,7 @@ def main() -> None:
     for name, median in medians.items():
         print(f"{name:<{width}}  {median * 1000:7.1f} ms")
     base = medians[OUTSIDE]
-    print(
-        f"import git over the bare interpreter: {(medians[chr(112) + 'ython -c ' + chr(39) + 'import git' + chr(39)] - medians['python -c pass']) * 1000:.1f} ms"
-    )
+    print(f"import git over the bare interpreter: {(medians[IMPORT_GIT] - medians[BARE]) * 1000:.1f} ms")
     for name in list(medians)[-2:]:
         print(f"{name} vs outside: {(medians[name] - base) * 1000:+.1f} ms ({medians[name] / base:.2f}x)")
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.matching import Match, Selector
-from guardrail.core.rollback.one_way import ONE_WAY_UPDATES, RESERVED_ON_DELETE, final_copy
+from guardrail.core.rollback.one_way import ONE_WAY_UPDATES, RESERVED_ON_DELETE, OneWayUpdate, final_copy
 from guardrail.core.rules.k8s_upgrade import VERSIONED, parse_version
 from guardrail.core.rules.stateful import STATEFUL_TYPES
 from guardrail.core.values import Unknown, after_value, format_path, get_path, mask_at
@@ -39,6 +39,13 @@ REVERSIBILITY_ORDER: tuple[Reversibility, ...] = (
     Reversibility.REVERSIBLE,
 )
 _WEIGHT = {level: position for position, level in enumerate(REVERSIBILITY_ORDER)}
+# The version and one-way tables by resource type: most changes are of types neither names.
+_VERSIONED_BY_TYPE: dict[str, list[tuple[tuple[str | int, ...], str]]] = {}
+for _type, _path, _what in VERSIONED:
+    _VERSIONED_BY_TYPE.setdefault(_type, []).append((_path, _what))
+_ONE_WAY_BY_TYPE: dict[str, list[OneWayUpdate]] = {}
+for _one_way in ONE_WAY_UPDATES:
+    _ONE_WAY_BY_TYPE.setdefault(_one_way.type, []).append(_one_way)
 # Nothing to undo: reading a data source or leaving an object as it is.
 _NOT_CHANGES = frozenset({Action.NO_OP, Action.READ})
 
@@ -78,6 +85,13 @@ class RollbackAssessment:
     """Every change's reversibility, weightiest first, then by address."""
 
     changes: tuple[ChangeReversibility, ...] = ()
+    # (address, deposed key) -> entry: renderers ask once per change of plans of thousands.
+    _index: dict[tuple[str, str | None], ChangeReversibility] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self._index.update(((entry.address, entry.deposed), entry) for entry in self.changes)
 
     def counts(self) -> dict[str, int]:
         """Changes per class, every class present, weightiest first."""
@@ -94,11 +108,7 @@ class RollbackAssessment:
 
     def of(self, address: str, deposed: str | None = None) -> ChangeReversibility | None:
         """The entry of the change at `address` (and deposed key), or None (a no-op, a read, not in the plan)."""
-        return next((e for e in self.changes if e.address == address and e.deposed == deposed), None)
-
-    def by_address(self) -> dict[tuple[str, str | None], ChangeReversibility]:
-        """Entries keyed by (address, deposed key), for renderers that walk the changes."""
-        return {(entry.address, entry.deposed): entry for entry in self.changes}
+        return self._index.get((address, deposed))
 
 
 def assess(changeset: ChangeSet, policy: ReversibilityPolicy | None = None) -> RollbackAssessment:
@@ -171,9 +181,7 @@ def _removal(change: ResourceChange, stateful: Mapping[str, str]) -> tuple[Rever
 
 
 def _update(change: ResourceChange) -> tuple[Reversibility, str, bool]:
-    for resource_type, path, what in VERSIONED:
-        if resource_type != change.type:
-            continue
+    for path, what in _VERSIONED_BY_TYPE.get(change.type, ()):
         before = get_path(change.before, path)
         after = after_value(change.after, change.after_unknown, path)
         hidden = mask_at(change.before_sensitive, path) or mask_at(change.after_sensitive, path)
@@ -193,9 +201,7 @@ def _update(change: ResourceChange) -> tuple[Reversibility, str, bool]:
                 f"{what} upgrade {before} -> {after}: managed Kubernetes cannot be downgraded",
                 False,
             )
-    for one_way in ONE_WAY_UPDATES:
-        if one_way.type != change.type:
-            continue
+    for one_way in _ONE_WAY_BY_TYPE.get(change.type, ()):
         before = get_path(change.before, one_way.path)
         after = after_value(change.after, change.after_unknown, one_way.path)
         if isinstance(after, Unknown):
