@@ -5,7 +5,7 @@ Runs, alternating to share the machine's noise, each as a whole process:
   - import git: `python -c 'import git'` against `python -c 'pass'` (the interpreter alone)
   - guardrail --help
   - guardrail check PLAN with the plan outside any repository (GitPython must not even be imported)
-  - the same plan committed in a repository (clean), and in one with an audit log of N earlier applies
+  - the same plan committed in a repository (clean), and in one whose audit log holds N earlier applies
 and prints the median wall time of each and the difference inside vs outside. The plan is small (the
 example needing approval) so that the cost of provenance is not hidden under a large parse.
 
@@ -45,16 +45,21 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def seed_applies(store: str, workspace: str, count: int) -> None:
-    """An audit log with `count` successful applies of the workspace (what the check scans for the last one)."""
+    """An audit log of `count` applies, as they are recorded (a check, apply-start, apply-end each), half of
+    them of this workspace and half of another: what the check reads to find the last one of its own."""
     script = (
         "import sys\n"
         "from guardrail.adapters.store import open_store\n"
         "from guardrail.core.audit import EventDraft, EventKind\n"
         "store = open_store(sys.argv[1])\n"
         "for n in range(int(sys.argv[3])):\n"
-        "    payload = {'workspace': sys.argv[2], 'status': 'succeeded',"
-        " 'provenance': {'repository': '/r', 'commit': f'{n:040x}'}}\n"
-        "    store.append(EventDraft('bench', EventKind.APPLY_END, payload, f'sha256:{n}'))\n"
+        "    where = sys.argv[2] if n % 2 else '/elsewhere#default'\n"
+        "    plan = f'sha256:{n:064x}'\n"
+        "    store.append(EventDraft('bench', EventKind.CHECK, {'addresses': ['a.b'] * 20}, plan))\n"
+        "    store.append(EventDraft('bench', EventKind.APPLY_START, {'workspace': where}, plan))\n"
+        "    made = {'repository': '/r', 'commit': f'{n:040x}'}\n"
+        "    payload = {'workspace': where, 'status': 'succeeded', 'provenance': made}\n"
+        "    store.append(EventDraft('bench', EventKind.APPLY_END, payload, plan))\n"
         "store.close()\n"
     )
     subprocess.run([sys.executable, "-c", script, store, workspace, str(count)], check=True)

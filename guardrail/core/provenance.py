@@ -139,23 +139,30 @@ class AppliedRecord:
 
 
 def successful_applies(events: Iterable[AuditEvent], workspace: str) -> list[AppliedRecord]:
-    """Every successful apply of `workspace` (the apply lock's name: directory#workspace), oldest first."""
-    found: list[AppliedRecord] = []
-    for event in events:
-        if event.kind != EventKind.APPLY_END:
-            continue
-        try:
-            payload = event.payload
-        except ValueError:
-            continue  # a damaged event proves nothing; audit verify names it
-        if not isinstance(payload, Mapping) or payload.get("workspace") != workspace:
-            continue
-        if payload.get("status") != "succeeded":
-            continue
-        provenance = Provenance.from_payload(payload.get("provenance"))
-        commit = provenance.commit if provenance is not None else None
-        found.append(AppliedRecord(event.seq, event.fingerprint, commit, event.time))
-    return found
+    """Every successful apply of `workspace` (the apply lock's name: directory#workspace), in the order of
+    `events` (oldest first when they are)."""
+    return [record for event in events if (record := _applied(event, workspace)) is not None]
+
+
+def last_successful_apply(newest_first: Iterable[AuditEvent], workspace: str) -> AppliedRecord | None:
+    """The latest successful apply of `workspace`, reading events newest first and stopping at it."""
+    return next((record for event in newest_first if (record := _applied(event, workspace)) is not None), None)
+
+
+def _applied(event: AuditEvent, workspace: str) -> AppliedRecord | None:
+    if event.kind != EventKind.APPLY_END:
+        return None
+    try:
+        payload = event.payload
+    except ValueError:
+        return None  # a damaged event proves nothing; audit verify names it
+    if not isinstance(payload, Mapping) or payload.get("workspace") != workspace:
+        return None
+    if payload.get("status") != "succeeded":
+        return None
+    provenance = Provenance.from_payload(payload.get("provenance"))
+    commit = provenance.commit if provenance is not None else None
+    return AppliedRecord(event.seq, event.fingerprint, commit, event.time)
 
 
 def last_check_provenance(events: Iterable[AuditEvent], fingerprint: str) -> Provenance | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
-from guardrail.core.audit import AuditEvent
+from guardrail.core.audit import AuditEvent, EventKind
 from guardrail.core.policy import evaluate
 from guardrail.core.provenance import Provenance
 from guardrail.core.report import CheckReport
@@ -57,7 +57,7 @@ def review(
     plan_files = [p for p in (request.plan_out, request.plan) if p is not None and not p.is_dir()]
     with opened_for_review(store, request.settings, literals, helper) as opened:
         # The log is read only in a repository: outside one there is no commit to look for.
-        origin = gather(directory, _LazyEvents(opened), plan_files=plan_files)
+        origin = gather(directory, _LazyEvents(opened), plan_files=plan_files, newest_first=True)
         settled = settle(opened, report, request.settings, current_actor(), datetime.now(UTC), provenance=origin)
     if not origin.dirty:
         return settled.report
@@ -66,13 +66,14 @@ def review(
 
 
 class _LazyEvents:
-    """The store's events, read only when iterated."""
+    """The store's apply-end events, newest first (the provenance needs the last one of a workspace), read
+    only when iterated."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
 
     def __iter__(self) -> Iterator[AuditEvent]:
-        return iter(self._store.events())
+        return iter(self._store.events_of_kind(EventKind.APPLY_END, newest_first=True))
 
 
 def settle(
