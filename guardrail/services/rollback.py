@@ -70,7 +70,7 @@ def plan_rollback(request: RollbackRequest, *, actor: str | None = None) -> Roll
     who = actor or current_actor()
     target = _target(request)
     with configuration_at(request.directory, target.commit) as inner, _plan_folder() as folder:
-        report = _checked(request, inner, folder / "rollback.tfplan")
+        report = _checked(request, inner, folder / "rollback.tfplan", target.commit)
     provenance = target_provenance(request.directory, target.commit)
     with opened_store(request.store, request.settings, scrubber_for(report.changeset.sensitive_literals)) as store:
         settled = settle(store, report, request.settings, who, datetime.now(UTC), provenance=provenance)
@@ -89,7 +89,7 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
     target = _target(request)
     with configuration_at(request.directory, target.commit) as inner, _plan_folder() as folder:
         plan_file = folder / "rollback.tfplan"
-        report = _checked(request, inner, plan_file)
+        report = _checked(request, inner, plan_file, target.commit)
         planned = RollbackPlan(target, report, compare(target.forward, report.changeset))
         links = {"rollback_of": target.link()}  # "rollback" already names the rollback point
         origin = PlanOrigin(inner, request.directory, target_provenance(request.directory, target.commit), links)
@@ -97,7 +97,7 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
         planned = RollbackPlan(target, outcome.report, planned.undo)
         if not outcome.applied:
             return RollbackApplied(planned, RollbackResult(applied=False), outcome)
-        again = _checked(request, inner, folder / "verify.tfplan")
+        again = _checked(request, inner, folder / "verify.tfplan", target.commit)
     point = str(outcome.rollback) if outcome.rollback is not None else None
     result = RollbackResult(True, tuple(remaining_changes(again.changeset.changes)), point)
     scrub = scrubber_for(outcome.report.changeset.sensitive_literals)
@@ -113,8 +113,9 @@ def _target(request: RollbackRequest) -> RollbackTarget:
         return find_target(request.directory, workspace, request.to, list(store.events()), undo_seq=request.undo_seq)
 
 
-def _checked(request: RollbackRequest, inner: Path, plan_file: Path) -> CheckReport:
-    """Plan `inner` into `plan_file` and check it with the request's rules (not yet settled)."""
+def _checked(request: RollbackRequest, inner: Path, plan_file: Path, commit: str) -> CheckReport:
+    """Plan `inner` (the directory at `commit`) into `plan_file` and check it with the request's rules (not
+    yet settled)."""
     return check(
         CheckRequest(
             plan=inner,
@@ -125,7 +126,7 @@ def _checked(request: RollbackRequest, inner: Path, plan_file: Path) -> CheckRep
             terraform_bin=request.terraform_bin,
             variables=request.variables,
             plan_out=plan_file,
-            source=f"{request.directory} at {inner.name}",
+            source=f"{request.directory} at {commit[:12]}",
         )
     )
 

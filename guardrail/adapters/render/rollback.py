@@ -26,7 +26,8 @@ def render_text(plan: RollbackPlan, result: RollbackResult | None = None, *, col
 
     target, undo = plan.target, plan.undo
     going = f"to {target.commit[:12]} ({clean(target.ref)})"
-    lines = [f"rollback of {clean(target.directory)} ({clean(target.workspace)}) {going}"]
+    workspace = target.workspace.rsplit("#", 1)[-1]  # the lock's name is directory#workspace
+    lines = [f"rollback of {clean(target.directory)} (workspace {clean(workspace)}) {going}"]
     if target.undoes is None:
         lines.append("undoes: no successful apply of this workspace is recorded")
     else:
