@@ -143,7 +143,7 @@ def print_stages(plan: Path, config: Path, whole: float, runs: int) -> None:
     from guardrail.core.report import CheckReport
     from guardrail.core.verdict import Verdict
     from guardrail.services.review import settle
-    from guardrail.services.rules import builtin_rules
+    from guardrail.services.rules import builtin_rules, reversibility_rule
     from guardrail.services.store import opened_store
 
     data = plan.read_bytes()
@@ -166,7 +166,9 @@ def print_stages(plan: Path, config: Path, whole: float, runs: int) -> None:
         for rule in builtin_rules(settings):
             list(rule.evaluate(changeset))
             started = clock(f"rule {rule.id}", started)
-        report = CheckReport(changeset, Verdict.of([]))
+        rollback = reversibility_rule(settings).analyse(changeset)
+        started = clock("reversibility", started)
+        report = CheckReport(changeset, Verdict.of([]), rollback=rollback)
         started = time.perf_counter()
         with opened_store(f"sqlite:///{config.parent / '.guardrail' / 'stages.db'}", settings) as store:
             started = clock("store import + open", started)

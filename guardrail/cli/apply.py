@@ -23,10 +23,14 @@ def apply_command(
     namespace: list[str] | None = NAMESPACE,
     all_namespaces: bool = ALL_NAMESPACES,
     terraform_bin: str | None = TERRAFORM_BIN,
+    allow_dirty: bool = typer.Option(
+        False, "--allow-dirty", help="Apply a plan made from a dirty git tree (recorded in the audit log)."
+    ),
 ) -> int:
     """Re-check the plan file (locks, approvals, break-glass) and apply it when allowed.
 
-    Exit 0 applied; 1 denied, workspace locked by another apply, or stale plan; 2 still needs approval;
+    Exit 0 applied; 1 denied, made from a dirty tree, workspace locked by another apply, or stale plan; 2
+    still needs approval;
     3 bad input or terraform failed. Nothing is applied unless the exit code is 0.
     """
     from guardrail.services.apply import ApplyRequest, apply
@@ -41,6 +45,7 @@ def apply_command(
             namespaces=tuple(namespace or ()),
             all_namespaces=all_namespaces,
             terraform_bin=terraform_bin,
+            allow_dirty=allow_dirty,
         )
     )
     emit(renderer("text", color=use_color()).render(outcome.report))

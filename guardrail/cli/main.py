@@ -46,7 +46,19 @@ def main(
 
 
 def _register_commands() -> None:
-    from guardrail.cli import apply, approvals, audit, check, kube, locks, nodes, rollout, tui  # noqa: F401  (each registers its commands)
+    from guardrail.cli import (  # noqa: F401  (each registers its commands)
+        apply,
+        approvals,
+        audit,
+        check,
+        kube,
+        locks,
+        nodes,
+        rollback,
+        rollout,
+        roots,
+        tui,
+    )
 
 
 def _fail(code: int, message: str, debug: bool) -> int:

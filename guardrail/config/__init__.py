@@ -181,6 +181,10 @@ class ApprovalsConfig(_Strict):
         )
 
 
+# An area's section in a module of its own; it builds on the selector entries defined above.
+from guardrail.config.rollback import RollbackConfig  # noqa: E402
+
+
 class Settings(_Strict):
     """The whole guardrail.yaml. Relative paths are relative to the file's folder."""
 
@@ -204,6 +208,7 @@ class Settings(_Strict):
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
     nodes: NodesSettings = Field(default_factory=NodesSettings)
+    rollback: RollbackConfig = Field(default_factory=RollbackConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:

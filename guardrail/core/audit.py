@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     NODE_FAILURE = "node-failure"  # a node missed a budget or failed validation: the cycle halts
     NODE_CYCLE_REQUEST = "node-cycle-request"  # someone asked a cycle to pause, resume or abort
     NODE_CYCLE_END = "node-cycle-end"  # completed, halted or aborted
+    ROLLBACK_PLAN = "rollback-plan"  # a rollback planned: the apply it undoes (seq, fingerprint), the commit it goes to
+    ROLLBACK_VERIFY = "rollback-verify"  # after a rollback apply: verified, or what still differs
 
 
 def iso_utc(moment: datetime) -> str:

@@ -32,6 +32,11 @@ class AuditStore(Protocol):
         """The event at `seq`, or None."""
         ...
 
+    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
+        """Every event of that kind, in seq order (or the newest first), exactly as stored: read through
+        the kind's index, so the last apply of a workspace is found without reading the whole log."""
+        ...
+
     def head(self) -> AuditEvent | None:
         """The event with the highest seq, or None for an empty log."""
         ...

@@ -1,7 +1,8 @@
 """Apply exactly what was reviewed: the plan file's own fingerprint, allowed, under the workspace's apply lock.
 
 Order matters. The plan is judged first (its fingerprint, recomputed from the file, is what approvals
-are bound to); only an allowed plan takes the apply lock; only the lock holder spends a break-glass pass,
+are bound to); a plan made from a dirty tree stops there unless allowed; only an allowed plan takes the
+apply lock; only the lock holder spends a break-glass pass,
 saves the rollback point and runs terraform, so an apply that loses the race never reaches the state.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,15 +19,17 @@ from guardrail.adapters.terraform.intake import ZIP_MAGIC, require_configuration
 from guardrail.adapters.terraform.rollback import rollback_path, save_rollback_point
 from guardrail.adapters.terraform.workspace import workspace_key
 from guardrail.config import Settings
-from guardrail.core.errors import BadInputError, CommandError, StalePlanError
+from guardrail.core.errors import BadInputError, CommandError, DeniedError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
 from guardrail.core.ports import TerraformRunner
+from guardrail.core.provenance import Provenance, last_check_provenance
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Decision
 from guardrail.services import apply_lock
 from guardrail.services.approvals import use_break_glass
 from guardrail.services.check import CheckRequest, check
+from guardrail.services.provenance import gather
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_store
@@ -45,6 +49,21 @@ class ApplyRequest:
     namespaces: tuple[str, ...] = ()
     all_namespaces: bool = False
     terraform_bin: str | None = None
+    allow_dirty: bool = False  # apply a plan made from a dirty tree (recorded in the apply-end event)
+
+
+@dataclass(frozen=True)
+class PlanOrigin:
+    """Where a plan file to apply comes from. `run_in` is the configuration terraform plans and applies
+    in; `directory` the one whose workspace lock is taken and whose rollback points are kept (the same
+    for an ordinary apply; for a rollback, the original directory while terraform runs in a worktree).
+    `provenance` None: the plan's last recorded check says (else the tree now); `links` are added to the
+    apply-end event (what a rollback undoes)."""
+
+    run_in: Path
+    directory: Path
+    provenance: Provenance | None = None
+    links: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,10 +94,15 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
             shutil.copyfile(request.plan_file, plan_file)
         except OSError as exc:
             raise BadInputError(f"{request.plan_file}: cannot read it ({exc.strerror or exc})") from None
-        return _apply_reviewed(request, plan_file, directory, actor or current_actor())
+        origin = PlanOrigin(run_in=directory, directory=directory)
+        return apply_reviewed(request, plan_file, origin, actor or current_actor())
 
 
-def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who: str) -> ApplyOutcome:
+def apply_reviewed(request: ApplyRequest, plan_file: Path, origin: PlanOrigin, who: str) -> ApplyOutcome:
+    """Apply `plan_file`, a private copy nobody else can write, once the gate allows it: judged by its own
+    fingerprint, refused when made from a dirty tree (unless `request.allow_dirty`), applied under the
+    workspace lock of `origin.directory` after saving its rollback point. `apply` and `rollback apply`
+    both go through here. Raises what `apply` raises, and DeniedError for a plan made from a dirty tree."""
     terraform = terraform_runner(request.terraform_bin)
     report = check(
         CheckRequest(
@@ -88,28 +112,52 @@ def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who
             namespaces=request.namespaces,
             all_namespaces=request.all_namespaces,
             terraform_bin=request.terraform_bin,
-            configuration=directory,
+            configuration=origin.run_in,
             source=str(request.plan_file),
         )
     )
+    directory = origin.directory
     workspace = workspace_key(directory)  # the directory was checked to hold a configuration above
     scrub = plan_scrubber(report.changeset)
+    fingerprint = report.changeset.fingerprint
     with opened_store(request.store, request.settings, scrub) as store:
-        reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True)
+        events = list(store.events())  # read once, before this apply records anything
+        now_seen = gather(directory, events, plan_files=[request.plan_file], workspace=workspace)
+        planned = origin.provenance or last_check_provenance(events, fingerprint) or now_seen
+        reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True, provenance=planned)
         if reviewed.report.verdict.decision is not Decision.ALLOW:
             return ApplyOutcome(reviewed.report, workspace, applied=False)
+        if planned.dirty and not request.allow_dirty:
+            raise DeniedError(
+                f"{request.plan_file} was made from a dirty tree ({planned.describe()}): commit, plan and approve "
+                "again, or apply it with --allow-dirty"
+            )
         grant = reviewed.gate.settlement.break_glass
-        fingerprint = report.changeset.fingerprint
         try:
             with apply_lock.holding(store, workspace, who, datetime.now(UTC), fingerprint=fingerprint) as outcome:
+                outcome.update(_origin_record(planned, now_seen, request.allow_dirty, origin.links))
                 if grant is not None:
                     use_break_glass(store, grant, who, datetime.now(UTC))
                     outcome["break_glass"] = grant.id
-                rollback = _save_rollback(terraform, directory, fingerprint, outcome)
-                output = _run_apply(terraform, directory, plan_file, scrub, outcome, shown_as=request.plan_file)
+                rollback = _save_rollback(terraform, origin.run_in, directory, fingerprint, outcome)
+                output = _run_apply(terraform, origin.run_in, plan_file, scrub, outcome, shown_as=request.plan_file)
         except ApplyLockHeldError as held:
             raise _with_recovery_hint(held, directory) from None
     return ApplyOutcome(reviewed.report, workspace, applied=True, rollback=rollback, output=output)
+
+
+def _origin_record(
+    planned: Provenance, now_seen: Provenance, allow_dirty: bool, links: Mapping[str, object]
+) -> dict[str, object]:
+    """What the apply-end event says of where the plan came from: `provenance` is the tree the plan was
+    made from (its commit is what this apply puts in place), `provenance_at_apply` the tree now."""
+    record: dict[str, object] = {
+        "provenance": planned.to_payload(),
+        "provenance_at_apply": now_seen.to_payload(),
+        "allow_dirty": allow_dirty and planned.dirty,
+    }
+    record.update(links)
+    return record
 
 
 def workspace_of(directory: Path) -> str:
@@ -141,9 +189,9 @@ def _configuration_of(plan_file: Path) -> Path:
 
 
 def _save_rollback(
-    terraform: TerraformRunner, directory: Path, fingerprint: str, outcome: dict[str, object]
+    terraform: TerraformRunner, run_in: Path, directory: Path, fingerprint: str, outcome: dict[str, object]
 ) -> Path | None:
-    state = terraform.state_pull(directory)
+    state = terraform.state_pull(run_in)
     if not state.strip():
         outcome["rollback"] = None  # a first apply: rolling back means destroying what it creates
         return None

@@ -26,6 +26,9 @@ from guardrail.core.approvals import (
 from guardrail.core.audit import EventDraft, EventKind, iso_utc
 from guardrail.core.change import Action, ChangeSet
 from guardrail.core.errors import BadInputError, DeniedError
+from guardrail.core.provenance import Provenance
+from guardrail.core.rollback.reversibility import RollbackAssessment
+from guardrail.core.rollback.undo import check_record
 from guardrail.core.secrets import plan_scrubber
 from guardrail.core.store_ports import ApprovalStore, SignatureVerifier
 from guardrail.core.verdict import Verdict
@@ -53,12 +56,15 @@ def gate(
     verifier: SignatureVerifier | None = None,
     applying: bool = False,
     break_glass_verifier: SignatureVerifier | None = None,
+    provenance: Provenance | None = None,
+    rollback: RollbackAssessment | None = None,
 ) -> GateResult:
     """Settle `verdict` with the plan's approvals and break-glass passes, and record the check.
 
     The first actor to check a fingerprint is its author. Enough valid approvals turn "needs approval"
     into "allow"; when `applying`, a usable break-glass pass lets a denied plan through (spend it with
-    `use_break_glass`); a check only reports the pass. Raises StoreError when the store fails,
+    `use_break_glass`); a check only reports the pass. `provenance` (where the plan came from) and the
+    lossy and irreversible changes of `rollback` are recorded with the check. Raises StoreError when the store fails,
     BadInputError when signatures are required but no verifier is configured.
     """
     fingerprint = changeset.fingerprint
@@ -73,6 +79,10 @@ def gate(
     if refused:
         settlement = replace(settlement, notes=(*refused, *settlement.notes))
     payload = _check_payload(changeset, verdict, settlement, author, status)
+    if rollback is not None:
+        payload["rollback"] = check_record(rollback)
+    if provenance is not None:
+        payload["provenance"] = provenance.to_payload()
     store.record_check(fingerprint, actor, now, EventDraft(actor, EventKind.CHECK, payload, fingerprint))
     return GateResult(settlement, author, status, tuple(all_passes))
 

@@ -14,7 +14,7 @@ from guardrail.core.ports import PolicyEngine, TerraformRunner
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Finding, Verdict
-from guardrail.services.rules import blast_radius_rule, builtin_rules
+from guardrail.services.rules import blast_radius_rule, builtin_rules, reversibility_rule
 from guardrail.services.wiring import policy_engine, terraform_runner
 
 
@@ -55,10 +55,14 @@ def check(request: CheckRequest) -> CheckReport:
     if blast_rule is not None:  # analysed once: its findings here, the analysis itself in the outputs
         blast = blast_rule.analyse(changeset)
         findings.extend(blast_rule.findings(blast))
+    reversibility = reversibility_rule(request.settings)
+    rollback = reversibility.analyse(changeset)  # once: the findings here, the classes in every output
+    if request.settings.rollback.enabled:
+        findings.extend(reversibility.findings(rollback))
     if run is not None:
         scrub = plan_scrubber(changeset)
         findings.extend(_scrubbed(f, scrub) for f in run.findings())
-    return CheckReport(changeset, Verdict.of(findings), blast=blast)
+    return CheckReport(changeset, Verdict.of(findings), blast=blast, rollback=rollback)
 
 
 def _engine(request: CheckRequest) -> PolicyEngine | None:

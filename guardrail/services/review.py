@@ -6,19 +6,23 @@ approvals or a break-glass pass let it through, and the check itself enters the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
+from guardrail.core.audit import AuditEvent, EventKind
 from guardrail.core.policy import evaluate
+from guardrail.core.provenance import Provenance
 from guardrail.core.report import CheckReport
 from guardrail.core.store_ports import Store
 from guardrail.core.verdict import Decision, Verdict
 from guardrail.services.approvals import GateResult, gate
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.locks import locks_rule
+from guardrail.services.provenance import configuration_directory, gather
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_for_review, signature_verifier
 
@@ -49,15 +53,42 @@ def review(
     """
     report = check(request)
     literals = report.changeset.sensitive_literals
+    directory = configuration_directory(request.plan, request.configuration)
+    plan_files = [p for p in (request.plan_out, request.plan) if p is not None and not p.is_dir()]
     with opened_for_review(store, request.settings, literals, helper) as opened:
-        return settle(opened, report, request.settings, current_actor(), datetime.now(UTC)).report
+        # The log is read only in a repository: outside one there is no commit to look for.
+        origin = gather(directory, _LazyEvents(opened), plan_files=plan_files, newest_first=True)
+        settled = settle(opened, report, request.settings, current_actor(), datetime.now(UTC), provenance=origin)
+    if not origin.dirty:
+        return settled.report
+    warning = f"made from a dirty tree ({origin.describe()}): guardrail apply refuses it without --allow-dirty"
+    return replace(settled.report, notes=(*settled.report.notes, warning))
+
+
+class _LazyEvents:
+    """The store's apply-end events, newest first (the provenance needs the last one of a workspace), read
+    only when iterated."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __iter__(self) -> Iterator[AuditEvent]:
+        return iter(self._store.events_of_kind(EventKind.APPLY_END, newest_first=True))
 
 
 def settle(
-    store: Store, report: CheckReport, settings: Settings, actor: str, now: datetime, *, applying: bool = False
+    store: Store,
+    report: CheckReport,
+    settings: Settings,
+    actor: str,
+    now: datetime,
+    *,
+    applying: bool = False,
+    provenance: Provenance | None = None,
 ) -> Reviewed:
     """Add the findings of the locks active at `now`, settle the verdict with the plan's approvals and
-    break-glass passes, and record the check by `actor`. Raises StoreError, BadInputError."""
+    break-glass passes, and record the check by `actor` with the plan's `provenance`. Raises StoreError,
+    BadInputError."""
     changeset = report.changeset
     lock_findings = evaluate(changeset, [locks_rule(store, now)])
     verdict = Verdict.of([*report.verdict.findings, *lock_findings]) if lock_findings else report.verdict
@@ -71,6 +102,8 @@ def settle(
         verifier=signature_verifier(settings),
         applying=applying,
         break_glass_verifier=signature_verifier(settings, BREAK_GLASS_NAMESPACE),
+        provenance=provenance,
+        rollback=report.rollback,
     )
     notes = [*report.notes, *result.settlement.notes]
     notes.extend(f"approval by {approval.actor} not counted: {why}" for approval, why in result.status.ignored)

@@ -26,6 +26,7 @@ from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
 
 if TYPE_CHECKING:
     from guardrail.config.fleet import FleetFile
+from guardrail.core.source_control import SourceControl
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
@@ -172,3 +173,24 @@ def pool_simulator(pool: PoolFile) -> SimulatedPool:
     simulator = PoolSimulator(spec)
     replacer = ReimageReplacer(simulator) if mode is ReplaceMode.REIMAGE else DeleteNodeReplacer(simulator)
     return SimulatedPool(simulator, simulator.clock, replacer)
+
+
+def source_control() -> SourceControl:
+    """git, through GitPython (imported only once a repository is found: see adapters/git.py)."""
+    from guardrail.adapters.git import GitSourceControl
+
+    return GitSourceControl()
+
+
+def apply_lock_name(directory: Path) -> str | None:
+    """The apply lock's name of a configuration directory (its absolute path and Terraform workspace), or
+    None when `directory` holds no Terraform configuration."""
+    from guardrail.adapters.terraform.intake import require_configuration
+    from guardrail.adapters.terraform.workspace import workspace_key
+    from guardrail.core.errors import BadInputError
+
+    try:
+        require_configuration(directory)
+    except BadInputError:
+        return None
+    return workspace_key(directory)

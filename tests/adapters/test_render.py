@@ -140,6 +140,8 @@ def test_json_contract_keys_and_values() -> None:
         "notes",
         "clusters",
         "reach",
+        "rollback",
+        "rollback_summary",
     ]
     assert doc["blast_radius"] is None  # the analysis did not run for this report
     assert (doc["clusters"], doc["reach"]) == (None, None)  # Kubernetes keys, null for a plan

@@ -199,3 +199,16 @@ def test_paging_reads_long_logs_in_order(store: SqlStore, monkeypatch: pytest.Mo
     assert report.ok
     assert report.count == 10
     assert [e.seq for e in store.events(after_seq=7)] == [8, 9, 10]
+
+
+def test_events_of_one_kind_come_in_seq_order_across_pages(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    for number in range(5):
+        store.append(EventDraft("a", "check", {"n": number}))
+        store.append(EventDraft("a", "apply-end", {"n": number}))
+    monkeypatch.setattr("guardrail.adapters.store.sql_store._PAGE", 2)  # pages of the kind, other kinds between
+    found = list(store.events_of_kind("apply-end"))
+    assert [e.payload["n"] for e in found] == [0, 1, 2, 3, 4]
+    assert [e.seq for e in found] == [2, 4, 6, 8, 10]
+    newest = list(store.events_of_kind("apply-end", newest_first=True))
+    assert [e.seq for e in newest] == [10, 8, 6, 4, 2]
+    assert list(store.events_of_kind("lock")) == []

@@ -16,11 +16,13 @@ from guardrail.adapters.render.common import (
     SafeReport,
     counts_line,
     neutralise,
+    rollback_line,
 )
 from guardrail.adapters.render.kube_section import kube_section
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.report import CheckReport
+from guardrail.core.rollback.reversibility import Reversibility
 from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, VERDICT_WORDS, Decision, Enforcement, Finding
 
 # Enough to see what kind of creates and updates a plan makes without scrolling past its deletions.
@@ -38,6 +40,7 @@ _ACTION_STYLE = {
     Action.READ: "36",
     Action.NO_OP: "2",
 }
+_REVERSIBILITY_STYLE = {Reversibility.IRREVERSIBLE: "1;31", Reversibility.LOSSY: "33", Reversibility.REVERSIBLE: "2"}
 _MORE_WORDS = {
     Action.DELETE: "to delete",
     Action.REPLACE: "to replace",
@@ -102,6 +105,9 @@ class TextRenderer:
             lines.append(f"plan: {self._name(safe, changeset.source)} (format {plan_format}{version})")
         summary = changeset.summary()
         lines.append("changes: " + ", ".join(f"{count:,} {action}" for action, count in summary.items()))
+        rollback = rollback_line(report)
+        if rollback is not None:
+            lines.append(f"rollback: {rollback}")
 
     def _loose_findings(self, lines: list[str], safe: SafeReport) -> None:
         if safe.plan_level:
@@ -176,6 +182,11 @@ class TextRenderer:
         why = self._why(change)
         if why:
             lines.append(f"      {why}")
+        way_back = safe.reversibility(change)
+        if way_back is not None:
+            style = _REVERSIBILITY_STYLE[way_back.reversibility]
+            word = self._paint(way_back.reversibility.value, style)
+            lines.append(f"      rollback: {word}: {self._clean(safe, way_back.reason)}")
         lines.extend(self._finding(safe, f, indent="      ") for f in findings)
 
     @staticmethod

@@ -67,13 +67,35 @@ class SqlStore:
             return self._append(conn, draft)
 
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
+        return self._paged(after_seq)
+
+    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
+        if newest_first:
+            return self._newest_first(kind)
+        return self._paged(0, kind)
+
+    def _newest_first(self, kind: str) -> Iterator[AuditEvent]:
+        cursor: int | None = None
+        while True:
+            query = sa.select(audit_events).where(audit_events.c.kind == kind)
+            if cursor is not None:
+                query = query.where(audit_events.c.seq < cursor)
+            with db.translated(self._where), db.reading(self._engine) as conn:
+                page = conn.execute(query.order_by(audit_events.c.seq.desc()).limit(_PAGE)).all()
+            yield from (rows.event_of(row) for row in page)
+            if len(page) < _PAGE:
+                return
+            cursor = int(page[-1].seq)
+
+    def _paged(self, after_seq: int, kind: str | None = None) -> Iterator[AuditEvent]:
         # Paged: a long log is never held in memory whole, nor a read transaction kept open between pages.
         cursor = after_seq
         while True:
+            query = sa.select(audit_events).where(audit_events.c.seq > cursor)
+            if kind is not None:
+                query = query.where(audit_events.c.kind == kind)
             with db.translated(self._where), db.reading(self._engine) as conn:
-                page = conn.execute(
-                    sa.select(audit_events).where(audit_events.c.seq > cursor).order_by(audit_events.c.seq).limit(_PAGE)
-                ).all()
+                page = conn.execute(query.order_by(audit_events.c.seq).limit(_PAGE)).all()
             yield from (rows.event_of(row) for row in page)
             if len(page) < _PAGE:
                 return
