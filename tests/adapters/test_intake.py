@@ -44,6 +44,12 @@ class Recorder:
         if self.write_plan:
             out.write_bytes(b"PK\x03\x04 a binary plan")
 
+    def state_pull(self, directory: Path) -> bytes:
+        raise AssertionError("intake never reads the state")
+
+    def apply_plan(self, directory: Path, plan_file: Path) -> str:
+        raise AssertionError("intake never applies")
+
 
 def never() -> TerraformRunner:
     raise AssertionError("terraform must not be asked for")

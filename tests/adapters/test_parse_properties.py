@@ -77,7 +77,7 @@ def mutate_tree(data: st.DataObject, document: Any) -> None:
     """Apply one structural mutation in place, biased towards resource_changes where the risk is."""
     candidates = paths(document)
     in_changes = [p for p in candidates if p[:1] == ("resource_changes",)]
-    if in_changes and data.draw(st.booleans(), label="inside resource_changes"):
+    if len(in_changes) > 0 and data.draw(st.booleans(), label="inside resource_changes"):
         candidates = in_changes
     if not candidates:
         return
