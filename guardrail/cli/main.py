@@ -11,7 +11,6 @@ import os
 import sys
 import traceback
 
-import click
 import typer
 from typer.exceptions import TyperException
 
@@ -64,14 +63,13 @@ def run(argv: list[str] | None = None) -> None:
     try:
         result = app(args=args, prog_name="guardrail", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except (click.exceptions.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except (click.exceptions.Abort, typer.Abort):
+    except typer.Abort:
         code = _fail(EXIT_BAD_INPUT, "aborted", debug)
-    except (click.ClickException, TyperException) as exc:
-        # Usage errors: click would exit 2, which means "needs approval" here.
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        code = _fail(EXIT_BAD_INPUT, message, debug)
+    except TyperException as exc:
+        # Usage errors (typer's own, click's vendored in it): they would exit 2, "needs approval" here.
+        code = _fail(EXIT_BAD_INPUT, exc.format_message(), debug)
     except BadInputError as exc:
         code = _fail(EXIT_BAD_INPUT, str(exc), debug)
     except CommandError as exc:
