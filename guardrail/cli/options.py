@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from guardrail.cli.main import app
+from guardrail.cli.main import GuardrailTyper, app
 
 if TYPE_CHECKING:
     from guardrail.adapters.store import SqlStore
@@ -44,7 +44,7 @@ LIST_FORMAT = typer.Option(ListFormat.table, "--format", "-f", help="table or js
 
 def sub_app(name: str, help_text: str) -> typer.Typer:
     """A command group (`guardrail NAME ...`) registered on the main app."""
-    group = typer.Typer(name=name, help=help_text, no_args_is_help=True, rich_markup_mode=None)
+    group = GuardrailTyper(name=name, help=help_text, no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(group)
     return group
 
