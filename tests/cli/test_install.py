@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,31 @@ def test_every_module_the_package_imports_is_a_declared_runtime_dependency() -> 
         check=False,
     )
     assert (listed.returncode, listed.stdout) == (0, ""), listed.stdout + listed.stderr
+
+
+def _run_steps(workflow: Path) -> list[str]:
+    import yaml
+
+    document = yaml.safe_load(workflow.read_text())
+    return [str(step["run"]) for job in document["jobs"].values() for step in job["steps"] if "run" in step]
+
+
+def test_the_example_gate_installs_guardrail_from_a_pinned_commit_of_its_repository() -> None:
+    """`pip install guardrail` would install an unrelated project of that name from the public index."""
+    workflow = REPO / ".github" / "workflows" / "guardrail-gate.example.yml"
+    installs = [line.strip() for run in _run_steps(workflow) for line in run.splitlines() if "pip install" in line]
+    assert installs, "the example gate installs guardrail somewhere"
+    for install in installs:
+        words = install.split()
+        assert "guardrail" not in words, install
+        assert "guardrail @ git+" in install, install
+    env = yaml_env(workflow)
+    assert re.fullmatch(r"[0-9a-f]{40}", env["GUARDRAIL_COMMIT"]), "pinned to a full commit, not a branch or tag"
+    assert env["GUARDRAIL_REPOSITORY"].startswith("https://")
+
+
+def yaml_env(workflow: Path) -> dict[str, str]:
+    import yaml
+
+    document = yaml.safe_load(workflow.read_text())
+    return {key: str(value) for job in document["jobs"].values() for key, value in job.get("env", {}).items()}
