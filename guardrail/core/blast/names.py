@@ -256,7 +256,13 @@ def _by_address(
             if key in wanted:
                 buckets.setdefault(key, {}).setdefault(parts[i], []).append(other.address)
     readable = {step: _readable(step) for bucket in buckets.values() for step in bucket}
-    neighbours = _Neighbours(step for step, name in readable.items() if name is not None)
+    # Names are compared as they read (a for_each key without its brackets and quotes), each held to the
+    # edits its own length allows.
+    steps_named: dict[str, list[str]] = {}
+    for step, name in readable.items():
+        if name is not None:
+            steps_named.setdefault(name, []).append(step)
+    neighbours = _Neighbours(steps_named)
     # Buckets that differ only in their other steps often hold the same names (one per module instance of
     # a fleet): the look-alikes of a name in them are computed once per distinct content.
     contents: dict[frozenset[tuple[str, int]], int] = {}
@@ -278,7 +284,12 @@ def _by_address(
             memo_key = (step, content_of[key])
             found = close.get(memo_key)
             if found is None:
-                matches = tuple((other, edits) for other, edits in neighbours.of(step) if other in bucket)
+                matches = tuple(
+                    (other, edits)
+                    for other_name, edits in neighbours.of(mine_name)
+                    for other in steps_named[other_name]
+                    if other in bucket
+                )
                 found = close[memo_key] = (matches, sum(len(bucket[other]) for other, _ in matches))
             total += found[1]
             for other_step, edits in found[0]:  # closest first
