@@ -7,7 +7,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guardrail.core.blast.names import confusable, distance
+from guardrail.core.blast.edits import confusable, distance
 from guardrail.core.rules.similar_names import SimilarNamesRule, SimilarNamesSettings
 from guardrail.core.values import SENSITIVE_PLACEHOLDER
 from guardrail.core.verdict import Enforcement
