@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, sub_app
+from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, now, sub_app
 from guardrail.cli.output import emit, inert, write_atomically
 from guardrail.cli.tables import print_json, print_table
 from guardrail.core.errors import BadInputError
@@ -115,7 +115,7 @@ def _since(text: str) -> datetime:
     from guardrail.core.queries import parse_since
 
     try:
-        return parse_since(text, datetime.now(UTC))
+        return parse_since(text, now())
     except ValueError:
         raise BadInputError(f"--since {text!r}: expected an ISO date or time, or an age like 2h or 7d") from None
 
