@@ -256,7 +256,7 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
     policy = ApprovalPolicy(signatures_required=True, break_glass=frozenset({"alice@example.com"}))
     fp = _plan().fingerprint
     _gate(store, policy, "author", clock, verdict=HARD, verifier=approval_verifier)
-    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace="guardrail-break-glass")  # as the README says
     grant = approvals.break_glass(
         store, policy, fp, "alice@example.com", reason="outage", now=clock.now, signature=signed, verifier=verifier
     )
@@ -276,7 +276,7 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
 
     assert applying().break_glass == grant
     # Written into the store behind guardrail's back: a pass without, or with someone else's, signature.
-    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace="guardrail-break-glass")
     for tampered, why in ((None, "not signed"), (forged, "does not verify")):
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE break_glass SET signature = :s"), {"s": tampered})
