@@ -139,11 +139,11 @@ class NameIndex:
                 candidates -= one
                 # Both long (only long names are filed so): two edits are allowed.
                 two = {p for p in candidates if distance(mine, self._normal[p], 2) == 2}
-        names = self._names
+        named = self._names.__getitem__
         return (
-            tuple(names[p] for p in same if names[p] != name),
-            tuple(names[p] for p in one),
-            tuple(names[p] for p in two),
+            tuple(other for other in map(named, same) if other != name),
+            tuple(map(named, one)),
+            tuple(map(named, two)),
         )
 
 
