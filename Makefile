@@ -31,7 +31,7 @@ lint: $(BIN)/guardrail
 	$(BIN)/ruff format --check guardrail tests benchmarks
 	$(BIN)/lint-imports
 
-typecheck: $(BIN)/guardrail
+typecheck: $(BIN)/guardrail  ## strict mypy on guardrail/, tests/ and benchmarks/ (the files pyproject.toml names)
 	$(BIN)/mypy
 
 unit: $(BIN)/guardrail

@@ -14,7 +14,6 @@ Targets: <= 1.0 s, <= 3x the reference, <= 300 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchlib import CONFIG as BASE_CONFIG
-from benchlib import REPO, generate_plan
+from benchlib import REPO, generate_plan, timed
 
 CONFIG = BASE_CONFIG + "policies: [policies/]\n"
 
@@ -70,17 +69,6 @@ def write_policies(folder: Path) -> None:
         action = ("delete", "create", "update")[i % 3]
         body.append(RULE.format(kind=kind, rtype=rtype, action=action, text=f"rule {i}: {action} of {rtype}"))
     (folder / "bench.rego").write_text("\n".join(body))
-
-
-def timed(argv: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and exit code of one process."""
-    start = time.perf_counter()
-    # stderr is not read: a pipe nobody drains would block a chatty child (and hang os.wait4).
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode
 
 
 def main() -> int:

@@ -8,7 +8,16 @@ from pathlib import Path
 import typer
 
 from guardrail.cli.main import app
-from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config
+from guardrail.cli.options import (
+    ALL_NAMESPACES,
+    CONFIG,
+    NAMESPACE,
+    POLICY,
+    STORE,
+    TERRAFORM_BIN,
+    load_config,
+    now,
+)
 from guardrail.cli.output import emit, use_color, write_atomically
 from guardrail.core.errors import BadInputError
 
@@ -72,7 +81,7 @@ def _gate(
             variables=variables,
             plan_out=plan_out,
         )
-        report = review(request, store, helper=helper)
+        report = review(request, store, helper=helper, clock=now)
     finally:
         if helper is not None:
             helper.stop()

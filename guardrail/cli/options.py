@@ -3,19 +3,35 @@ the store a command opens."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from guardrail.cli.main import app
+from guardrail.cli.main import GuardrailTyper, app
 
 if TYPE_CHECKING:
     from guardrail.adapters.store import SqlStore
     from guardrail.config import Settings
+
+
+def _system_time() -> datetime:
+    return datetime.now(UTC)
+
+
+# What the commands take the time from: the system clock. Tests set another (a lock expiring in one second
+# is then one second away whatever the machine's load), as the TUI's tests give its session a clock.
+clock: Callable[[], datetime] = _system_time
+
+
+def now() -> datetime:
+    """The current time, UTC, as every command sees it."""
+    return clock()
+
 
 CONFIG = typer.Option(None, "--config", "-c", help="guardrail.yaml (default: ./guardrail.yaml when present).")
 # $GUARDRAIL_STORE is read by the store wiring itself, after --store and before guardrail.yaml's store:.
@@ -44,7 +60,7 @@ LIST_FORMAT = typer.Option(ListFormat.table, "--format", "-f", help="table or js
 
 def sub_app(name: str, help_text: str) -> typer.Typer:
     """A command group (`guardrail NAME ...`) registered on the main app."""
-    group = typer.Typer(name=name, help=help_text, no_args_is_help=True, rich_markup_mode=None)
+    group = GuardrailTyper(name=name, help=help_text, no_args_is_help=True, rich_markup_mode=None)
     app.add_typer(group)
     return group
 

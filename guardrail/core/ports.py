@@ -5,7 +5,8 @@ Adapters implement them; `guardrail.services.wiring` picks one per port from set
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -39,6 +40,14 @@ class PolicyEngine(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutputLine:
+    """One line a command wrote, as it wrote it (without the line ending; invalid UTF-8 replaced)."""
+
+    text: str
+    stderr: bool  # written to standard error rather than standard output
+
+
 class TerraformRunner(Protocol):
     """The terraform (or OpenTofu) CLI. Raises CommandError when the binary fails, BadInputError when
     it cannot be found or the directory is not a Terraform configuration."""
@@ -58,10 +67,12 @@ class TerraformRunner(Protocol):
         """`terraform state pull` in `directory`: the current state as JSON bytes, empty when there is none."""
         ...
 
-    def apply_plan(self, directory: Path, plan_file: Path) -> str:
+    def apply_plan(self, directory: Path, plan_file: Path, on_line: Callable[[OutputLine], None] | None = None) -> str:
         """`terraform apply PLANFILE` in `directory`; returns terraform's output.
 
-        Raises StalePlanError when terraform refuses the plan because the state changed since it was made.
+        `on_line` is called with each line terraform writes, as it writes it (from another thread, one line at
+        a time), while the whole output is still collected and returned. Raises StalePlanError when terraform
+        refuses the plan because the state changed since it was made.
         """
         ...
 

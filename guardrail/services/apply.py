@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +21,10 @@ from guardrail.adapters.terraform.workspace import workspace_key
 from guardrail.config import Settings
 from guardrail.core.errors import BadInputError, CommandError, DeniedError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
-from guardrail.core.ports import TerraformRunner
+from guardrail.core.ports import OutputLine, TerraformRunner
 from guardrail.core.provenance import Provenance, last_check_provenance
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber, plan_scrubber
+from guardrail.core.secrets import Scrubber, plan_scrubber, scrubber_for
 from guardrail.core.verdict import Decision
 from guardrail.services import apply_lock
 from guardrail.services.approvals import use_break_glass
@@ -77,8 +77,12 @@ class ApplyOutcome:
     output: str = field(default="", repr=False)  # terraform's output, scrubbed of the plan's secrets
 
 
-def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
+def apply(
+    request: ApplyRequest, *, actor: str | None = None, on_line: Callable[[OutputLine], None] | None = None
+) -> ApplyOutcome:
     """Re-check the plan file with the store's locks and approvals and, when the verdict is allow, apply it.
+
+    `on_line` is shown terraform's output as it comes, each line scrubbed of the plan's secrets.
 
     Raises BadInputError (not a binary plan, no configuration beside it, store unreachable: exit 3),
     ApplyLockHeldError (another apply holds the workspace: exit 1), StalePlanError (the state changed
@@ -95,14 +99,21 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
         except OSError as exc:
             raise BadInputError(f"{request.plan_file}: cannot read it ({exc.strerror or exc})") from None
         origin = PlanOrigin(run_in=directory, directory=directory)
-        return apply_reviewed(request, plan_file, origin, actor or current_actor())
+        return apply_reviewed(request, plan_file, origin, actor or current_actor(), on_line)
 
 
-def apply_reviewed(request: ApplyRequest, plan_file: Path, origin: PlanOrigin, who: str) -> ApplyOutcome:
+def apply_reviewed(
+    request: ApplyRequest,
+    plan_file: Path,
+    origin: PlanOrigin,
+    who: str,
+    on_line: Callable[[OutputLine], None] | None = None,
+) -> ApplyOutcome:
     """Apply `plan_file`, a private copy nobody else can write, once the gate allows it: judged by its own
     fingerprint, refused when made from a dirty tree (unless `request.allow_dirty`), applied under the
-    workspace lock of `origin.directory` after saving its rollback point. `apply` and `rollback apply`
-    both go through here. Raises what `apply` raises, and DeniedError for a plan made from a dirty tree."""
+    workspace lock of `origin.directory` after saving its rollback point, terraform's output shown to
+    `on_line` as it comes. `apply` and `rollback apply` both go through here. Raises what `apply` raises,
+    and DeniedError for a plan made from a dirty tree."""
     terraform = terraform_runner(request.terraform_bin)
     report = check(
         CheckRequest(
@@ -140,7 +151,10 @@ def apply_reviewed(request: ApplyRequest, plan_file: Path, origin: PlanOrigin, w
                     use_break_glass(store, grant, who, datetime.now(UTC))
                     outcome["break_glass"] = grant.id
                 rollback = _save_rollback(terraform, origin.run_in, directory, fingerprint, outcome)
-                output = _run_apply(terraform, origin.run_in, plan_file, scrub, outcome, shown_as=request.plan_file)
+                shown = _scrubbed_lines(on_line, report.changeset.sensitive_literals)
+                output = _run_apply(
+                    terraform, origin.run_in, plan_file, scrub, outcome, shown_as=request.plan_file, on_line=shown
+                )
         except ApplyLockHeldError as held:
             raise _with_recovery_hint(held, directory) from None
     return ApplyOutcome(reviewed.report, workspace, applied=True, rollback=rollback, output=output)
@@ -208,9 +222,10 @@ def _run_apply(
     outcome: dict[str, object],
     *,
     shown_as: Path,
+    on_line: Callable[[OutputLine], None] | None = None,
 ) -> str:
     try:
-        output = scrub(terraform.apply_plan(directory, plan_file))
+        output = scrub(terraform.apply_plan(directory, plan_file, on_line))
     except StalePlanError as stale:
         message = scrub(str(stale)).replace(str(plan_file), str(shown_as))  # the user's file, not our copy
         outcome["error"] = f"stale plan: {message}"
@@ -222,6 +237,21 @@ def _run_apply(
         raise _scrubbed(failed, scrub) from None
     outcome["summary"] = _last_line_with(output, APPLY_COMPLETE)
     return output
+
+
+def _scrubbed_lines(
+    on_line: Callable[[OutputLine], None] | None, secrets: frozenset[str]
+) -> Callable[[OutputLine], None] | None:
+    if on_line is None:
+        return None
+    # A secret of several lines never appears whole in one line: each of its lines is scrubbed on its own too.
+    pieces = {piece for secret in secrets if "\n" in secret for piece in secret.splitlines() if piece.strip()}
+    scrub = scrubber_for(secrets | pieces)
+
+    def show(line: OutputLine) -> None:
+        on_line(OutputLine(scrub(line.text), line.stderr))
+
+    return show
 
 
 def _scrubbed(failed: CommandError, scrub: Scrubber) -> CommandError:

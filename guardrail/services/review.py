@@ -6,7 +6,7 @@ approvals or a break-glass pass let it through, and the check itself enters the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -43,13 +43,15 @@ def review(
     store: str | None = None,
     *,
     helper: StoreHelper | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> CheckReport:
     """Check the plan, then settle and record it in the store chosen by `store` (see store_url).
 
     `helper` (start_store_helper) has the store's libraries imported in another process meanwhile; without
     it the store is opened here after the check (a thread beside the check was measured slower: both are
     CPU-bound Python). Raises what check raises, and StoreError (exit 3) when the store fails: without the
-    store there is no verdict at all, since locks and approvals could not be known.
+    store there is no verdict at all, since locks and approvals could not be known. Locks and approvals
+    are judged at `clock()` (default: the system clock), taken once the plan is checked.
     """
     report = check(request)
     literals = report.changeset.sensitive_literals
@@ -58,7 +60,8 @@ def review(
     with opened_for_review(store, request.settings, literals, helper) as opened:
         # The log is read only in a repository: outside one there is no commit to look for.
         origin = gather(directory, _LazyEvents(opened), plan_files=plan_files, newest_first=True)
-        settled = settle(opened, report, request.settings, current_actor(), datetime.now(UTC), provenance=origin)
+        at = clock() if clock is not None else datetime.now(UTC)
+        settled = settle(opened, report, request.settings, current_actor(), at, provenance=origin)
     if not origin.dirty:
         return settled.report
     warning = f"made from a dirty tree ({origin.describe()}): guardrail apply refuses it without --allow-dirty"

@@ -102,3 +102,38 @@ def test_verify_names_the_first_tampered_event(cli: Cli, history: list[dict[str,
         conn.execute("DELETE FROM audit_events WHERE seq = 4")  # truncation: only a pinned head shows it
     assert cli("audit", "verify").code == 0
     assert cli("audit", "verify", "--expect-head", str(history[-1]["hash"])).code == 1
+
+
+def test_an_unknown_kind_is_refused_naming_the_kinds(cli: Cli, history: list[dict[str, Any]]) -> None:
+    result = cli("audit", "list", "--kind", "chek")
+    assert result.code == 3
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("guardrail: --kind 'chek': expected one of ")
+    for kind in ("check", "lock", "release", "approval", "break-glass", "apply-start", "apply-end"):
+        assert kind in line
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--expect-head", "not-a-hash"), "--expect-head 'not-a-hash': expected"),
+        (("--expect-head", "f" * 63), "64 hexadecimal digits"),
+        (("--expect-head", "g" * 64), "64 hexadecimal digits"),
+        (("--exact",), "--exact needs --expect-head"),
+    ],
+)
+def test_verify_refuses_a_malformed_head_and_exact_alone(
+    cli: Cli, history: list[dict[str, Any]], args: tuple[str, ...], words: str
+) -> None:
+    result = cli("audit", "verify", *args)
+    assert result.code == 3, result.stdout
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert words in line
+
+
+def test_verify_takes_the_head_as_printed_or_prefixed(cli: Cli, history: list[dict[str, Any]]) -> None:
+    head = str(history[-1]["hash"])
+    for spelled in (head, head.upper(), f"sha256:{head}", f"  {head}\n"):
+        assert cli("audit", "verify", "--expect-head", spelled, "--exact").code == 0, spelled

@@ -44,8 +44,21 @@ class StubReader:
     def name(self) -> str:
         return self._name
 
+    @property
+    def default_namespace(self) -> str:
+        return "default"
+
     def server_version(self) -> str:
         return "1.32.4"
+
+    def preferred(self, group: str, kind: str) -> ServedResource | None:
+        return None
+
+    def count_objects(self, api_version: str, kind: str) -> int | None:
+        return None
+
+    def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:
+        return None
 
     def served(self, api_version: str, kind: str) -> ServedResource | None:
         return None

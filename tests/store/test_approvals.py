@@ -6,16 +6,24 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from guardrail.adapters.signatures import SshSignatureVerifier
 from guardrail.adapters.store import SqlStore
-from guardrail.core.approvals import ApprovalPolicy, ApprovalRefusedError, InvalidSignatureError, signed_message
+from guardrail.core.approvals import (
+    ApprovalPolicy,
+    ApprovalRefusedError,
+    InvalidSignatureError,
+    Settlement,
+    signed_message,
+)
 from guardrail.core.change import ChangeSet
 from guardrail.core.errors import BadInputError, DeniedError
 from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict
 from guardrail.services import approvals, audit
+from guardrail.services.approvals import GateResult
 from tests.store.conftest import FakeClock
 from tests.unit.factories import change
 
@@ -27,7 +35,7 @@ def _plan(fingerprint: str = "sha256:" + "a" * 64) -> ChangeSet:
     return ChangeSet("plan.json", fingerprint, "1.2", changes=(change("aws_db_instance.main", ["delete"], {}, None),))
 
 
-def _gate(store: SqlStore, policy: ApprovalPolicy, actor: str, clock: FakeClock, **kw):  # type: ignore[no-untyped-def]
+def _gate(store: SqlStore, policy: ApprovalPolicy, actor: str, clock: FakeClock, **kw: Any) -> GateResult:
     plan = kw.pop("plan", _plan())
     verdict = kw.pop("verdict", SOFT)
     return approvals.gate(store, policy, plan, verdict, actor, now=clock.now, **kw)
@@ -248,13 +256,13 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
     policy = ApprovalPolicy(signatures_required=True, break_glass=frozenset({"alice@example.com"}))
     fp = _plan().fingerprint
     _gate(store, policy, "author", clock, verdict=HARD, verifier=approval_verifier)
-    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace="guardrail-break-glass")  # as the README says
     grant = approvals.break_glass(
         store, policy, fp, "alice@example.com", reason="outage", now=clock.now, signature=signed, verifier=verifier
     )
     assert grant.signature == signed.strip()
 
-    def applying():  # type: ignore[no-untyped-def]
+    def applying() -> Settlement:
         return _gate(
             store,
             policy,
@@ -268,7 +276,7 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
 
     assert applying().break_glass == grant
     # Written into the store behind guardrail's back: a pass without, or with someone else's, signature.
-    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace="guardrail-break-glass")
     for tampered, why in ((None, "not signed"), (forged, "does not verify")):
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE break_glass SET signature = :s"), {"s": tampered})
