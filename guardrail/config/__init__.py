@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from guardrail.config.policies import PoliciesConfig
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError, ConfigError
@@ -173,7 +174,10 @@ class Settings(_Strict):
     kubernetes_upgrades: KubernetesUpgradeSettings = Field(
         default_factory=KubernetesUpgradeSettings  # type: ignore[arg-type]
     )
-    policies: list[str] = Field(default_factory=list, description="Rego policy files or folders (conftest-style).")
+    policies: PoliciesConfig = Field(
+        default_factory=PoliciesConfig,  # type: ignore[arg-type]
+        description="Rego policy files or folders (a list), or {paths: [...], timeout: 30s}.",
+    )
     namespaces: list[str] = Field(default_factory=lambda: ["main"], description="Rego packages to evaluate.")
     critical: list[SelectorEntry] = Field(
         default_factory=list, description="Resources whose involvement in a blast radius raises the stakes."
@@ -188,7 +192,7 @@ class Settings(_Strict):
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
     def policy_paths(self) -> list[Path]:
-        return [self.base_dir / p for p in self.policies]
+        return [self.base_dir / p for p in self.policies.paths]
 
     def allowed_signers_path(self) -> Path | None:
         signers = self.approvals.allowed_signers

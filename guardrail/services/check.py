@@ -66,7 +66,8 @@ def _engine(request: CheckRequest) -> PolicyEngine | None:
     if not paths:
         return None
     namespaces = tuple(request.namespaces) or tuple(request.settings.namespaces)
-    return policy_engine(paths, namespaces, request.all_namespaces)
+    timeout = request.settings.policies.timeout.total_seconds()
+    return policy_engine(paths, namespaces, request.all_namespaces, timeout=timeout)
 
 
 def _scrubbed(finding: Finding, scrub: Scrubber) -> Finding:

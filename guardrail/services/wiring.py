@@ -19,11 +19,14 @@ def terraform_runner(binary: str | None) -> TerraformRunner:
     return TerraformCli(binary)
 
 
-def policy_engine(paths: Sequence[Path], namespaces: Sequence[str], all_namespaces: bool) -> PolicyEngine:
-    """Rego policies, conftest-compatible. Raises PolicyError when one does not load."""
+def policy_engine(
+    paths: Sequence[Path], namespaces: Sequence[str], all_namespaces: bool, *, timeout: float | None = None
+) -> PolicyEngine:
+    """Rego policies, conftest-compatible, each evaluation stopped after `timeout` seconds (None: no
+    limit). Raises PolicyError when one does not load."""
     from guardrail.adapters.rego import load_policies
 
-    return load_policies(paths, namespaces=namespaces, all_namespaces=all_namespaces)
+    return load_policies(paths, namespaces=namespaces, all_namespaces=all_namespaces, timeout=timeout)
 
 
 def renderer(output_format: str, *, color: bool) -> Renderer:

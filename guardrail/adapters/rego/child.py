@@ -1,0 +1,31 @@
+"""The policies evaluated in a fresh interpreter: `python -P -m guardrail.adapters.rego.child`.
+
+Used by a process that must not fork (it runs other threads, like the TUI) so that a runaway policy can
+still be stopped at the time limit by ending this process. Reads from stdin a pickle of what the parent
+loaded (policy texts, the selected rules, the input keys) and the plan document, written by the parent
+itself; writes the query's JSON result on stdout, or a PolicyError's message on stderr with exit status 3.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+from guardrail.adapters.rego.engine import CHILD_POLICY_ERROR, RegoPolicyEngine
+from guardrail.core.errors import PolicyError
+
+
+def main() -> int:
+    files, selection, input_keys, document = pickle.loads(sys.stdin.buffer.read())  # written by our own parent
+    engine = RegoPolicyEngine(files, selection, "inline", None, input_keys)
+    try:
+        result = engine.raw_results(document)
+    except PolicyError as error:
+        sys.stderr.write(str(error))
+        return CHILD_POLICY_ERROR
+    sys.stdout.write(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
