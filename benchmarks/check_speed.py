@@ -5,7 +5,9 @@ Builds the plan with ../shared/tools/gen_plan.py --stacks 200, writes a guardrai
 then runs, in the same session and alternating to share the machine's noise:
   - reference: python -c 'import json; json.load(open(PLAN))'
   - guardrail check PLAN --config guardrail.yaml --format json
-and prints the median wall time, the ratio to the reference and the peak RSS of each.
+  - the same check with the store opened in-process instead of in the forked store helper
+and prints the median wall time, the ratio to the reference and the peak RSS of each, and what the store
+helper gains (the helper is kept only while it does).
 Targets: <= 1.0 s, <= 3x the reference, <= 300 MB.
 
     python benchmarks/check_speed.py [--runs 5] [--stacks 200] [--keep DIR]
@@ -72,6 +74,16 @@ def write_policies(folder: Path) -> None:
     (folder / "bench.rego").write_text("\n".join(body))
 
 
+# The same entry point as `python -m guardrail`, with the store helper turned off: the store then opens
+# in-process after the check, as it does wherever forking is unsafe.
+WITHOUT_HELPER = (
+    "import guardrail.services.wiring as wiring\n"
+    "wiring.start_store_helper = lambda: None\n"
+    "from guardrail.cli.main import entry\n"
+    "entry()\n"
+)
+
+
 def timed(argv: list[str], cwd: Path) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB and exit code of one process."""
     start = time.perf_counter()
@@ -107,24 +119,33 @@ def measure(args: argparse.Namespace, work: Path) -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "guardrail")], check=True)
 
     reference = [sys.executable, "-c", f"import json; json.load(open({str(plan)!r}))"]
-    gate = [sys.executable, "-m", "guardrail", "check", str(plan), "--config", "guardrail.yaml", "--format", "json"]
+    arguments = ["check", str(plan), "--config", "guardrail.yaml", "--format", "json"]
+    gate = [sys.executable, "-m", "guardrail", *arguments]
+    no_helper = [sys.executable, "-c", WITHOUT_HELPER, *arguments]
     _, _, code = timed(gate, work)  # warm the page cache and check it works
-    if code not in (0, 1, 2):
-        print(f"guardrail check exited {code}", file=sys.stderr)
+    if code not in (0, 1, 2) or timed(no_helper, work)[2] != code:
+        print(f"guardrail check exited {code}, or differently without the store helper", file=sys.stderr)
         return 1
-    ref_runs, gate_runs = [], []
+    ref_runs, gate_runs, bare_runs = [], [], []
     for _ in range(args.runs):
         ref_runs.append(timed(reference, work))
         gate_runs.append(timed(gate, work))
+        bare_runs.append(timed(no_helper, work))
     ref_wall = statistics.median(r[0] for r in ref_runs)
     gate_wall = statistics.median(r[0] for r in gate_runs)
+    bare_wall = statistics.median(r[0] for r in bare_runs)
     ref_mem = max(r[1] for r in ref_runs)
     gate_mem = max(r[1] for r in gate_runs)
+    bare_mem = max(r[1] for r in bare_runs)
     ratio = gate_wall / ref_wall
     print(f"plan: {plan} ({plan.stat().st_size / 1e6:.1f} MB), verdict exit code {code}, {args.runs} runs each")
     print(f"reference json.load : {ref_wall:6.3f} s  peak {ref_mem:6.0f} MB")
     print(f"guardrail check     : {gate_wall:6.3f} s  peak {gate_mem:6.0f} MB")
     print(f"ratio               : {ratio:6.2f}x the reference")
+    print(f"  without the store helper: {bare_wall:6.3f} s  peak {bare_mem:6.0f} MB  ({bare_wall / ref_wall:.2f}x)")
+    gain = bare_wall - gate_wall
+    verdict = "worth keeping" if gain > 0 else "LOST: remove the helper"
+    print(f"  store helper gain       : {gain * 1000:6.0f} ms ({gain / bare_wall:.1%}): {verdict}")
     ok = gate_wall <= 1.0 and ratio <= 3.0 and gate_mem <= 300
     print(f"targets (<= 1.0 s, <= 3x, <= 300 MB): {'met' if ok else 'NOT met'}")
     print_stages(plan, work / "guardrail.yaml", gate_wall, args.runs)

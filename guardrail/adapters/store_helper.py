@@ -6,6 +6,8 @@ store adapter while the parent reads its configuration and the plan on the other
 the child connect, and every call on the returned store is forwarded over a pipe and answered with the
 result or the exception, so callers see the same behaviour as an in-process SqlStore, errors included.
 
+Measured by benchmarks/check_speed.py (with and without the helper): see docs/performance.md.
+
 Fork only where it is safe: Linux, a single-threaded parent (the same rule as the Rego child).
 """
 
@@ -17,17 +19,26 @@ import signal
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import datetime
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from guardrail.core.approvals import Approval, BreakGlass
+from guardrail.core.audit import AuditEvent, EventDraft
 from guardrail.core.errors import StoreError
+from guardrail.core.locks import ApplyLockHolder, Lock
 from guardrail.core.secrets import Scrubber
+from guardrail.core.store_ports import Store
+
+T = TypeVar("T")
 
 _OPEN = "__open__"
 _DESCRIPTION = "__description__"
 _CLOSE = "__close__"
+# What the child may be asked to run: the Store port's methods, and nothing else.
+_METHODS = frozenset(name for name in dir(Store) if not name.startswith("_") and name not in ("close", "description"))
 
 
 class StoreHelper:
@@ -85,16 +96,21 @@ class StoreHelper:
 
 
 class ForwardedStore:
-    """A Store whose every method runs in the helper process (see the module's docstring)."""
+    """The Store port (core/store_ports.py), every method run by the store in the helper process.
+
+    Each method is declared with the port's types and checks the type of what comes back, so that mypy
+    holds this class to the port and a confused helper is a StoreError, never a wrong value.
+    """
 
     def __init__(self, conn: Connection, pid: int) -> None:
         self._conn = conn
         self._pid = pid
         self._reaper = weakref.finalize(self, _reap, pid, conn)
 
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def call(self, name: str, *args: object) -> object:
+        """Run `name(*args)` on the helper's store; its result, or its exception raised here."""
         try:
-            self._conn.send((name, args, kwargs))
+            self._conn.send((name, args))
             ok, value = self._conn.recv()
         except (EOFError, OSError) as exc:
             self._reaper()
@@ -110,17 +126,91 @@ class ForwardedStore:
 
     @property
     def description(self) -> str:
-        return str(self.call(_DESCRIPTION))
+        return _of(self.call(_DESCRIPTION), str)
 
     def close(self) -> None:
         with contextlib.suppress(StoreError):
             self.call(_CLOSE)
         self._reaper()
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+    # -- audit ---------------------------------------------------------------------------------------
+
+    def append(self, draft: EventDraft) -> AuditEvent:
+        return _of(self.call("append", draft), AuditEvent)
+
+    def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
+        return iter(_list_of(self.call("events", after_seq), AuditEvent))
+
+    def event(self, seq: int) -> AuditEvent | None:
+        return _optional(self.call("event", seq), AuditEvent)
+
+    def head(self) -> AuditEvent | None:
+        return _optional(self.call("head"), AuditEvent)
+
+    # -- locks ---------------------------------------------------------------------------------------
+
+    def add_lock(self, lock: Lock, event: EventDraft) -> AuditEvent:
+        return _of(self.call("add_lock", lock, event), AuditEvent)
+
+    def locks(self) -> list[Lock]:
+        return _list_of(self.call("locks"), Lock)
+
+    def lock(self, lock_id: str) -> Lock | None:
+        return _optional(self.call("lock", lock_id), Lock)
+
+    def release_lock(self, lock_id: str, by: str, reason: str, at: datetime, event: EventDraft) -> Lock:
+        return _of(self.call("release_lock", lock_id, by, reason, at, event), Lock)
+
+    # -- plans, approvals, break-glass ---------------------------------------------------------------
+
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
+        return _of(self.call("record_check", fingerprint, actor, at, event), str)
+
+    def plan_author(self, fingerprint: str) -> str | None:
+        return _optional(self.call("plan_author", fingerprint), str)
+
+    def add_approval(self, approval: Approval, event: EventDraft) -> AuditEvent:
+        return _of(self.call("add_approval", approval, event), AuditEvent)
+
+    def approvals(self, fingerprint: str) -> list[Approval]:
+        return _list_of(self.call("approvals", fingerprint), Approval)
+
+    def add_break_glass(self, grant: BreakGlass, event: EventDraft) -> AuditEvent:
+        return _of(self.call("add_break_glass", grant, event), AuditEvent)
+
+    def break_glass_passes(self, fingerprint: str) -> list[BreakGlass]:
+        return _list_of(self.call("break_glass_passes", fingerprint), BreakGlass)
+
+    def use_break_glass(self, pass_id: str, at: datetime, event: EventDraft) -> bool:
+        return _of(self.call("use_break_glass", pass_id, at, event), bool)
+
+    # -- apply locks ---------------------------------------------------------------------------------
+
+    def acquire_apply_lock(self, holder: ApplyLockHolder, event: EventDraft) -> None:
+        self.call("acquire_apply_lock", holder, event)
+
+    def apply_lock(self, workspace: str) -> ApplyLockHolder | None:
+        return _optional(self.call("apply_lock", workspace), ApplyLockHolder)
+
+    def release_apply_lock(self, workspace: str, token: str, event: EventDraft) -> bool:
+        return _of(self.call("release_apply_lock", workspace, token, event), bool)
+
+    def break_apply_lock(self, workspace: str, token: str, event: EventDraft) -> bool:
+        return _of(self.call("break_apply_lock", workspace, token, event), bool)
+
+
+def _of(value: object, kind: type[T]) -> T:
+    if not isinstance(value, kind):
+        raise StoreError(f"store helper answered {type(value).__name__} where {kind.__name__} was expected")
+    return value
+
+
+def _optional(value: object, kind: type[T]) -> T | None:
+    return None if value is None else _of(value, kind)
+
+
+def _list_of(value: object, kind: type[T]) -> list[T]:
+    return [_of(item, kind) for item in _of(value, list)]
 
 
 def _serve(conn: Connection) -> None:
@@ -133,7 +223,7 @@ def _serve(conn: Connection) -> None:
         store: Any = None
         while True:
             try:
-                name, args, kwargs = conn.recv()
+                name, args = conn.recv()
             except EOFError:
                 break
             if name == _CLOSE:
@@ -149,10 +239,12 @@ def _serve(conn: Connection) -> None:
                     result: Any = None
                 elif name == _DESCRIPTION:
                     result = store.description
-                else:
-                    result = getattr(store, name)(*args, **kwargs)
+                elif name in _METHODS:
+                    result = getattr(store, name)(*args)
                     if isinstance(result, Iterator):
                         result = list(result)
+                else:
+                    raise StoreError(f"store helper: no store method {name!r}")
             except BaseException as exc:
                 _reply(conn, False, exc)
             else:

@@ -54,7 +54,7 @@ def _gate(
 ) -> int:
     # Imported here so `guardrail --help` stays instant; the store's libraries start loading in a helper
     # process first, beside these imports and the plan's parse.
-    from guardrail.services.store_startup import start_store_helper
+    from guardrail.services.wiring import start_store_helper
 
     helper = start_store_helper()
     try:

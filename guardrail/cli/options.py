@@ -14,8 +14,8 @@ import typer
 from guardrail.cli.main import app
 
 if TYPE_CHECKING:
-    from guardrail.adapters.store import SqlStore
     from guardrail.config import Settings
+    from guardrail.core.store_ports import Store
 
 CONFIG = typer.Option(None, "--config", "-c", help="guardrail.yaml (default: ./guardrail.yaml when present).")
 # $GUARDRAIL_STORE is read by the store wiring itself, after --store and before guardrail.yaml's store:.
@@ -50,7 +50,7 @@ def sub_app(name: str, help_text: str) -> typer.Typer:
 
 
 @contextmanager
-def command_store(config: Path | None, store: str | None) -> Iterator[SqlStore]:
+def command_store(config: Path | None, store: str | None) -> Iterator[Store]:
     """The store for a command: --store, else $GUARDRAIL_STORE, else guardrail.yaml's store:, else the
     default; closed when the command is done."""
     from guardrail.services.store import opened_store

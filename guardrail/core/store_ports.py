@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from guardrail.core.approvals import Approval, BreakGlass
@@ -112,6 +113,19 @@ class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class StoreOpener(Protocol):
+    """A store made ready ahead of use: its libraries load elsewhere while the caller does other work."""
+
+    def open(self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset()) -> Store:
+        """The store at `url` (relative SQLite paths from `cwd`), its audit payloads scrubbed of `literals`.
+        Raises StoreError when it cannot be opened. Once only."""
+        ...
+
+    def stop(self) -> None:
+        """Give up the preparation when no store was opened (after `open`, closing the store ends it)."""
+        ...
 
 
 class SignatureVerifier(Protocol):

@@ -13,13 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from guardrail.adapters.terraform.intake import ZIP_MAGIC, require_configuration
-from guardrail.adapters.terraform.rollback import rollback_path, save_rollback_point
-from guardrail.adapters.terraform.workspace import workspace_key
 from guardrail.config import Settings
 from guardrail.core.errors import BadInputError, CommandError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
-from guardrail.core.ports import TerraformRunner
+from guardrail.core.ports import TerraformRunner, Workspaces
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.verdict import Decision
@@ -29,7 +26,7 @@ from guardrail.services.check import CheckRequest, check
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_store
-from guardrail.services.wiring import terraform_runner
+from guardrail.services.wiring import terraform_runner, workspaces
 
 APPLY_COMPLETE = "Apply complete!"
 
@@ -66,7 +63,8 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
     since the plan was made: exit 1), CommandError (terraform failed: exit 3). Every apply that takes the
     lock records apply-start and apply-end, failures included.
     """
-    directory = _configuration_of(request.plan_file)
+    directories = workspaces()
+    directory = _configuration_of(request.plan_file, directories)
     # The file is read once, into a private copy that is both judged and applied: whoever can write the
     # original cannot swap in another plan between the check and the apply.
     with tempfile.TemporaryDirectory(prefix="guardrail-apply-") as private:
@@ -75,10 +73,12 @@ def apply(request: ApplyRequest, *, actor: str | None = None) -> ApplyOutcome:
             shutil.copyfile(request.plan_file, plan_file)
         except OSError as exc:
             raise BadInputError(f"{request.plan_file}: cannot read it ({exc.strerror or exc})") from None
-        return _apply_reviewed(request, plan_file, directory, actor or current_actor())
+        return _apply_reviewed(request, plan_file, directory, directories, actor or current_actor())
 
 
-def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who: str) -> ApplyOutcome:
+def _apply_reviewed(
+    request: ApplyRequest, plan_file: Path, directory: Path, directories: Workspaces, who: str
+) -> ApplyOutcome:
     terraform = terraform_runner(request.terraform_bin)
     report = check(
         CheckRequest(
@@ -92,7 +92,7 @@ def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who
             source=str(request.plan_file),
         )
     )
-    workspace = workspace_key(directory)  # the directory was checked to hold a configuration above
+    workspace = directories.apply_lock_name(directory)  # checked above to hold a configuration
     scrub = scrubber_for(report.changeset.sensitive_literals)
     with opened_store(request.store, request.settings, scrub) as store:
         reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True)
@@ -105,7 +105,7 @@ def _apply_reviewed(request: ApplyRequest, plan_file: Path, directory: Path, who
                 if grant is not None:
                     use_break_glass(store, grant, who, datetime.now(UTC))
                     outcome["break_glass"] = grant.id
-                rollback = _save_rollback(terraform, directory, fingerprint, outcome)
+                rollback = _save_rollback(terraform, directories, directory, fingerprint, outcome)
                 output = _run_apply(terraform, directory, plan_file, scrub, outcome, shown_as=request.plan_file)
         except ApplyLockHeldError as held:
             raise _with_recovery_hint(held, directory) from None
@@ -116,38 +116,32 @@ def workspace_of(directory: Path) -> str:
     """The apply lock's name for a configuration directory: its absolute path and Terraform workspace.
 
     Raises BadInputError when `directory` holds no Terraform configuration."""
-    require_configuration(directory)
-    return workspace_key(directory)
+    directories = workspaces()
+    directories.require_configuration(directory)
+    return directories.apply_lock_name(directory)
 
 
-def _configuration_of(plan_file: Path) -> Path:
+def _configuration_of(plan_file: Path, directories: Workspaces) -> Path:
     # Like `check`, a binary plan is read and applied in the folder it sits in: its configuration,
     # state and initialised providers are there.
-    try:
-        with plan_file.open("rb") as handle:
-            magic = handle.read(len(ZIP_MAGIC))
-    except FileNotFoundError:
-        raise BadInputError(f"{plan_file}: no such file") from None
-    except OSError as exc:
-        raise BadInputError(f"{plan_file}: cannot read it ({exc.strerror or exc})") from None
-    if magic != ZIP_MAGIC:
+    if not directories.is_binary_plan(plan_file):
         raise BadInputError(
             f"{plan_file}: not a binary plan file: apply needs the file written by guardrail plan --out "
             "(or terraform plan -out), kept in its configuration directory"
         )
     directory = plan_file.resolve().parent
-    require_configuration(directory)
+    directories.require_configuration(directory)
     return directory
 
 
 def _save_rollback(
-    terraform: TerraformRunner, directory: Path, fingerprint: str, outcome: dict[str, object]
+    terraform: TerraformRunner, directories: Workspaces, directory: Path, fingerprint: str, outcome: dict[str, object]
 ) -> Path | None:
     state = terraform.state_pull(directory)
     if not state.strip():
         outcome["rollback"] = None  # a first apply: rolling back means destroying what it creates
         return None
-    saved = save_rollback_point(rollback_path(directory, fingerprint, datetime.now(UTC)), state)
+    saved = directories.save_rollback_point(directory, fingerprint, datetime.now(UTC), state)
     outcome["rollback"] = str(saved)
     return saved
 

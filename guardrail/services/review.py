@@ -8,22 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
 from guardrail.core.policy import evaluate
 from guardrail.core.report import CheckReport
-from guardrail.core.store_ports import Store
+from guardrail.core.store_ports import Store, StoreOpener
 from guardrail.core.verdict import Decision, Verdict
 from guardrail.services.approvals import GateResult, gate
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.locks import locks_rule
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_for_review, signature_verifier
-
-if TYPE_CHECKING:
-    from guardrail.adapters.store_helper import StoreHelper
 
 
 @dataclass(frozen=True)
@@ -38,11 +34,11 @@ def review(
     request: CheckRequest,
     store: str | None = None,
     *,
-    helper: StoreHelper | None = None,
+    helper: StoreOpener | None = None,
 ) -> CheckReport:
     """Check the plan, then settle and record it in the store chosen by `store` (see store_url).
 
-    `helper` (start_store_helper) has the store's libraries imported in another process meanwhile; without
+    `helper` (wiring.start_store_helper) has the store's libraries imported in another process meanwhile; without
     it the store is opened here after the check (a thread beside the check was measured slower: both are
     CPU-bound Python). Raises what check raises, and StoreError (exit 3) when the store fails: without the
     store there is no verdict at all, since locks and approvals could not be known.

@@ -1,24 +1,38 @@
-"""The store as the settings and the command line choose it, and the signature verifier for approvals."""
+"""The store as the command line, the environment and guardrail.yaml choose it, who acts, and the
+signature verifier for approvals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
-from guardrail.adapters.identity import current_actor
-from guardrail.adapters.signatures import SshSignatureVerifier
-from guardrail.adapters.store_location import resolve_store_url
 from guardrail.config import Settings
 from guardrail.core.approvals import SIGNATURE_NAMESPACE
 from guardrail.core.secrets import Scrubber, scrubber_for
-from guardrail.core.store_ports import SignatureVerifier
+from guardrail.core.store_ports import SignatureVerifier, Store, StoreOpener
+from guardrail.services import wiring
 
-if TYPE_CHECKING:  # the database libraries load when a store is opened, not when this module is imported
-    from guardrail.adapters.store import SqlStore
-    from guardrail.adapters.store_helper import StoreHelper
-    from guardrail.core.store_ports import Store
+DEFAULT_STORE_DIR = ".guardrail"
+DEFAULT_STORE_FILE = "guardrail.db"
+STORE_ENV = "GUARDRAIL_STORE"
+
+
+def default_store_url(folder: Path) -> str:
+    """The SQLite file under `.guardrail/` in `folder`."""
+    return f"sqlite:///{(folder / DEFAULT_STORE_DIR / DEFAULT_STORE_FILE).resolve()}"
+
+
+def resolve_store_url(
+    explicit: str | None, environ: Mapping[str, str] | None = None, configured: str | None = None, *, cwd: Path
+) -> str:
+    """The store to use: `--store`, else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the default."""
+    env = os.environ if environ is None else environ
+    for candidate in (explicit, env.get(STORE_ENV), configured):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return default_store_url(cwd)
 
 
 def store_url(explicit: str | None, settings: Settings) -> str:
@@ -30,15 +44,13 @@ def store_url(explicit: str | None, settings: Settings) -> str:
     return resolve_store_url(explicit, configured=configured, cwd=Path.cwd())
 
 
-def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlStore:
+def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> Store:
     """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
-    from guardrail.adapters.store import open_store
-
-    return open_store(store_url(explicit, settings), scrub=scrub)
+    return wiring.open_store(store_url(explicit, settings), cwd=Path.cwd(), scrub=scrub)
 
 
 @contextmanager
-def opened_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> Iterator[SqlStore]:
+def opened_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> Iterator[Store]:
     """The chosen store (see open_configured_store), closed when the block ends."""
     store = open_configured_store(explicit, settings, scrub)
     try:
@@ -51,17 +63,17 @@ def signature_verifier(settings: Settings, namespace: str = SIGNATURE_NAMESPACE)
     """The OpenSSH verifier of signatures made in `namespace` (approvals by default, or break-glass) when
     `approvals.allowed_signers` is set, else None (signatures not required)."""
     signers = settings.allowed_signers_path()
-    return None if signers is None else SshSignatureVerifier(signers, namespace)
+    return None if signers is None else wiring.signature_verifier(signers, namespace)
 
 
 def actor() -> str:
     """Who is acting: $GUARDRAIL_ACTOR, else git user.email, else the OS user."""
-    return current_actor()
+    return wiring.current_actor()
 
 
 @contextmanager
 def opened_for_review(
-    explicit: str | None, settings: Settings, literals: frozenset[str], helper: StoreHelper | None
+    explicit: str | None, settings: Settings, literals: frozenset[str], helper: StoreOpener | None
 ) -> Iterator[Store]:
     """The chosen store, opened by `helper` when there is one, else here; its audit payloads are scrubbed
     of `literals`. Raises StoreError (exit 3) when it cannot be opened."""
@@ -71,6 +83,6 @@ def opened_for_review(
         return
     forwarded = helper.open(store_url(explicit, settings), cwd=Path.cwd(), literals=literals)
     try:
-        yield cast("Store", forwarded)
+        yield forwarded
     finally:
         forwarded.close()

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from guardrail.adapters.store import default_store_url, open_store, resolve_store_url
+from guardrail.adapters.store import open_store
 from guardrail.adapters.store.engine import MIGRATIONS_DIR, SCHEMA_HEAD
 from guardrail.adapters.store.schema import metadata
 from guardrail.core.audit import EventDraft
 from guardrail.core.errors import BadInputError, StoreError
 from guardrail.core.locks import new_lock
 from guardrail.services import locks
+from guardrail.services.store import default_store_url, resolve_store_url
 
 
 def test_the_default_store_is_a_file_under_dot_guardrail_created_on_first_use(tmp_path: Path) -> None:

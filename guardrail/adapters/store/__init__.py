@@ -9,10 +9,9 @@ from pathlib import Path
 
 from guardrail.adapters.store.engine import create, describe, ensure_schema, normalise_url
 from guardrail.adapters.store.sql_store import Clock, SqlStore, _utc_now
-from guardrail.adapters.store_location import STORE_ENV, default_store_url, resolve_store_url
 from guardrail.core.secrets import Scrubber
 
-__all__ = ["STORE_ENV", "SqlStore", "default_store_url", "open_store", "resolve_store_url"]
+__all__ = ["SqlStore", "open_store"]
 
 
 def open_store(
