@@ -70,13 +70,15 @@ class StoreHelper:
         child_end.close()
         return cls(pid, parent_end)
 
-    def open(self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset()) -> ForwardedStore:
+    def open(
+        self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset(), create: bool = False
+    ) -> ForwardedStore:
         """The store at `url`, opened in the helper. Raises StoreError as open_store does."""
         conn = self._take()
         self._reaper.detach()  # the store owns the child from now on, however long this helper lives
         forwarded = ForwardedStore(conn, self._pid)
         try:
-            forwarded.call(_OPEN, url, str(cwd), sorted(literals))
+            forwarded.call(_OPEN, url, str(cwd), sorted(literals), create)
         except BaseException:
             forwarded.close()
             raise
@@ -234,8 +236,9 @@ def _serve(conn: Connection) -> None:
                 break
             try:
                 if name == _OPEN:
-                    url, cwd, literals = args
-                    store = open_store(url, cwd=Path(cwd), scrub=Scrubber(frozenset(literals)) if literals else None)
+                    url, cwd, literals, create = args
+                    scrub = Scrubber(frozenset(literals)) if literals else None
+                    store = open_store(url, cwd=Path(cwd), scrub=scrub, create=create)
                     result: Any = None
                 elif name == _DESCRIPTION:
                     result = store.description

@@ -190,6 +190,7 @@ class Settings(_Strict):
     )
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
+    source: Path | None = Field(default=None, exclude=True, description="The file read (None: the built-in defaults).")
 
     def policy_paths(self) -> list[Path]:
         return [self.base_dir / p for p in self.policies.paths]
@@ -229,7 +230,7 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
     try:
-        settings = Settings.model_validate({**data, "base_dir": path.parent.resolve()})
+        settings = Settings.model_validate({**data, "base_dir": path.parent.resolve(), "source": path.resolve()})
     except ValidationError as exc:
         raise ConfigError(_describe(path, node, exc)) from None
     return settings

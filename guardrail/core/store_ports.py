@@ -118,9 +118,10 @@ class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, Protocol):
 class StoreOpener(Protocol):
     """A store made ready ahead of use: its libraries load elsewhere while the caller does other work."""
 
-    def open(self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset()) -> Store:
-        """The store at `url` (relative SQLite paths from `cwd`), its audit payloads scrubbed of `literals`.
-        Raises StoreError when it cannot be opened. Once only."""
+    def open(self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset(), create: bool = False) -> Store:
+        """The store at `url` (relative SQLite paths from `cwd`), its audit payloads scrubbed of `literals`,
+        created first when `create` and it does not exist. Raises StoreMissingError when it does not exist
+        (and not `create`), StoreError when it cannot be opened. Once only."""
         ...
 
     def stop(self) -> None:

@@ -57,11 +57,20 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     return renderer_for(output_format, color=color)
 
 
-def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None) -> Store:
-    """The store at `url` (SQLite or PostgreSQL), migrated to this version. Raises StoreError."""
+def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> Store:
+    """The store at `url` (SQLite or PostgreSQL), migrated to this version, created first when `create`.
+    Raises StoreMissingError when it does not exist (and not `create`), StoreError."""
     from guardrail.adapters.store import open_store as open_sql_store
 
-    return open_sql_store(url, cwd=cwd, scrub=scrub)
+    return open_sql_store(url, cwd=cwd, scrub=scrub, create=create)
+
+
+def initialise_store(url: str, *, cwd: Path) -> tuple[str, bool]:
+    """Create the store at `url` or bring it to this version's schema: its description, and whether it was
+    created now. Raises StoreError."""
+    from guardrail.adapters.store import initialise_store as initialise_sql_store
+
+    return initialise_sql_store(url, cwd=cwd)
 
 
 def start_store_helper() -> StoreOpener | None:

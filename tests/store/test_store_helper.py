@@ -14,7 +14,7 @@ import pytest
 from guardrail.adapters.store import open_store
 from guardrail.adapters.store_helper import StoreHelper
 from guardrail.core.audit import EventDraft, EventKind
-from guardrail.core.errors import BadInputError, StoreError
+from guardrail.core.errors import BadInputError, StoreError, StoreMissingError
 from guardrail.core.locks import new_lock
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -66,13 +66,19 @@ def test_a_store_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> None:
 
 def test_secrets_given_at_open_are_scrubbed_from_payloads(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'g.db'}"
-    forwarded = helper().open(url, cwd=tmp_path, literals=frozenset({"hunter2-secret"}))
+    forwarded = helper().open(url, cwd=tmp_path, literals=frozenset({"hunter2-secret"}), create=True)
     try:
         event = forwarded.append(EventDraft("alice", EventKind.CHECK, {"message": "password hunter2-secret"}))
     finally:
         forwarded.close()
     assert "hunter2-secret" not in str(event.payload)
     assert b"hunter2-secret" not in (tmp_path / "g.db").read_bytes()
+
+
+def test_a_store_that_does_not_exist_is_not_created_by_the_helper(tmp_path: Path) -> None:
+    with pytest.raises(StoreMissingError, match="no such store"):
+        helper().open(f"sqlite:///{tmp_path / 'typo.db'}", cwd=tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_helper_that_dies_is_a_store_error_not_a_hang(tmp_path: Path) -> None:
@@ -92,7 +98,7 @@ def test_an_unused_helper_is_ended_and_reaped() -> None:
 
 def test_an_interrupt_while_the_helper_waits_on_the_database_ends_it_at_once(tmp_path: Path) -> None:
     database = tmp_path / "g.db"
-    forwarded = helper().open(f"sqlite:///{database}", cwd=tmp_path)
+    forwarded = helper().open(f"sqlite:///{database}", cwd=tmp_path, create=True)
     pid = forwarded._pid
     blocker = sqlite3.connect(database)
     blocker.execute("BEGIN EXCLUSIVE")  # the helper's write now waits (its busy timeout is a minute)

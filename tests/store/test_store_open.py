@@ -9,35 +9,50 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from guardrail.adapters.store import open_store
+from guardrail.adapters.store import initialise_store, open_store
 from guardrail.adapters.store.engine import MIGRATIONS_DIR, SCHEMA_HEAD
 from guardrail.adapters.store.schema import metadata
 from guardrail.core.audit import EventDraft
-from guardrail.core.errors import BadInputError, StoreError
+from guardrail.core.errors import BadInputError, StoreError, StoreMissingError
 from guardrail.core.locks import new_lock
 from guardrail.services import locks
-from guardrail.services.store import default_store_url, resolve_store_url
+from guardrail.services.store import BY_DEFAULT, BY_ENVIRONMENT, BY_OPTION, default_store_url, locate
 
 
-def test_the_default_store_is_a_file_under_dot_guardrail_created_on_first_use(tmp_path: Path) -> None:
-    url = resolve_store_url(None, {}, None, cwd=tmp_path)
-    assert url == default_store_url(tmp_path)
+def test_the_default_store_is_a_file_under_dot_guardrail_the_one_created_on_first_use(tmp_path: Path) -> None:
+    location = locate(None, None, home=tmp_path, environ={})
+    assert (location.url, location.is_default) == (default_store_url(tmp_path), True)
     assert not (tmp_path / ".guardrail").exists()
-    store = open_store(url, cwd=tmp_path)
+    store = open_store(location.url, cwd=tmp_path, create=location.is_default)
     store.close()
     assert (tmp_path / ".guardrail" / "guardrail.db").is_file()
 
 
+def test_opening_never_creates_a_store(blank_store_url: str, tmp_path: Path) -> None:
+    with pytest.raises(StoreMissingError, match="no such store"):
+        open_store(blank_store_url, cwd=tmp_path)
+    assert not (tmp_path / ".guardrail").exists()  # not even the SQLite file's folder
+    where, created = initialise_store(blank_store_url, cwd=tmp_path)
+    assert created
+    open_store(blank_store_url, cwd=tmp_path).close()
+    assert initialise_store(blank_store_url, cwd=tmp_path) == (where, False)  # again: nothing to do
+
+
 def test_relative_sqlite_paths_are_relative_to_the_working_directory(tmp_path: Path) -> None:
-    open_store("sqlite:///state/g.db", cwd=tmp_path).close()
+    initialise_store("sqlite:///state/g.db", cwd=tmp_path)
     assert (tmp_path / "state" / "g.db").is_file()
+    open_store("sqlite:///state/g.db", cwd=tmp_path).close()
 
 
 def test_url_precedence_is_flag_then_environment_then_config() -> None:
     env = {"GUARDRAIL_STORE": "sqlite:///env.db"}
-    assert resolve_store_url("sqlite:///flag.db", env, "sqlite:///cfg.db", cwd=Path("/w")) == "sqlite:///flag.db"
-    assert resolve_store_url(None, env, "sqlite:///cfg.db", cwd=Path("/w")) == "sqlite:///env.db"
-    assert resolve_store_url(None, {"GUARDRAIL_STORE": " "}, "sqlite:///cfg.db", cwd=Path("/w")) == "sqlite:///cfg.db"
+    flag = locate("sqlite:///flag.db", "sqlite:///cfg.db", home=Path("/w"), environ=env)
+    assert (flag.url, flag.chosen_by, flag.is_default) == ("sqlite:///flag.db", BY_OPTION, False)
+    from_env = locate(None, "sqlite:///cfg.db", home=Path("/w"), environ=env)
+    assert (from_env.url, from_env.chosen_by) == ("sqlite:///env.db", BY_ENVIRONMENT)
+    configured = locate(None, "sqlite:///cfg.db", home=Path("/w"), environ={"GUARDRAIL_STORE": " "})
+    assert (configured.url, configured.is_default) == ("sqlite:///cfg.db", False)
+    assert locate(None, None, home=Path("/w"), environ={}).chosen_by == BY_DEFAULT
 
 
 @pytest.mark.parametrize("url", ["mysql://db/x", "sqlite://", "sqlite:///:memory:", "not a url at all"])
@@ -80,7 +95,8 @@ def test_migrations_create_exactly_the_schema_the_queries_use(store_url: str, tm
     open_store(store_url, cwd=tmp_path).close()  # a second open finds the schema current
 
 
-def test_a_store_made_by_the_first_schema_is_upgraded_in_place(store_url: str, tmp_path: Path) -> None:
+def test_a_store_made_by_the_first_schema_is_upgraded_in_place(blank_store_url: str, tmp_path: Path) -> None:
+    store_url = blank_store_url
     from alembic import command
     from alembic.config import Config
 
