@@ -61,7 +61,7 @@ def _gate(
         from guardrail.services.check import CheckRequest
         from guardrail.services.review import review
 
-        settings = load_config(config)
+        settings = load_config(config, plan=plan)
         request = CheckRequest(
             plan=plan,
             settings=settings,

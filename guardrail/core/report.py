@@ -15,13 +15,23 @@ EXIT_CODES: dict[Decision, int] = {Decision.ALLOW: 0, Decision.DENY: 1, Decision
 class CheckReport:
     """A plan, the verdict on it, what its destructive changes take with them, and notes (e.g. who approved).
 
-    `blast` is None when the blast-radius analysis is turned off.
+    `blast` is None when the blast-radius analysis is turned off. `config` is the guardrail.yaml the plan was
+    judged by (None: the built-in defaults) and `store` the store that settled it (None: not settled).
     """
 
     changeset: ChangeSet
     verdict: Verdict
     notes: tuple[str, ...] = field(default=())
     blast: BlastRadius | None = None
+    config: str | None = None
+    store: str | None = None
+
+    def provenance(self) -> tuple[str, ...]:
+        """What decided, for people: the configuration and the store, once the plan was settled."""
+        if self.store is None:
+            return ()
+        config = self.config or "built-in defaults (no guardrail.yaml found)"
+        return (f"config: {config}", f"store: {self.store}")
 
     @property
     def exit_code(self) -> int:

@@ -73,5 +73,9 @@ def settle(
     decision = result.settlement.verdict.decision
     if decision is Decision.NEEDS_APPROVAL:
         notes.append(f"author: {result.author}; approve with: guardrail approve {changeset.fingerprint}")
-    settled = replace(report, verdict=result.settlement.verdict, notes=tuple(notes))
+    # Which configuration and store decided: a plan judged from another directory says where its rules,
+    # locks and approvals came from (see CheckReport.provenance).
+    config = str(settings.source) if settings.source is not None else None
+    verdict = result.settlement.verdict
+    settled = replace(report, verdict=verdict, notes=tuple(notes), config=config, store=store.description)
     return Reviewed(settled, result)

@@ -138,8 +138,11 @@ def test_json_contract_keys_and_values() -> None:
         "findings",
         "blast_radius",
         "notes",
+        "config",
+        "store",
     ]
     assert doc["blast_radius"] is None  # the analysis did not run for this report
+    assert (doc["config"], doc["store"]) == (None, None)  # never settled against a store
     assert doc["schema_version"] == 1
     assert doc["guardrail_version"] == guardrail.__version__
     assert doc["verdict"] == "deny"

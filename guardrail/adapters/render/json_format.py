@@ -71,6 +71,8 @@ class JsonReport(msgspec.Struct):
     findings: list[JsonFinding]
     blast_radius: list[JsonImpact] | None  # null when the analysis is turned off
     notes: list[str]
+    config: str | None  # the guardrail.yaml the plan was judged by; null: the built-in defaults
+    store: str | None  # the store of its locks and approvals; null: not consulted
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -126,6 +128,8 @@ def build(report: CheckReport) -> JsonReport:
         findings=findings,
         blast_radius=_impacts(report, text),
         notes=[text(note) for note in report.notes],
+        config=report.config,
+        store=report.store,
     )
 
 
