@@ -165,8 +165,8 @@ class ForwardedStore:
 
     # -- plans, approvals, break-glass ---------------------------------------------------------------
 
-    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
-        return _of(self.call("record_check", fingerprint, actor, at, event), str)
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft, *, author: str) -> str:
+        return _of(self.call("record_check", fingerprint, actor, at, event, author), str)
 
     def plan_author(self, fingerprint: str) -> str | None:
         return _optional(self.call("plan_author", fingerprint), str)

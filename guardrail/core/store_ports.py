@@ -57,8 +57,14 @@ class LockStore(Protocol):
 
 
 class ApprovalStore(Protocol):
-    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
-        """Record a check of the plan; returns its author: the actor of the first check ever recorded."""
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft, *, author: str) -> str:
+        """Record `actor`'s check of the plan, deciding its author in the same write transaction.
+
+        The author is the actor of the first check ever recorded: the one stored, or `actor` when there
+        is none yet. `event` was settled assuming `author`: it is recorded only when that is the author
+        decided; otherwise nothing is written. Returns the decided author: when it is not `author`, settle
+        again with it and call again (an author, once stored, never changes).
+        """
         ...
 
     def plan_author(self, fingerprint: str) -> str | None:

@@ -126,14 +126,17 @@ class SqlStore:
 
     # -- plans, approvals, break-glass ---------------------------------------------------------------
 
-    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft, *, author: str) -> str:
         with db.translated(self._where), db.writing(self._engine) as conn:
-            author = conn.execute(sa.select(plans.c.author).where(plans.c.fingerprint == fingerprint)).scalar()
-            if author is None:
-                author = actor
+            # Under the write lock: of any number of first checks, exactly one finds no author and claims it.
+            stored = conn.execute(sa.select(plans.c.author).where(plans.c.fingerprint == fingerprint)).scalar()
+            decided = actor if stored is None else str(stored)
+            if decided != author:
+                return decided  # the event was settled for another author: the caller settles again
+            if stored is None:
                 conn.execute(plans.insert().values(fingerprint=fingerprint, author=actor, first_seen=iso_utc(at)))
             self._append(conn, event)
-        return str(author)
+        return decided
 
     def plan_author(self, fingerprint: str) -> str | None:
         with db.translated(self._where), db.reading(self._engine) as conn:
