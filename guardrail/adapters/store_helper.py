@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from guardrail.core.approvals import Approval, BreakGlass
-from guardrail.core.audit import AuditEvent, EventDraft
+from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft
 from guardrail.core.errors import StoreError
 from guardrail.core.locks import ApplyLockHolder, Lock
 from guardrail.core.secrets import Scrubber
-from guardrail.core.store_ports import Store
+from guardrail.core.store_ports import Standing, Store
 
 T = TypeVar("T")
 
@@ -109,10 +109,10 @@ class ForwardedStore:
         self._pid = pid
         self._reaper = weakref.finalize(self, _reap, pid, conn)
 
-    def call(self, name: str, *args: object) -> object:
-        """Run `name(*args)` on the helper's store; its result, or its exception raised here."""
+    def call(self, name: str, *args: object, **kwargs: object) -> object:
+        """Run `name(*args, **kwargs)` on the helper's store; its result, or its exception raised here."""
         try:
-            self._conn.send((name, args))
+            self._conn.send((name, args, kwargs))
             ok, value = self._conn.recv()
         except (EOFError, OSError) as exc:
             self._reaper()
@@ -149,6 +149,12 @@ class ForwardedStore:
     def head(self) -> AuditEvent | None:
         return _optional(self.call("head"), AuditEvent)
 
+    def verified_point(self) -> ChainPoint | None:
+        return _optional(self.call("verified_point"), ChainPoint)
+
+    def records_problem(self) -> ChainBreak | None:
+        return _optional(self.call("records_problem"), ChainBreak)
+
     # -- locks ---------------------------------------------------------------------------------------
 
     def add_lock(self, lock: Lock, event: EventDraft) -> AuditEvent:
@@ -166,10 +172,13 @@ class ForwardedStore:
     # -- plans, approvals, break-glass ---------------------------------------------------------------
 
     def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft, *, author: str) -> str:
-        return _of(self.call("record_check", fingerprint, actor, at, event, author), str)
+        return _of(self.call("record_check", fingerprint, actor, at, event, author=author), str)
 
     def plan_author(self, fingerprint: str) -> str | None:
         return _optional(self.call("plan_author", fingerprint), str)
+
+    def standing(self, fingerprint: str) -> Standing:
+        return _of(self.call("standing", fingerprint), Standing)
 
     def add_approval(self, approval: Approval, event: EventDraft) -> AuditEvent:
         return _of(self.call("add_approval", approval, event), AuditEvent)
@@ -225,7 +234,7 @@ def _serve(conn: Connection) -> None:
         store: Any = None
         while True:
             try:
-                name, args = conn.recv()
+                name, args, kwargs = conn.recv()
             except EOFError:
                 break
             if name == _CLOSE:
@@ -243,7 +252,7 @@ def _serve(conn: Connection) -> None:
                 elif name == _DESCRIPTION:
                     result = store.description
                 elif name in _METHODS:
-                    result = getattr(store, name)(*args)
+                    result = getattr(store, name)(*args, **kwargs)
                     if isinstance(result, Iterator):
                         result = list(result)
                 else:

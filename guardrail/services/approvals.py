@@ -27,7 +27,7 @@ from guardrail.core.audit import EventDraft, EventKind, iso_utc
 from guardrail.core.change import Action, ChangeSet
 from guardrail.core.errors import BadInputError, DeniedError, StoreError
 from guardrail.core.secrets import scrubber_for
-from guardrail.core.store_ports import ApprovalStore, SignatureVerifier
+from guardrail.core.store_ports import ApprovalStore, SignatureVerifier, Standing
 from guardrail.core.verdict import Verdict
 
 # An author, once stored, never changes: a second attempt always settles with the decided one.
@@ -56,6 +56,7 @@ def gate(
     verifier: SignatureVerifier | None = None,
     applying: bool = False,
     break_glass_verifier: SignatureVerifier | None = None,
+    standing: Standing | None = None,
 ) -> GateResult:
     """Settle `verdict` with the plan's approvals and break-glass passes, and record the check.
 
@@ -63,14 +64,15 @@ def gate(
     that records the check, so that actors checking a new plan at once are never each told they wrote
     it. Enough valid approvals turn "needs approval" into "allow"; when `applying`, a usable break-glass
     pass lets a denied plan through (spend it with `use_break_glass`); a check only reports the pass.
-    Raises StoreError when the store fails, BadInputError when signatures are required but no verifier is
-    configured.
+    `standing` is the plan's standing when the caller has read it already. Raises StoreError when the
+    store fails, BadInputError when signatures are required but no verifier is configured.
     """
     fingerprint = changeset.fingerprint
-    given = store.approvals(fingerprint)
-    all_passes = store.break_glass_passes(fingerprint)
+    standing = standing or store.standing(fingerprint)
+    given = list(standing.approvals)
+    all_passes = list(standing.passes)
     passes, refused = _signed_passes(all_passes, policy, fingerprint, break_glass_verifier)
-    author = store.plan_author(fingerprint) or actor  # the likely author; the store decides below
+    author = standing.author or actor  # the likely author; the store decides below
     for _attempt in range(_SETTLE_ATTEMPTS):
         invalid = _invalid_signatures(given, policy, fingerprint, author, verifier)
         status = tally(policy, author, given, invalid)

@@ -13,11 +13,11 @@ from guardrail.config import Settings
 from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
 from guardrail.core.policy import evaluate
 from guardrail.core.report import CheckReport
+from guardrail.core.rules.locks import ActiveLocksRule
 from guardrail.core.store_ports import Store, StoreOpener
 from guardrail.core.verdict import Decision, Verdict
 from guardrail.services.approvals import GateResult, gate
 from guardrail.services.check import CheckRequest, check
-from guardrail.services.locks import locks_rule
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_for_review, signature_verifier
 
@@ -55,7 +55,8 @@ def settle(
     """Add the findings of the locks active at `now`, settle the verdict with the plan's approvals and
     break-glass passes, and record the check by `actor`. Raises StoreError, BadInputError."""
     changeset = report.changeset
-    lock_findings = evaluate(changeset, [locks_rule(store, now)])
+    standing = store.standing(changeset.fingerprint)  # one read, every record held to the audit chain
+    lock_findings = evaluate(changeset, [ActiveLocksRule(standing.locks, now)])
     verdict = Verdict.of([*report.verdict.findings, *lock_findings]) if lock_findings else report.verdict
     result = gate(
         store,
@@ -67,6 +68,7 @@ def settle(
         verifier=signature_verifier(settings),
         applying=applying,
         break_glass_verifier=signature_verifier(settings, BREAK_GLASS_NAMESPACE),
+        standing=standing,
     )
     notes = [*report.notes, *result.settlement.notes]
     notes.extend(f"approval by {approval.actor} not counted: {why}" for approval, why in result.status.ignored)

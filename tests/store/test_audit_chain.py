@@ -134,7 +134,7 @@ def test_naive_times_are_refused() -> None:
 
 def test_appends_form_a_verifiable_chain_that_survives_reopening(store: SqlStore, reopen) -> None:  # type: ignore[no-untyped-def]
     for i in range(7):
-        store.append(EventDraft("alice@example.com", "check", {"i": i, "nested": {"list": [1, 2.5, None, True]}}))
+        store.append(EventDraft("alice@example.com", "note", {"i": i, "nested": {"list": [1, 2.5, None, True]}}))
     again = reopen()
     events = list(again.events())
     assert [e.seq for e in events] == list(range(1, 8))
@@ -148,19 +148,20 @@ def test_appends_form_a_verifiable_chain_that_survives_reopening(store: SqlStore
 
 
 def test_times_are_utc_iso_and_follow_the_store_clock(store: SqlStore, clock: FakeClock) -> None:
-    first = store.append(EventDraft("a", "check", {}))
+    first = store.append(EventDraft("a", "note", {}))
     clock.advance(timedelta(minutes=5))
-    second = store.append(EventDraft("a", "check", {}))
+    second = store.append(EventDraft("a", "note", {}))
     assert first.time == "2030-01-02T03:04:05.000000Z"
     assert second.time == "2030-01-02T03:09:05.000000Z"
 
 
 def test_list_filters_by_since_actor_kind_and_address(store: SqlStore, clock: FakeClock) -> None:
-    store.append(EventDraft("alice", "check", {"addresses": ["aws_s3_bucket.logs"]}, "sha256:1"))
+    # Kinds the store writes only with their records (check, lock, approval) are not appended bare.
+    store.append(EventDraft("alice", "note", {"addresses": ["aws_s3_bucket.logs"]}, "sha256:1"))
     clock.advance(timedelta(hours=1))
     cut = clock.now
-    store.append(EventDraft("bob", "lock", {"pattern": "module.prod.*", "address": "module.prod.*"}))
-    store.append(EventDraft("alice", "approval", {"comment": "ok"}, "sha256:1"))
+    store.append(EventDraft("bob", "memo", {"pattern": "module.prod.*", "address": "module.prod.*"}))
+    store.append(EventDraft("alice", "remark", {"comment": "ok"}, "sha256:1"))
 
     def seqs(selection: EventFilter) -> list[int]:
         return [e.seq for e in audit.list_events(store, selection)]
@@ -168,14 +169,14 @@ def test_list_filters_by_since_actor_kind_and_address(store: SqlStore, clock: Fa
     assert seqs(EventFilter()) == [1, 2, 3]
     assert seqs(EventFilter(since=cut)) == [2, 3]
     assert seqs(EventFilter(actor="alice")) == [1, 3]
-    assert seqs(EventFilter(kind="lock")) == [2]
+    assert seqs(EventFilter(kind="memo")) == [2]
     assert seqs(EventFilter(address="aws_s3_bucket.*")) == [1]
     assert seqs(EventFilter(address="module.prod.*")) == [2]
 
 
 def test_show_and_export(store: SqlStore) -> None:
-    store.append(EventDraft("alice", "check", {"addresses": ["a.b"]}, "sha256:1"))
-    store.append(EventDraft("bob", "approval", {"comment": "lgtm ✓"}, "sha256:1"))
+    store.append(EventDraft("alice", "note", {"addresses": ["a.b"]}, "sha256:1"))
+    store.append(EventDraft("bob", "remark", {"comment": "lgtm ✓"}, "sha256:1"))
     assert audit.show(store, 2).actor == "bob"
     with pytest.raises(BadInputError, match="no such event"):
         audit.show(store, 3)
@@ -190,12 +191,22 @@ def test_show_and_export(store: SqlStore) -> None:
 
 
 def test_paging_reads_long_logs_in_order(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    from guardrail.adapters.store import sql_store
+    from guardrail.adapters.store import ledger, sql_store
 
     monkeypatch.setattr(sql_store, "_PAGE", 4)
+    monkeypatch.setattr(ledger, "_PAGE", 4)
     for i in range(10):  # several pages, the last one partial
-        store.append(EventDraft("a", "check", {"i": i}))
+        store.append(EventDraft("a", "note", {"i": i}))
     report = audit.verify(store)
     assert report.ok
     assert report.count == 10
     assert [e.seq for e in store.events(after_seq=7)] == [8, 9, 10]
+
+
+@pytest.mark.parametrize(
+    "kind", ["check", "lock", "release", "approval", "break-glass", "break-glass-used", "apply-start"]
+)
+def test_events_that_record_a_decision_are_written_only_with_their_record(store: SqlStore, kind: str) -> None:
+    with pytest.raises(ValueError, match="written with its record"):
+        store.append(EventDraft("mallory", kind, {"comment": "trust me"}, "sha256:1"))
+    assert store.head() is None

@@ -68,7 +68,7 @@ def test_secrets_given_at_open_are_scrubbed_from_payloads(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'g.db'}"
     forwarded = helper().open(url, cwd=tmp_path, literals=frozenset({"hunter2-secret"}), create=True)
     try:
-        event = forwarded.append(EventDraft("alice", EventKind.CHECK, {"message": "password hunter2-secret"}))
+        event = forwarded.append(EventDraft("alice", EventKind.APPLY_END, {"message": "password hunter2-secret"}))
     finally:
         forwarded.close()
     assert "hunter2-secret" not in str(event.payload)
@@ -111,7 +111,7 @@ def test_an_interrupt_while_the_helper_waits_on_the_database_ends_it_at_once(tmp
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.5)
         with pytest.raises(KeyboardInterrupt):
-            forwarded.append(EventDraft("alice", EventKind.CHECK, {}))
+            forwarded.append(EventDraft("alice", EventKind.APPLY_END, {}))
         forwarded.close()  # nothing left to wait for
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -121,3 +121,28 @@ def test_an_interrupt_while_the_helper_waits_on_the_database_ends_it_at_once(tmp
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_the_gate_through_the_helper_records_and_reads_as_in_process(store_url: str, tmp_path: Path) -> None:
+    from guardrail.core.approvals import ApprovalPolicy
+    from guardrail.core.change import ChangeSet
+    from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict
+    from guardrail.services import approvals
+
+    plan = ChangeSet("plan.json", "sha256:" + "c" * 64, "1.2")
+    soft = Verdict.of([Finding("stateful", Enforcement.SOFT, None, "deletes a database")])
+    forwarded = helper().open(store_url, cwd=tmp_path)
+    try:
+        first = approvals.gate(forwarded, ApprovalPolicy(), plan, soft, "alice@example.com", now=NOW)
+        approvals.approve(forwarded, ApprovalPolicy(), plan.fingerprint, "bob@example.com", NOW)
+        second = approvals.gate(forwarded, ApprovalPolicy(), plan, soft, "carol@example.com", now=NOW)
+        standing = forwarded.standing(plan.fingerprint)
+        assert forwarded.records_problem() is None
+        point = forwarded.verified_point()
+    finally:
+        forwarded.close()
+    assert (first.author, second.author) == ("alice@example.com", "alice@example.com")
+    assert second.settlement.verdict.decision is Decision.ALLOW
+    assert (standing.author, [a.actor for a in standing.approvals]) == ("alice@example.com", ["bob@example.com"])
+    assert point is not None
+    assert point.seq == 3

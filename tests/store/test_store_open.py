@@ -95,42 +95,6 @@ def test_migrations_create_exactly_the_schema_the_queries_use(store_url: str, tm
     open_store(store_url, cwd=tmp_path).close()  # a second open finds the schema current
 
 
-def test_a_store_made_by_the_first_schema_is_upgraded_in_place(blank_store_url: str, tmp_path: Path) -> None:
-    store_url = blank_store_url
-    from alembic import command
-    from alembic.config import Config
-
-    from guardrail.adapters.store.engine import normalise_url
-
-    url = normalise_url(store_url, tmp_path)
-    if url.get_backend_name() == "sqlite":
-        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
-            conn.execute(
-                sa.text(
-                    "INSERT INTO break_glass (id, fingerprint, actor, reason, created_at, expires_at) "
-                    "VALUES ('bg-1', 'sha256:x', 'ops', 'outage', '2030-01-01T00:00:00.000000Z', "
-                    "'2030-01-01T01:00:00.000000Z')"
-                )
-            )
-    finally:
-        engine.dispose()
-    store = open_store(store_url, cwd=tmp_path)
-    try:
-        (grant,) = store.break_glass_passes("sha256:x")
-        assert (grant.id, grant.signature) == ("bg-1", None)  # kept, and unsigned
-        with store.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
-    finally:
-        store.close()
-
-
 def test_a_schema_from_a_newer_guardrail_is_refused(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, cwd=tmp_path)
     with store.engine.begin() as conn:
@@ -152,7 +116,7 @@ def test_a_damaged_store_fails_closed_for_locks(store_url: str, tmp_path: Path) 
         with store.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE audit_events"))
         with pytest.raises(StoreError):
-            store.append(EventDraft("a", "check", {}))
+            store.append(EventDraft("a", "note", {}))
     finally:
         store.close()
 

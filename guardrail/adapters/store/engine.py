@@ -18,8 +18,8 @@ from sqlalchemy.engine import URL, Connection, Engine
 from guardrail.core.errors import StoreError, StoreMissingError
 
 # The newest schema revision this version knows; tests check it is the head of migrations/versions.
-SCHEMA_HEAD = "0002"
-KNOWN_REVISIONS = frozenset({"0001", "0002"})
+SCHEMA_HEAD = "0003"
+KNOWN_REVISIONS = frozenset({"0001", "0002", "0003"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit number: every guardrail writer on a PostgreSQL database takes this one lock.
 _PG_WRITE_LOCK = 0x67756172_64726C31
@@ -132,9 +132,14 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A read transaction that never blocks writers for longer than it lasts."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """A read transaction that never blocks writers for longer than it lasts, and sees one state of the
+    store throughout (records and the events behind them are compared within it): SQLite's read lock
+    gives that, PostgreSQL needs REPEATABLE READ (its default lets each statement see newer commits)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
 
 
 def ensure_schema(engine: Engine, where: str, *, create: bool = False) -> str | None:
