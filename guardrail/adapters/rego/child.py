@@ -11,7 +11,8 @@ from __future__ import annotations
 import pickle
 import sys
 
-from guardrail.adapters.rego.engine import CHILD_POLICY_ERROR, RegoPolicyEngine
+from guardrail.adapters.rego.engine import RegoPolicyEngine
+from guardrail.adapters.rego.spawned import CHILD_POLICY_ERROR
 from guardrail.core.errors import PolicyError
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import selectors
 import signal
 import sys
@@ -28,7 +27,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from guardrail.adapters.process import CommandTimeoutError, run_command
 from guardrail.adapters.rego.inputs import input_keys, prune
 from guardrail.adapters.rego.loading import (
     PolicyFile,
@@ -43,7 +41,8 @@ from guardrail.adapters.rego.loading import (
     syntax_trees,
 )
 from guardrail.adapters.rego.results import Selection, select, to_findings
-from guardrail.core.errors import CommandError, PolicyError
+from guardrail.adapters.rego.spawned import SpawnedRun
+from guardrail.core.errors import PolicyError
 from guardrail.core.ports import PolicyRun
 from guardrail.core.verdict import Finding
 
@@ -108,7 +107,7 @@ class RegoPolicyEngine:
             except OSError:  # no memory or process slot for a child: slower, but the same answer
                 pass
         elif self.mode in ("spawn", "auto"):
-            return _SpawnedRun(self, document)
+            return SpawnedRun(self, document)
         return _InlineRun(self, document)
 
     def evaluate(self, document: bytes) -> list[Finding]:
@@ -256,42 +255,6 @@ class _ForkedRun:
                 if not chunk:
                     return b"".join(chunks)
                 chunks.append(chunk)
-
-
-class _SpawnedRun:
-    """Evaluates in a fresh interpreter (see child.py) when asked: for a process that must not fork because
-    it runs other threads (the TUI), and still needs a runaway policy stopped at the time limit."""
-
-    def __init__(self, engine: RegoPolicyEngine, document: bytes) -> None:
-        self._engine = engine
-        self._document: bytes | None = document
-        self._findings: list[Finding] | None = None
-
-    def findings(self) -> list[Finding]:
-        if self._findings is None:
-            assert self._document is not None
-            self._findings = self._engine.findings_from(self._evaluate(self._document))
-            self._document = None
-        return list(self._findings)
-
-    def _evaluate(self, document: bytes) -> str:
-        engine = self._engine
-        request = pickle.dumps((engine.files, engine.selection, engine.input_keys, document))
-        # -P: the working directory must not shadow guardrail's own modules in the child.
-        argv = [sys.executable, "-P", "-m", "guardrail.adapters.rego.child"]
-        try:
-            done = run_command(argv, input=request, timeout=engine.timeout, ok_codes=(0, CHILD_POLICY_ERROR))
-        except CommandTimeoutError:
-            raise engine.timed_out() from None
-        except CommandError as failed:
-            raise PolicyError(f"Rego evaluation process failed (exit status {failed.returncode}): no result") from None
-        if done.returncode == CHILD_POLICY_ERROR:
-            raise PolicyError(done.stderr_text.strip() or "Rego evaluation failed")
-        return done.stdout_text
-
-
-# The spawned child's exit status for a PolicyError, whose message it writes on stderr.
-CHILD_POLICY_ERROR = 3
 
 
 def _child(engine: RegoPolicyEngine, document: bytes, read_end: int, write_end: int) -> None:
