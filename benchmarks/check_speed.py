@@ -189,7 +189,7 @@ def print_stages(plan: Path, config: Path, whole: float, runs: int) -> None:
             started = clock(f"rule {rule.id}", started)
         report = CheckReport(changeset, Verdict.of([]))
         started = time.perf_counter()
-        with opened_store(f"sqlite:///{config.parent / '.guardrail' / 'stages.db'}", settings) as store:
+        with opened_store(None, settings) as store:  # the default store beside guardrail.yaml, as the check uses
             started = clock("store import + open", started)
             settle(store, report, settings, "bench", datetime.now(UTC))
             started = clock("store settle + record", started)
