@@ -107,7 +107,7 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def store_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def store_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Stores made once with `guardrail store init`'s code, that each test's store is copied from: a store
     is never created by merely opening it."""
     return {"sqlite": initialised_sqlite(tmp_path_factory.mktemp("template") / "guardrail.db")}
@@ -142,7 +142,7 @@ def blank_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=DIALECTS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path, store_templates: dict[str, str]) -> str:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, store_templates: dict[str, Path]) -> str:
     """A new, empty store of each dialect, initialised: a SQLite file in tmp_path, a database on the test
     server."""
     if request.param == "sqlite":

@@ -21,7 +21,7 @@ class Result:
 
 @pytest.fixture(autouse=True)
 def isolated_store(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, store_templates: dict[str, str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, store_templates: dict[str, Path]
 ) -> str:
     """Every command records to a store of this test's own (never .guardrail/ where pytest runs), as a
     known actor; a test picks another store with GUARDRAIL_STORE or --store, another actor with
