@@ -210,3 +210,14 @@ def test_events_that_record_a_decision_are_written_only_with_their_record(store:
     with pytest.raises(ValueError, match="written with its record"):
         store.append(EventDraft("mallory", kind, {"comment": "trust me"}, "sha256:1"))
     assert store.head() is None
+
+
+def test_the_stored_hash_is_the_sealed_one_until_anything_changes() -> None:
+    from guardrail.core.audit import stored_hash
+
+    events = _chain(3)
+    assert [stored_hash(event) for event in events] == [event.hash for event in events]
+    edited = replace(events[1], payload_json=events[1].payload_json.replace('"n":2', '"n":3'))
+    spaced = replace(events[1], payload_json=events[1].payload_json.replace(",", ", "))  # same data, not as sealed
+    renamed = replace(events[1], actor="mallory@example.com")
+    assert all(stored_hash(event) != events[1].hash for event in (edited, spaced, renamed))

@@ -101,12 +101,12 @@ def standing(conn: Connection, where: str, fingerprint: str) -> Standing:
     """The plan's standing (see the Store port), every record of it backed by the chain."""
     check = ChainCheck(conn, where)
     head = check.verified_head()
-    found_locks, lock_claims_ = read_locks(conn)
+    found_locks, claims_of_locks = read_locks(conn)
     author = checked_author(conn, where, fingerprint, head)
     given, approval_claims = read_approvals(conn, fingerprint)
     passes, pass_claims = read_passes(conn, fingerprint)
-    check.require([*lock_claims_, *approval_claims, *pass_claims], head)
-    _require_none(where, check.unclaimed(lock_claims_, LOCK_KINDS))
+    check.require([*claims_of_locks, *approval_claims, *pass_claims], head)
+    _require_none(where, check.unclaimed(claims_of_locks, LOCK_KINDS))
     _require_none(where, check.unclaimed([*approval_claims, *pass_claims], PLAN_KINDS, fingerprint))
     return Standing(tuple(found_locks), author, tuple(given), tuple(passes))
 
