@@ -107,11 +107,11 @@ def lookalike_plan(deletes: int, target: Path) -> Path:
     return target
 
 
-def timed(argv: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and exit code of one process."""
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB and exit code of one process (in `env`, default: this one's)."""
     start = time.perf_counter()
     # Output is not read: a pipe nobody drains would block a chatty child (and hang os.wait4).
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)

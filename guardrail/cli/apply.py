@@ -40,7 +40,7 @@ def apply_command(
     outcome = apply(
         ApplyRequest(
             plan_file=plan_file,
-            settings=load_config(config),
+            settings=load_config(config, plan=plan_file),
             store=store,
             policies=tuple(policy or ()),
             namespaces=tuple(namespace or ()),

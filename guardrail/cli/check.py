@@ -63,14 +63,14 @@ def _gate(
 ) -> int:
     # Imported here so `guardrail --help` stays instant; the store's libraries start loading in a helper
     # process first, beside these imports and the plan's parse.
-    from guardrail.services.store_startup import start_store_helper
+    from guardrail.services.wiring import start_store_helper
 
     helper = start_store_helper()
     try:
         from guardrail.services.check import CheckRequest
         from guardrail.services.review import review
 
-        settings = load_config(config)
+        settings = load_config(config, plan=plan)
         request = CheckRequest(
             plan=plan,
             settings=settings,

@@ -56,7 +56,7 @@ def check_command(
     store: str | None = STORE,
 ) -> int:
     """Check manifests and record the check: exit 0 allow, 1 deny, 2 needs approval, 3 bad input."""
-    from guardrail.services.store_startup import start_store_helper
+    from guardrail.services.wiring import start_store_helper
 
     version = parse_target_version(target_version) if target_version is not None else None
     helper = start_store_helper()

@@ -138,7 +138,7 @@ def recover_apply_command(
     from guardrail.services.store import actor
 
     workspace = workspace_of(directory)
-    with command_store(config, store) as opened:
+    with command_store(config, store, plan=directory) as opened:  # the store of that configuration's applies
         holder = recover(opened, workspace, actor(), reason, now())
     emit(inert(f"recovered the apply lock of {workspace} held by {holder.describe()}"))
 

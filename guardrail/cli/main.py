@@ -109,6 +109,7 @@ def _register_commands() -> None:
         rollback,
         rollout,
         roots,
+        store,
         tui,
     )
 

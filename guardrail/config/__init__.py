@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from guardrail.config.files import load_model
 from guardrail.config.kubernetes import KubernetesSettings
 from guardrail.config.nodes import NodesSettings
+from guardrail.config.policies import PoliciesConfig
 from guardrail.config.rollout import RolloutSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
@@ -193,7 +194,10 @@ class Settings(_Strict):
     kubernetes_upgrades: KubernetesUpgradeSettings = Field(
         default_factory=KubernetesUpgradeSettings  # type: ignore[arg-type]
     )
-    policies: list[str] = Field(default_factory=list, description="Rego policy files or folders (conftest-style).")
+    policies: PoliciesConfig = Field(
+        default_factory=PoliciesConfig,  # type: ignore[arg-type]
+        description="Rego policy files or folders (a list), or {paths: [...], timeout: 30s}.",
+    )
     namespaces: list[str] = Field(default_factory=lambda: ["main"], description="Rego packages to evaluate.")
     critical: list[SelectorEntry] = Field(
         default_factory=list, description="Resources whose involvement in a blast radius raises the stakes."
@@ -210,9 +214,10 @@ class Settings(_Strict):
     nodes: NodesSettings = Field(default_factory=NodesSettings)
     rollback: RollbackConfig = Field(default_factory=RollbackConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
+    source: Path | None = Field(default=None, exclude=True, description="The file read (None: the built-in defaults).")
 
     def policy_paths(self) -> list[Path]:
-        return [self.base_dir / p for p in self.policies]
+        return [self.base_dir / p for p in self.policies.paths]
 
     def allowed_signers_path(self) -> Path | None:
         signers = self.approvals.allowed_signers
@@ -231,5 +236,9 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
             return Settings()
         path = default
     return load_model(
-        path, Settings, what="config file", expected="a mapping of settings", extra={"base_dir": path.parent.resolve()}
+        path,
+        Settings,
+        what="config file",
+        expected="a mapping of settings",
+        extra={"base_dir": path.parent.resolve(), "source": path.resolve()},
     )

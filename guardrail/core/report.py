@@ -18,7 +18,9 @@ class CheckReport:
     """A plan, the verdict on it, what its destructive changes take with them, and notes (e.g. who approved).
 
     `blast` is None when the blast-radius analysis is turned off; `kube` is None for a Terraform plan;
-    `rollback` (how reversible each change is) is None only for a report built without it.
+    `rollback` (how reversible each change is) is None only for a report built without it. `config` is the
+    guardrail.yaml the plan was judged by (None: the built-in defaults) and `store` the store that settled
+    it (None: not settled).
     """
 
     changeset: ChangeSet
@@ -27,6 +29,15 @@ class CheckReport:
     blast: BlastRadius | None = None
     kube: KubeReport | None = None
     rollback: RollbackAssessment | None = None
+    config: str | None = None
+    store: str | None = None
+
+    def provenance(self) -> tuple[str, ...]:
+        """What decided, for people: the configuration and the store, once the plan was settled."""
+        if self.store is None:
+            return ()
+        config = self.config or "built-in defaults (no guardrail.yaml found)"
+        return (f"config: {config}", f"store: {self.store}")
 
     @property
     def exit_code(self) -> int:

@@ -15,13 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from guardrail.adapters.terraform.intake import ZIP_MAGIC, require_configuration
-from guardrail.adapters.terraform.rollback import rollback_path, save_rollback_point
-from guardrail.adapters.terraform.workspace import workspace_key
 from guardrail.config import Settings
 from guardrail.core.errors import BadInputError, CommandError, DeniedError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
-from guardrail.core.ports import OutputLine, TerraformRunner
+from guardrail.core.ports import OutputLine, TerraformRunner, Workspaces
 from guardrail.core.provenance import Provenance, last_check_provenance
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import Scrubber, plan_scrubber, scrubber_for
@@ -33,7 +30,7 @@ from guardrail.services.provenance import gather
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_store
-from guardrail.services.wiring import terraform_runner
+from guardrail.services.wiring import terraform_runner, workspaces
 
 APPLY_COMPLETE = "Apply complete!"
 
@@ -89,7 +86,8 @@ def apply(
     since the plan was made: exit 1), CommandError (terraform failed: exit 3). Every apply that takes the
     lock records apply-start and apply-end, failures included.
     """
-    directory = _configuration_of(request.plan_file)
+    directories = workspaces()
+    directory = _configuration_of(request.plan_file, directories)
     # The file is read once, into a private copy that is both judged and applied: whoever can write the
     # original cannot swap in another plan between the check and the apply.
     with tempfile.TemporaryDirectory(prefix="guardrail-apply-") as private:
@@ -99,7 +97,9 @@ def apply(
         except OSError as exc:
             raise BadInputError(f"{request.plan_file}: cannot read it ({exc.strerror or exc})") from None
         origin = PlanOrigin(run_in=directory, directory=directory)
-        return apply_reviewed(request, plan_file, origin, actor or current_actor(), on_line)
+        return apply_reviewed(
+            request, plan_file, origin, actor or current_actor(), on_line=on_line, directories=directories
+        )
 
 
 def apply_reviewed(
@@ -107,13 +107,16 @@ def apply_reviewed(
     plan_file: Path,
     origin: PlanOrigin,
     who: str,
+    *,
     on_line: Callable[[OutputLine], None] | None = None,
+    directories: Workspaces | None = None,
 ) -> ApplyOutcome:
     """Apply `plan_file`, a private copy nobody else can write, once the gate allows it: judged by its own
     fingerprint, refused when made from a dirty tree (unless `request.allow_dirty`), applied under the
     workspace lock of `origin.directory` after saving its rollback point, terraform's output shown to
     `on_line` as it comes. `apply` and `rollback apply` both go through here. Raises what `apply` raises,
     and DeniedError for a plan made from a dirty tree."""
+    directories = directories or workspaces()
     terraform = terraform_runner(request.terraform_bin)
     report = check(
         CheckRequest(
@@ -128,7 +131,7 @@ def apply_reviewed(
         )
     )
     directory = origin.directory
-    workspace = workspace_key(directory)  # the directory was checked to hold a configuration above
+    workspace = directories.apply_lock_name(directory)  # checked above to hold a configuration
     scrub = plan_scrubber(report.changeset)
     fingerprint = report.changeset.fingerprint
     with opened_store(request.store, request.settings, scrub) as store:
@@ -150,7 +153,14 @@ def apply_reviewed(
                 if grant is not None:
                     use_break_glass(store, grant, who, datetime.now(UTC))
                     outcome["break_glass"] = grant.id
-                rollback = _save_rollback(terraform, origin.run_in, directory, fingerprint, outcome)
+                rollback = _save_rollback(
+                    terraform,
+                    directories,
+                    run_in=origin.run_in,
+                    directory=directory,
+                    fingerprint=fingerprint,
+                    outcome=outcome,
+                )
                 shown = _scrubbed_lines(on_line, report.changeset.sensitive_literals)
                 output = _run_apply(
                     terraform, origin.run_in, plan_file, scrub, outcome, shown_as=request.plan_file, on_line=shown
@@ -178,38 +188,38 @@ def workspace_of(directory: Path) -> str:
     """The apply lock's name for a configuration directory: its absolute path and Terraform workspace.
 
     Raises BadInputError when `directory` holds no Terraform configuration."""
-    require_configuration(directory)
-    return workspace_key(directory)
+    directories = workspaces()
+    directories.require_configuration(directory)
+    return directories.apply_lock_name(directory)
 
 
-def _configuration_of(plan_file: Path) -> Path:
+def _configuration_of(plan_file: Path, directories: Workspaces) -> Path:
     # Like `check`, a binary plan is read and applied in the folder it sits in: its configuration,
     # state and initialised providers are there.
-    try:
-        with plan_file.open("rb") as handle:
-            magic = handle.read(len(ZIP_MAGIC))
-    except FileNotFoundError:
-        raise BadInputError(f"{plan_file}: no such file") from None
-    except OSError as exc:
-        raise BadInputError(f"{plan_file}: cannot read it ({exc.strerror or exc})") from None
-    if magic != ZIP_MAGIC:
+    if not directories.is_binary_plan(plan_file):
         raise BadInputError(
             f"{plan_file}: not a binary plan file: apply needs the file written by guardrail plan --out "
             "(or terraform plan -out), kept in its configuration directory"
         )
     directory = plan_file.resolve().parent
-    require_configuration(directory)
+    directories.require_configuration(directory)
     return directory
 
 
 def _save_rollback(
-    terraform: TerraformRunner, run_in: Path, directory: Path, fingerprint: str, outcome: dict[str, object]
+    terraform: TerraformRunner,
+    directories: Workspaces,
+    *,
+    run_in: Path,
+    directory: Path,
+    fingerprint: str,
+    outcome: dict[str, object],
 ) -> Path | None:
     state = terraform.state_pull(run_in)
     if not state.strip():
         outcome["rollback"] = None  # a first apply: rolling back means destroying what it creates
         return None
-    saved = save_rollback_point(rollback_path(directory, fingerprint, datetime.now(UTC)), state)
+    saved = directories.save_rollback_point(directory, fingerprint, datetime.now(UTC), state)
     outcome["rollback"] = str(saved)
     return saved
 

@@ -18,9 +18,6 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from guardrail.adapters.manifests.kustomize import kustomize_build
-from guardrail.adapters.manifests.nodes import read_nodes
-from guardrail.adapters.manifests.reading import STDIN, read_manifests
 from guardrail.config import Settings
 from guardrail.core.blast.impact import BlastRadius
 from guardrail.core.change import ChangeSet
@@ -31,7 +28,7 @@ from guardrail.core.kube.change import OFFLINE_CLUSTER, ClusterView, KubeChangeS
 from guardrail.core.kube.cluster import ClusterReader
 from guardrail.core.kube.derive import derived_changeset, fingerprint_sections
 from guardrail.core.kube.offline import input_secrets, offline_changes
-from guardrail.core.kube.render import RenderedObject, render_objects
+from guardrail.core.kube.render import STDIN, RenderedObject, render_objects
 from guardrail.core.kube.report import kube_report
 from guardrail.core.policy import evaluate, evaluate_kube
 from guardrail.core.ports import PolicyEngine, PolicyRun
@@ -43,10 +40,10 @@ from guardrail.services.review import settle
 from guardrail.services.rules import blast_radius_rule
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_for_review
-from guardrail.services.wiring import live_diff, policy_engine
+from guardrail.services.wiring import live_diff, manifest_documents, node_inventory, policy_engine
 
 if TYPE_CHECKING:
-    from guardrail.adapters.store_helper import StoreHelper
+    from guardrail.core.store_ports import StoreOpener
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
 
@@ -85,9 +82,7 @@ def kube_check(request: KubeCheckRequest) -> CheckReport:
     """
     _check_options(request)
     engine = _engine(request)  # a broken policy fails before any work
-    documents = read_manifests(
-        request.paths, recursive=request.recursive, stdin=request.stdin, kustomize=kustomize_build
-    )
+    documents = manifest_documents(request.paths, recursive=request.recursive, stdin=request.stdin)
     objects = render_objects(documents, default_namespace=request.settings.kubernetes.default_namespace)
     run = _submit(engine, objects) if engine is not None else None
     changes = _changes(request, objects)
@@ -103,7 +98,7 @@ def kube_check(request: KubeCheckRequest) -> CheckReport:
 
 
 def kube_review(
-    request: KubeCheckRequest, store: str | None = None, *, helper: StoreHelper | None = None
+    request: KubeCheckRequest, store: str | None = None, *, helper: StoreOpener | None = None
 ) -> CheckReport:
     """Check, then settle with the store chosen by `store` exactly as a plan's review: active locks, approvals,
     break-glass passes, and a `check` event in the audit log. Raises what kube_check raises, and StoreError."""
@@ -140,7 +135,7 @@ def _changes(request: KubeCheckRequest, objects: Sequence[RenderedObject]) -> Ku
     if request.target_version is not None:
         views = [replace(view, version=request.target_version) for view in views]
     if not views:
-        nodes = read_nodes(request.nodes) if request.nodes is not None else None
+        nodes = node_inventory(request.nodes) if request.nodes is not None else None
         views = [ClusterView(OFFLINE_CLUSTER, version=request.target_version, nodes=nodes)]
     names = [view.name for view in views]
     if len(set(names)) != len(names):

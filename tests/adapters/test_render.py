@@ -166,9 +166,12 @@ def test_json_contract_keys_and_values() -> None:
         "reach",
         "rollback",
         "rollback_summary",
+        "config",
+        "store",
     ]
     assert doc["blast_radius"] is None  # the analysis did not run for this report
     assert (doc["clusters"], doc["reach"]) == (None, None)  # Kubernetes keys, null for a plan
+    assert (doc["config"], doc["store"]) == (None, None)  # never settled against a store
     assert doc["schema_version"] == 1
     assert doc["guardrail_version"] == guardrail.__version__
     assert doc["verdict"] == "deny"

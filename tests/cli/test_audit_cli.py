@@ -99,7 +99,17 @@ def test_verify_names_the_first_tampered_event(cli: Cli, history: list[dict[str,
 
     with sqlite3.connect(database) as conn:
         conn.execute("UPDATE audit_events SET actor = 'alice@example.com' WHERE seq = 2")
-        conn.execute("DELETE FROM audit_events WHERE seq = 4")  # truncation: only a pinned head shows it
+        conn.execute("DELETE FROM audit_events WHERE seq = 4")  # truncation: the store's verified point shows it
+    truncated = cli("audit", "verify")
+    assert truncated.code == 1
+    assert "the store verified it up to event 4" in truncated.stdout
+    with sqlite3.connect(database) as conn:
+        conn.execute("DELETE FROM chain_checkpoint")
+    records = cli("audit", "verify")  # the approval the deleted event recorded is still there: it says so
+    assert records.code == 1
+    assert "by bob@example.com: its event 4 is not in the audit log" in records.stdout
+    with sqlite3.connect(database) as conn:
+        conn.execute("DELETE FROM approvals")  # and with every trace of it gone, only a pinned head shows it
     assert cli("audit", "verify").code == 0
     assert cli("audit", "verify", "--expect-head", str(history[-1]["hash"])).code == 1
 

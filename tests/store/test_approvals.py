@@ -20,7 +20,7 @@ from guardrail.core.approvals import (
     signed_message,
 )
 from guardrail.core.change import ChangeSet
-from guardrail.core.errors import BadInputError, DeniedError
+from guardrail.core.errors import BadInputError, DeniedError, StoreError
 from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict
 from guardrail.services import approvals, audit
 from guardrail.services.approvals import GateResult
@@ -228,14 +228,14 @@ def test_signed_approvals(store: SqlStore, clock: FakeClock, ssh_keygen: str, si
     with pytest.raises(BadInputError, match="allowed_signers"):
         _gate(store, policy, "author", clock)
 
-    # A signature swapped in the store behind guardrail's back no longer counts.
+    # A signature swapped in the store behind guardrail's back: the approval's event says otherwise, so
+    # the store is refused outright (exit 3), before the signature is even looked at.
     import sqlalchemy as sa
 
     with store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE approvals SET signature = :s"), {"s": forged})
-    result = _gate(store, policy, "author", clock, verifier=verifier)
-    assert result.settlement.verdict.decision is Decision.NEEDS_APPROVAL
-    assert "does not verify" in result.status.ignored[0][1]
+    with pytest.raises(StoreError, match=r"approval of .* by alice@example\.com: its event \d+ says otherwise"):
+        _gate(store, policy, "author", clock, verifier=verifier)
 
 
 def test_a_missing_allowed_signers_file_is_bad_input(tmp_path: Path, ssh_keygen: str) -> None:
@@ -276,10 +276,10 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
 
     assert applying().break_glass == grant
     # Written into the store behind guardrail's back: a pass without, or with someone else's, signature.
-    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace="guardrail-break-glass")
-    for tampered, why in ((None, "not signed"), (forged, "does not verify")):
+    # Its event says otherwise: the store is refused (exit 3), the pass never counts.
+    forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    for tampered, fact in ((None, "signed"), (forged, "signature")):
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE break_glass SET signature = :s"), {"s": tampered})
-        settled = applying()
-        assert settled.verdict.decision is Decision.DENY
-        assert why in settled.notes[0]
+        with pytest.raises(StoreError, match=rf"break-glass pass {grant.id}: its event \d+ says otherwise \({fact}\)"):
+            applying()

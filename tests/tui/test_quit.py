@@ -17,6 +17,7 @@ from guardrail.config import Settings
 from guardrail.core.errors import StoreError
 from guardrail.core.store_ports import Store
 from guardrail.services.session import OperatorSession
+from tests.conftest import initialised_sqlite
 from tests.tui.conftest import Harness
 
 
@@ -157,7 +158,7 @@ class SlowOpener:
 
 @pytest.fixture
 def opener(tmp_path: Path) -> SlowOpener:
-    return SlowOpener(f"sqlite:///{tmp_path / 'store.db'}")
+    return SlowOpener(f"sqlite:///{initialised_sqlite(tmp_path / 'store.db')}")
 
 
 def _session(opener: SlowOpener) -> OperatorSession:

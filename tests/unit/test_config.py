@@ -139,10 +139,10 @@ def test_approvals_and_store_settings(tmp_path: Path, monkeypatch: pytest.Monkey
     assert policy.signatures_required
     assert policy.max_break_glass_ttl.total_seconds() == 8 * 3600
     assert settings.allowed_signers_path() == tmp_path.resolve() / "keys" / "allowed_signers"
-    from guardrail.services.store import store_url
+    from guardrail.services.store import store_location
 
     # A relative SQLite path in guardrail.yaml is relative to the file, not to where guardrail runs.
-    assert store_url(None, settings) == f"sqlite:///{tmp_path.resolve() / 'state' / 'guardrail.db'}"
+    assert store_location(None, settings).url == f"sqlite:///{tmp_path.resolve() / 'state' / 'guardrail.db'}"
 
 
 def test_rollback_section_marks_irreversible_resources_with_selectors(tmp_path: Path) -> None:

@@ -115,6 +115,8 @@ class JsonReport(msgspec.Struct):
     reach: list[JsonReach] | None  # Kubernetes only
     rollback: list[JsonReversibility] | None  # every change but no-ops and reads, weightiest first
     rollback_summary: dict[str, int] | None  # changes per class: irreversible, lossy, reversible
+    config: str | None  # the guardrail.yaml the plan was judged by; null: the built-in defaults
+    store: str | None  # the store of its locks and approvals; null: not consulted
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -176,6 +178,8 @@ def build(report: CheckReport) -> JsonReport:
         reach=_reach(report, name),
         rollback=_rollback(report, text, name),
         rollback_summary=report.rollback.counts() if report.rollback is not None else None,
+        config=report.config,
+        store=report.store,
     )
 
 

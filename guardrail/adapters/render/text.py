@@ -204,6 +204,7 @@ class TextRenderer:
         return text
 
     def _notes(self, lines: list[str], safe: SafeReport) -> None:
-        if safe.report.notes:
+        notes = (*safe.report.notes, *safe.report.provenance())
+        if notes:
             lines.extend(["", self._paint("Notes", "1")])
-            lines.extend(f"  - {self._clean(safe, note)}" for note in safe.report.notes)
+            lines.extend(f"  - {self._clean(safe, note)}" for note in notes)
