@@ -19,7 +19,9 @@ from guardrail.core.rollout.readings import ApiServerSample
 from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
 
 if TYPE_CHECKING:
+    from guardrail.config import Settings
     from guardrail.config.fleet import FleetFile
+    from guardrail.core.runs import RunAndApprovalStore
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
@@ -78,6 +80,15 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
     from guardrail.adapters.runs_memory import MemoryRunStore
 
     return MemoryRunStore(clock)
+
+
+def run_store(settings: Settings, store_url: str | None) -> RunAndApprovalStore:
+    """The runs of real rollouts, the approvals their steps wait for and the audit log, in the configured
+    store: `store_url` (--store), else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the SQLite
+    file under .guardrail/. Opened (and migrated) now; the caller closes it. Raises StoreError (exit 3)."""
+    from guardrail.services.store import open_configured_store
+
+    return open_configured_store(store_url, settings)
 
 
 def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:

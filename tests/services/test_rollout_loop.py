@@ -15,8 +15,9 @@ from guardrail.adapters.runs_memory import MemoryRunStore
 from guardrail.core.audit import EventDraft, verify_chain
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.rollout.policy import RolloutPolicy
+from guardrail.core.rollout.rehearsal import RehearsalStore
 from guardrail.core.rollout.state import RolloutState
-from guardrail.core.runs import RunConflictError, RunRecord, RunRequest, RunStatus
+from guardrail.core.runs import RunConflictError, RunRecord, RunRequest, RunStatus, RunStore
 from guardrail.services.rollout import Rollout, drive, start
 from guardrail.services.rollout_act import ClusterTarget
 from guardrail.simulation.fleet import SimulatedFleet
@@ -73,7 +74,7 @@ def _fleet(refuse: frozenset[str] = frozenset()) -> SimulatedFleet:
     )
 
 
-def _rollout(fleet: SimulatedFleet, store: MemoryRunStore, manifests: list[Mapping[str, Any]] | None = None) -> Rollout:
+def _rollout(fleet: SimulatedFleet, store: RunStore, manifests: list[Mapping[str, Any]] | None = None) -> Rollout:
     return Rollout(
         targets={c.name: ClusterTarget.of(c, manifests or [CONFIG, AGENT], POLICY) for c in fleet.clusters()},
         policy=POLICY,
@@ -85,7 +86,7 @@ def _rollout(fleet: SimulatedFleet, store: MemoryRunStore, manifests: list[Mappi
     )
 
 
-def _changes(store: MemoryRunStore) -> list[tuple[str, str, str]]:
+def _changes(store: RehearsalStore) -> list[tuple[str, str, str]]:
     return [
         (e.payload["action"], e.payload["cluster"], e.payload.get("step", ""))
         for e in store.events()
