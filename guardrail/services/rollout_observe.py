@@ -33,15 +33,10 @@ def observe(
         text = cluster.metrics_text()
         sample = parse_apiserver(text) if text is not None else None
         nodes = cluster.nodes()
-        not_ready: list[str] = []
-        labelled: set[str] = set()
-        label = target.label
-        for node in nodes:  # one pass: a large cluster has thousands of nodes, observed every minute
-            if node.conditions.get("Ready") != "True":
-                not_ready.append(node.name)
-            if label in node.labels:
-                labelled.add(node.name)
-        workload = _workload(target, nodes_labelled=labelled)
+        not_ready = [node.name for node in nodes if node.conditions.get("Ready") != "True"]
+        # Held nodes were reached when they were held: only the others need deciding.
+        released = {node.name for node in target.reach([n for n in nodes if not target.held(n)])}
+        workload = _workload(target, released)
         dns = _dns(cluster, parse_dns)
     except BadInputError as exc:
         return unreachable(cluster.name, at, f"unreadable metrics: {exc}")
@@ -60,21 +55,19 @@ def observe(
     )
 
 
-def _workload(target: ClusterTarget, nodes_labelled: set[str]) -> WorkloadPods:
-    """The DaemonSet's pods of its current generation, Ready, on the labelled nodes."""
+def _workload(target: ClusterTarget, released: set[str]) -> WorkloadPods:
+    """The DaemonSet's pods of its current generation, Ready, on the reached nodes no longer held."""
     cluster = target.cluster
     live = cluster.get(target.ref, target.api_version)
     generation = str((live or {}).get("metadata", {}).get("generation", ""))
     pods = cluster.pods(namespace=target.ref.namespace, label_selector=pod_selector(target.daemonset))
     current = [
-        p
-        for p in pods
-        if p.node in nodes_labelled and p.labels.get("pod-template-generation", generation) == generation
+        p for p in pods if p.node in released and p.labels.get("pod-template-generation", generation) == generation
     ]
     ready_on = {p.node for p in current if p.ready}
-    missing = sorted(nodes_labelled - ready_on)
+    missing = sorted(released - ready_on)
     return WorkloadPods(
-        expected=len(nodes_labelled),
+        expected=len(released),
         ready=len(ready_on),
         restarts=sum(p.restarts for p in current),
         not_ready=tuple(missing[:_NAMED]),

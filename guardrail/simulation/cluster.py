@@ -251,6 +251,16 @@ class SimulatedCluster:
         self.objects[ref] = stored
         self._changed(ref)
 
+    def add_node(self, name: str) -> None:
+        """A node joins (an autoscaler, a repaired machine): it carries no rollout label, and every
+        DaemonSet that admits it starts a pod there."""
+        if name in self.world.node_labels:
+            raise ClusterError(self.name, f'nodes "{name}" already exists')
+        self.world.add_node(name)
+        for ref, obj in self.objects.items():
+            if ref.kind == "DaemonSet":
+                self.world.reconcile(str(ref), obj, [name])
+
     # -- inside ---------------------------------------------------------------------------------------
 
     def _serve(self, operation: str = "read") -> None:

@@ -70,16 +70,17 @@ class SimulatedFleet:
         for cluster in self.simulated:
             world = cluster.world
             new_pods = {pod.node for pod in world.pods.values() if pod.workload}
+            nodes = len(world.node_labels)
             down = world.api.failing(world.now) or not world.nodes_ready or world.dns_failing()
             results.append(
                 ClusterTruth(
                     name=cluster.name,
-                    nodes=world.spec.nodes,
-                    coverage=len(new_pods) / world.spec.nodes if world.spec.nodes else 0.0,
+                    nodes=nodes,
+                    coverage=len(new_pods) / nodes if nodes else 0.0,
                     peak_utilisation=world.api.peak_utilisation,
                     utilisation=world.api.utilisation,
                     dns_failures=int(world.dns_failures),
-                    nodes_not_ready=0 if world.nodes_ready else world.spec.nodes,
+                    nodes_not_ready=0 if world.nodes_ready else nodes,
                     down=down,
                 )
             )

@@ -139,8 +139,8 @@ def test_a_killed_run_resumes_without_repeating_a_completed_step(crash_after: in
     record = drive(_rollout(fleet, store), "r1")
     assert record.status is RunStatus.COMPLETED
     assert _changes(store) == expected
-    labelled = [n for c in fleet.simulated for n in c.nodes() if "guardrail.dev/rollout-agent" in n.labels]
-    assert len(labelled) == 80
+    assert not [n for c in fleet.simulated for n in c.nodes() if "guardrail.dev/rollout-agent" in n.labels]
+    assert sum(len(c.pods(label_selector="app=agent")) for c in fleet.simulated) == 80
     assert verify_chain(store.events()).ok
 
 
@@ -233,3 +233,28 @@ def test_a_run_killed_with_a_label_change_in_flight_finishes_it_once() -> None:
         pytest.fail("no save left a label change pending")
     assert drive(_rollout(fleet, store), "r1").status is RunStatus.COMPLETED
     assert _changes(store) == expected
+
+
+def test_the_canary_holds_every_node_first_and_a_node_joining_after_completion_gets_its_pod() -> None:
+    fleet = _fleet()
+    store = MemoryRunStore(fleet.clock)
+    rollout = _rollout(fleet, store)
+    start(rollout, "r1")
+    label = "guardrail.dev/rollout-agent"
+    drive(rollout, "r1", until=fleet.clock.now() + timedelta(minutes=4))  # past prepare, in the canary's soak
+    small, large = fleet.cluster("small"), fleet.cluster("large")
+    assert [n.labels.get(label) for n in large.nodes()] == ["hold"] * 60  # prepared, nothing released yet
+    assert len(small.pods(label_selector="app=agent")) == 1  # the canary
+    live = small.get(REF, "apps/v1") or pytest.fail("no DaemonSet")
+    term = live["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert term["nodeSelectorTerms"] == [
+        {"matchExpressions": [{"key": label, "operator": "NotIn", "values": ["hold"]}]}
+    ]
+    assert drive(rollout, "r1").status is RunStatus.COMPLETED
+    large.add_node("large-node-late")
+    fleet.run(60)
+    late = [p for p in large.pods(label_selector="app=agent") if p.node == "large-node-late"]
+    assert [(p.ready, p.labels["pod-template-generation"]) for p in late] == [(True, "1")]
+    assert len(large.pods(label_selector="app=agent")) == 61

@@ -10,7 +10,7 @@ holds its subject (checked under the write lock, and backed by the unique `activ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +75,9 @@ class SqlRuns:
         state: Mapping[str, Any],
         event: EventDraft,
         clear_request: bool = False,
+        more_events: Sequence[EventDraft] = (),
     ) -> RunRecord:
+        # `more_events`: further audit events of the same step, appended after `event` in this transaction.
         values: dict[str, Any] = {
             "step": step,
             "status": status.value,
@@ -96,7 +98,8 @@ class SqlRuns:
                 raise RunConflictError(
                     f"run {run_id} is at step {row.step}, not {expected_step}: another process moved it"
                 )
-            self._append(conn, event)
+            for draft in (event, *more_events):
+                self._append(conn, draft)
             saved = conn.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).one()
         return _record(saved)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The rollout label: a new DaemonSet gets a required node affinity on it, and nodes get it batch by batch.
+# The rollout label (one per DaemonSet, see manifests.node_label). Before the first step every node the
+# DaemonSet reaches is labelled HOLD and the DaemonSet admits only nodes whose label is absent or not HOLD;
+# each step takes the label off a batch of nodes. A node that joins later carries no label: it gets its pod,
+# and after 100% no node carries the label at all.
 ROLLOUT_LABEL = "guardrail.dev/rollout"
-# Which batch labelled a node: lets a resumed run find a step's nodes again without storing their names.
-BATCH_LABEL = "guardrail.dev/rollout-batch"
+HOLD = "hold"
 
 
 @dataclass(frozen=True, slots=True)
