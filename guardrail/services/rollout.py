@@ -153,12 +153,13 @@ class _Loop:
             return Observed(clock.now(), readings)
         name = str(action.cluster)
         target = rollout.targets[name]
+        detail = ""
         try:
             if action.kind is ActionKind.PREPARE:
                 if name not in self.before:
                     self.before[name] = capture(target)
                     self._save(EventKind.ROLLOUT_STEP, {"action": "capture", "cluster": name}, RunStatus.RUNNING)
-                prepare(target, self.state.mode, rollout.policy, self.before[name])
+                detail = prepare(target, self.state.mode, rollout.policy, self.before[name])
             elif action.kind in (ActionKind.LABEL_NODES, ActionKind.REPLACE_PODS):
                 assert action.step is not None
                 widen(target, action.step, self.state.mode)
@@ -166,7 +167,7 @@ class _Loop:
                 roll_back(target, self.before[name])
         except ClusterError as exc:
             return Acted(clock.now(), action, ok=False, detail=str(exc))
-        return Acted(clock.now(), action)
+        return Acted(clock.now(), action, detail=detail)
 
     def _save(self, kind: EventKind, payload: dict[str, Any], status: RunStatus, *, clear: bool = False) -> None:
         event = EventDraft(self.rollout.actor, kind.value, {"run": self.run_id, **payload})

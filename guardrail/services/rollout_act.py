@@ -23,7 +23,6 @@ from guardrail.core.kube.cluster import Cluster, NodeInfo
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.kube.scheduling import Placement
 from guardrail.core.rollout.manifests import (
-    containment,
     is_daemonset,
     node_label,
     restorable,
@@ -33,9 +32,7 @@ from guardrail.core.rollout.manifests import (
 from guardrail.core.rollout.plan import Step
 from guardrail.core.rollout.policy import HOLD, RolloutPolicy
 from guardrail.core.rollout.state import Mode
-
-FIELD_MANAGER = "guardrail"
-SELF_SUBJECT_REVIEW = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+from guardrail.services.rollout_contain import FIELD_MANAGER, contain
 
 
 @dataclass(frozen=True)
@@ -83,23 +80,19 @@ def capture(target: ClusterTarget) -> dict[str, Any]:
     return before
 
 
-def prepare(target: ClusterTarget, mode: Mode, policy: RolloutPolicy, before: Mapping[str, Any]) -> None:
-    """Containment, every reached node held, the objects (the DaemonSet with no reach yet), then the
-    rollback's dry-run. Raises ClusterError when the cluster refuses any of it (the rollout must not start
-    there)."""
+def prepare(target: ClusterTarget, mode: Mode, policy: RolloutPolicy, before: Mapping[str, Any]) -> str:
+    """Containment (verified on the live APF objects), every reached node held, the objects (the DaemonSet
+    with no reach yet), then the rollback's dry-run; returns what was verified. Raises ClusterError when
+    the cluster refuses any of it or the rollback path is not protected (the rollout must not start there)."""
     cluster = target.cluster
-    review = cluster.create(SELF_SUBJECT_REVIEW)
-    user = str(review.get("status", {}).get("userInfo", {}).get("username", ""))
-    if not user:
-        raise ClusterError(cluster.name, "SelfSubjectReview named no user: the rollback's identity is unknown")
-    for contained in containment(target.daemonset, shares=policy.workload_concurrency_shares, rollback_user=user):
-        cluster.apply(contained, field_manager=FIELD_MANAGER)
+    verified = contain(cluster, target.daemonset, target.manifests, before, shares=policy.workload_concurrency_shares)
     for node in target.reach(cluster.nodes()):
         if not target.held(node):
             cluster.label_node(node.name, {target.label: HOLD})
     for manifest in target.manifests:
         cluster.apply(_forward(target, manifest, mode), field_manager=FIELD_MANAGER)
     _rollback(target, before, dry_run=True)
+    return f"{verified}; rollback dry-run accepted for {len(target.manifests)} objects"
 
 
 def widen(target: ClusterTarget, step: Step, mode: Mode) -> int:

@@ -258,3 +258,61 @@ def test_the_canary_holds_every_node_first_and_a_node_joining_after_completion_g
     late = [p for p in large.pods(label_selector="app=agent") if p.node == "large-node-late"]
     assert [(p.ready, p.labels["pod-template-generation"]) for p in late] == [(True, "1")]
     assert len(large.pods(label_selector="app=agent")) == 61
+
+
+def test_the_rollback_path_is_verified_on_the_live_apf_objects_and_recorded() -> None:
+    fleet = _fleet()
+    store = MemoryRunStore(fleet.clock)
+    rollout = _rollout(fleet, store)
+    start(rollout, "r1")
+    drive(rollout, "r1", until=fleet.clock.now() + timedelta(minutes=3))
+    (prepared, _) = [e.payload for e in store.events() if e.payload.get("action") == "prepare" and "ok" in e.payload]
+    assert prepared["ok"] is True
+    assert prepared["detail"] == (
+        "rollback as guardrail: FlowSchema guardrail-rollback -> exempt (Exempt); workload telemetry/agent: "
+        "FlowSchema guardrail-workload-telemetry-agent -> guardrail-workload-telemetry-agent (Limited, 20 shares, "
+        "borrows 0%); rollback dry-run accepted for 2 objects"
+    )
+
+
+def test_a_flow_schema_ahead_of_guardrails_stops_the_rollout_before_the_canary() -> None:
+    fleet = _fleet()
+    level = {
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+        "kind": "PriorityLevelConfiguration",
+        "metadata": {"name": "automation"},
+        "spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 10}},
+    }
+    schema = {
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1",
+        "kind": "FlowSchema",
+        "metadata": {"name": "automation"},
+        "spec": {
+            "matchingPrecedence": 100,  # ahead of guardrail-rollback (200)
+            "priorityLevelConfiguration": {"name": "automation"},
+            "rules": [
+                {
+                    "subjects": [{"kind": "User", "user": {"name": "guardrail"}}],
+                    "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"], "namespaces": ["*"]}],
+                }
+            ],
+        },
+    }
+    large = fleet.cluster("large")
+    large.install_existing(level)
+    large.install_existing(schema)
+    store = MemoryRunStore(fleet.clock)
+    rollout = _rollout(fleet, store)
+    start(rollout, "r1")
+    record = drive(rollout, "r1")
+    state = _state(record)
+    assert record.status is RunStatus.HALTED
+    assert state.reason == (
+        "rollback path not verified on large: cluster large: rollback path not protected for guardrail: the "
+        "rollback's `delete daemonsets.apps in telemetry` goes to FlowSchema automation -> automation (Limited, "
+        "10 shares): neither exempt nor above the workload's level"
+    )
+    assert [c for c in _changes(store) if c[0] == "label-nodes"] == []
+    assert state.rollback == "verified"
+    assert all(c.get(REF, "apps/v1") is None for c in fleet.simulated)
+    assert not [n for c in fleet.simulated for n in c.nodes() if "guardrail.dev/rollout-agent" in n.labels]
