@@ -87,7 +87,15 @@ class RolloutSettings(_Strict):
     baseline_tolerance: float = Field(
         0.05, ge=0, description="Utilisation above the pre-rollout baseline still counted as back at baseline."
     )
-    label: str = Field(ROLLOUT_LABEL, description="Node label the canary sets batch by batch.")
+    label: str = Field(
+        ROLLOUT_LABEL,
+        description="Prefix of the node label (one per DaemonSet) that holds the new pods off a node until its batch.",
+    )
+    approve_after_canary: bool = Field(
+        False,
+        description="Widening past the first canary waits for approvals.required approvals of that step's "
+        "fingerprint (guardrail approve), watched by the gates meanwhile.",
+    )
     gates: RolloutGates = Field(default_factory=RolloutGates)  # type: ignore[arg-type]
 
     @field_validator("soak", "dns_cache_ttl", "observe_every", "watch_every", "rollback_verify_timeout")
@@ -118,5 +126,6 @@ class RolloutSettings(_Strict):
             rollback_verify_timeout_seconds=_seconds(self.rollback_verify_timeout),
             baseline_tolerance=self.baseline_tolerance,
             rollout_label=self.label,
+            approve_after_canary=self.approve_after_canary,
             gates=self.gates.limits(),
         )

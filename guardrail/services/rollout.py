@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from guardrail.core.audit import EventDraft, EventKind
 from guardrail.core.clock import Clock
 from guardrail.core.errors import BadInputError, ClusterError
+from guardrail.core.rollout.approval import widening_fingerprint
 from guardrail.core.rollout.machine import Transition, advance, new_state
 from guardrail.core.rollout.manifests import workload_flow_schema
 from guardrail.core.rollout.plan import ClusterTarget as PlannedCluster
@@ -27,6 +28,7 @@ from guardrail.core.rollout.state import (
     Acted,
     Action,
     ActionKind,
+    Approved,
     Event,
     Mode,
     Observed,
@@ -47,6 +49,18 @@ _NOTE_KINDS = {
 }
 
 
+class StepApprovals(Protocol):
+    """Where the approvals of a step that waits for them come from (see core/rollout/approval.py)."""
+
+    def request(self, fingerprint: str, actor: str, at: datetime, payload: Mapping[str, Any]) -> None:
+        """Make the step approvable (record its check, authored by `actor`), once. Raises StoreError."""
+        ...
+
+    def approvers(self, fingerprint: str) -> tuple[str, ...] | None:
+        """Who approved the step when enough people did, else None. Raises StoreError."""
+        ...
+
+
 @dataclass(frozen=True)
 class Rollout:
     """Everything the loop needs: the clusters and what goes on each, the policy, time and the store."""
@@ -59,6 +73,7 @@ class Rollout:
     parse_apiserver: ApiServerParser
     parse_dns: DnsParser
     dns_cache_ttl: Mapping[str, float] | None = None  # seconds, by cluster: each cluster's node DNS cache
+    approvals: StepApprovals | None = None  # None: nobody can approve here, a step that needs it waits
 
     @property
     def workload(self) -> str:
@@ -105,15 +120,19 @@ class _Loop:
         self.rollout, self.run_id, self.record = rollout, run_id, record
         self.state = RolloutState.from_json(record.state["engine"])
         self.before: dict[str, Any] = dict(record.state["before"])
+        self.requested: set[str] = set()  # approval fingerprints made approvable by this process
 
     def run(self, until: datetime | None) -> RunRecord:
         if not self.record.status.active or self.state.phase is Phase.FINISHED:
             return self.record  # ended (a halted run stays active, holding its subject, until a person acts)
-        if self.record.status is not RunStatus.RUNNING:  # resumed after a pause or a halt
-            self._save(EventKind.ROLLOUT_DECISION, {"decision": "resume"}, RunStatus.RUNNING, clear=True)
+        if self.record.status not in (RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL):  # after a pause or a halt
+            status = _status(self.state, Action(ActionKind.OBSERVE))
+            self._save(EventKind.ROLLOUT_DECISION, {"decision": "resume"}, status, clear=True)
         clock = self.rollout.clock
         event: Event = Tick(clock.now())
         while until is None or clock.now() < until:
+            if isinstance(event, Tick) and self.state.phase is Phase.AWAITING_APPROVAL:
+                event = self._approval(event)
             transition = self._advance(event)
             action = transition.action
             if action.kind is ActionKind.PAUSE:
@@ -122,6 +141,19 @@ class _Loop:
                 return self.record
             event = self._act(action)
         return self.record
+
+    def _approval(self, tick: Tick) -> Event:
+        """Approved, when enough people approved the widening the run waits for; else the tick as it was."""
+        awaiting, approvals = self.state.awaiting, self.rollout.approvals
+        if awaiting is None or approvals is None or self.state.pending is not None:
+            return tick
+        fingerprint = widening_fingerprint(self.run_id, self.state.workload, awaiting)
+        if fingerprint not in self.requested:  # once per process: a resumed run asks again, harmlessly
+            payload = {"run": self.run_id, "rollout": self.state.workload, "widen_to": awaiting}
+            approvals.request(fingerprint, self.rollout.actor, tick.at, payload)
+            self.requested.add(fingerprint)
+        approvers = approvals.approvers(fingerprint)
+        return Approved(tick.at, approvers) if approvers else tick
 
     def _advance(self, event: Event) -> Transition:
         current = self.rollout.store.run(self.run_id)
@@ -133,7 +165,10 @@ class _Loop:
         status = _status(self.state, transition.action)
         clear = transition.handled_request
         for note in transition.notes:
-            self._save(_NOTE_KINDS[note.kind], dict(note.payload), status, clear=clear)
+            payload = dict(note.payload)
+            if payload.get("decision") == "await-approval":  # what to approve, for status and the TUI
+                payload["fingerprint"] = widening_fingerprint(self.run_id, self.state.workload, payload["widen_to"])
+            self._save(_NOTE_KINDS[note.kind], payload, status, clear=clear)
             clear = False
         if clear or (not transition.notes and transition.action.changes_cluster):
             payload = {"action": transition.action.kind.value, "cluster": transition.action.cluster, "starting": True}
@@ -190,7 +225,7 @@ def _status(state: RolloutState, action: Action) -> RunStatus:
     if action.kind is ActionKind.PAUSE:
         return RunStatus.PAUSED
     if action.kind is not ActionKind.DONE:
-        return RunStatus.RUNNING
+        return RunStatus.AWAITING_APPROVAL if state.phase is Phase.AWAITING_APPROVAL else RunStatus.RUNNING
     if state.outcome is Outcome.COMPLETED:
         return RunStatus.COMPLETED
     if state.outcome is Outcome.HALTED:

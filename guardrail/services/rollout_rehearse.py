@@ -31,6 +31,7 @@ from guardrail.core.runs import RunStatus
 from guardrail.services import wiring
 from guardrail.services.rollout import Rollout, drive, start
 from guardrail.services.rollout_act import ClusterTarget
+from guardrail.services.rollout_approvals import Unattended
 
 RUN_ID = "rehearsal"
 ACTOR = "guardrail-rehearsal"
@@ -129,6 +130,7 @@ def _guarded(
         parse_apiserver=parse_apiserver,
         parse_dns=parse_dns,
         dns_cache_ttl={c.name: parse_duration(c.dns_cache_ttl).total_seconds() for c in fleet_file.clusters},
+        approvals=Unattended(),
     )
     start(rollout, RUN_ID)
     record = drive(rollout, RUN_ID, until=started + timedelta(seconds=duration))

@@ -50,4 +50,6 @@ class RolloutPolicy:
     # After a rollback, utilisation counts as back at its baseline within this margin.
     baseline_tolerance: float = 0.05
     rollout_label: str = ROLLOUT_LABEL
+    # Widening past the first measured canary waits for approvals of that step (approvals.required of them).
+    approve_after_canary: bool = False
     gates: GateLimits = field(default_factory=GateLimits)
