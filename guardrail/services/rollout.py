@@ -24,6 +24,7 @@ from guardrail.core.rollout.manifests import workload_flow_schema
 from guardrail.core.rollout.plan import ClusterTarget as PlannedCluster
 from guardrail.core.rollout.plan import plan_fleet
 from guardrail.core.rollout.policy import RolloutPolicy
+from guardrail.core.rollout.promql import PromqlSource
 from guardrail.core.rollout.state import (
     Acted,
     Action,
@@ -74,6 +75,7 @@ class Rollout:
     parse_dns: DnsParser
     dns_cache_ttl: Mapping[str, float] | None = None  # seconds, by cluster: each cluster's node DNS cache
     approvals: StepApprovals | None = None  # None: nobody can approve here, a step that needs it waits
+    prometheus: Mapping[str, PromqlSource] | None = None  # by cluster: where the PromQL gates are asked
 
     @property
     def workload(self) -> str:
@@ -181,8 +183,15 @@ class _Loop:
             clock.sleep(action.seconds)
             return Tick(clock.now())
         if action.kind is ActionKind.OBSERVE:
+            sources, gates = rollout.prometheus or {}, rollout.policy.gates.promql
             readings = tuple(
-                observe(rollout.targets[name], clock.now(), rollout.parse_apiserver, rollout.parse_dns)
+                observe(
+                    rollout.targets[name],
+                    clock.now(),
+                    rollout.parse_apiserver,
+                    rollout.parse_dns,
+                    (sources.get(name), gates),
+                )
                 for name in action.clusters
             )
             return Observed(clock.now(), readings)

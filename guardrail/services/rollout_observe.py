@@ -11,6 +11,7 @@ from datetime import datetime
 
 from guardrail.core.errors import BadInputError, ClusterError
 from guardrail.core.kube.cluster import Cluster
+from guardrail.core.rollout.promql import PromqlGate, PromqlSource, PromqlValue, evaluate
 from guardrail.core.rollout.readings import ApiServerSample, ClusterReading, DnsSample, WorkloadPods, unreachable
 from guardrail.services.rollout_act import ClusterTarget, pod_selector
 
@@ -24,9 +25,13 @@ DnsParser = Callable[[str], tuple[float, float]]
 
 
 def observe(
-    target: ClusterTarget, at: datetime, parse_apiserver: ApiServerParser, parse_dns: DnsParser
+    target: ClusterTarget,
+    at: datetime,
+    parse_apiserver: ApiServerParser,
+    parse_dns: DnsParser,
+    promql: tuple[PromqlSource | None, tuple[PromqlGate, ...]] = (None, ()),
 ) -> ClusterReading:
-    """The cluster's reading at `at`."""
+    """The cluster's reading at `at`, with the values of the PromQL gates from the cluster's Prometheus."""
     cluster = target.cluster
     try:
         api_ready = cluster.ready()
@@ -42,6 +47,11 @@ def observe(
         return unreachable(cluster.name, at, f"unreadable metrics: {exc}")
     except ClusterError as exc:
         return unreachable(cluster.name, at, str(exc))
+    source, gates = promql
+    if source is not None:
+        queried = evaluate(source, gates)
+    else:
+        queried = {gate.name: PromqlValue(error="no Prometheus URL for this cluster") for gate in gates}
     return ClusterReading(
         cluster=cluster.name,
         at=at,
@@ -52,6 +62,7 @@ def observe(
         not_ready_nodes=tuple(not_ready[:_NAMED]),
         workload=workload,
         dns=dns,
+        promql=queried,
     )
 
 

@@ -15,6 +15,7 @@ from guardrail.core.clock import Clock
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.locks import parse_duration
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
+from guardrail.core.rollout.promql import PromqlSource
 from guardrail.core.rollout.readings import ApiServerSample
 from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
 
@@ -65,6 +66,13 @@ def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callabl
     from guardrail.adapters.kubernetes.rollout_metrics import parse_apiserver_metrics, parse_coredns_answers
 
     return parse_apiserver_metrics, parse_coredns_answers
+
+
+def prometheus(url: str, *, timeout: float) -> PromqlSource:
+    """The PromQL gates' source: the Prometheus HTTP API at `url`, each query bounded by `timeout` seconds."""
+    from guardrail.adapters.prometheus import PrometheusApi
+
+    return PrometheusApi(url, timeout=timeout)
 
 
 def render_manifests(paths: Sequence[Path], values: Mapping[str, Any], cluster: str) -> list[dict[str, Any]]:

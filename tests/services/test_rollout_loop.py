@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from guardrail.adapters.kubernetes.rollout_metrics import parse_apiserver_metrics, parse_coredns_answers
+from guardrail.adapters.prometheus import PrometheusApi
 from guardrail.adapters.runs_memory import MemoryRunStore
 from guardrail.core.audit import EventDraft, verify_chain
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.rollout.policy import RolloutPolicy
+from guardrail.core.rollout.promql import PromqlGate
 from guardrail.core.rollout.rehearsal import RehearsalStore
 from guardrail.core.rollout.state import RolloutState
 from guardrail.core.runs import RunConflictError, RunRecord, RunRequest, RunStatus, RunStore
@@ -22,6 +25,7 @@ from guardrail.services.rollout import Rollout, drive, start
 from guardrail.services.rollout_act import ClusterTarget
 from guardrail.simulation.fleet import SimulatedFleet
 from guardrail.simulation.spec import CallSpec, ClusterSpec, CostSpec, FleetSpec
+from tests.adapters.prometheus_server import served_prometheus, vector
 
 POLICY = RolloutPolicy(soak_seconds=300, dns_cache_ttl_seconds=600, batches=(0.1, 0.5, 1.0))
 AGENT: dict[str, Any] = {
@@ -316,3 +320,31 @@ def test_a_flow_schema_ahead_of_guardrails_stops_the_rollout_before_the_canary()
     assert state.rollback == "verified"
     assert all(c.get(REF, "apps/v1") is None for c in fleet.simulated)
     assert not [n for c in fleet.simulated for n in c.nodes() if "guardrail.dev/rollout-agent" in n.labels]
+
+
+def test_a_promql_gate_against_a_real_prometheus_halts_and_the_rollback_waits_for_it() -> None:
+    query = "sum(rate(agent_errors_total[5m])) / sum(rate(agent_requests_total[5m]))"
+    policy = replace(POLICY, gates=replace(POLICY.gates, promql=(PromqlGate("error-rate", query, 0.05, "<"),)))
+    fleet = _fleet()
+    store = MemoryRunStore(fleet.clock)
+    with served_prometheus() as prometheus:
+        prometheus.answers[query] = vector(0.01)
+        source = PrometheusApi(prometheus.url, timeout=5)
+        rollout = replace(_rollout(fleet, store), policy=policy, prometheus={"small": source, "large": source})
+        start(rollout, "r1")
+        record = drive(rollout, "r1", until=fleet.clock.now() + timedelta(minutes=12))
+        assert record.status is RunStatus.RUNNING
+        assert _state(record).previous["small"].promql["error-rate"].values == (0.01,)
+        prometheus.answers[query] = vector(0.01, 0.3)  # one instance of the new agent starts failing
+        record = drive(rollout, "r1", until=fleet.clock.now() + timedelta(minutes=10))
+        state = _state(record)
+        assert state.reason == "health gate failed: promql:error-rate on small: error-rate 0.3, not < 0.05 (by 0.25)"
+        # Rolled back, but not back at baseline while the query still fails: the rollback is not verified yet.
+        assert (state.phase.value, state.rollback) == ("verifying", None)
+        failed = [e.payload["gates_failed"] for e in store.events() if "gates_failed" in e.payload]
+        assert failed == [["promql:error-rate on small: error-rate 0.3, not < 0.05 (by 0.25)"]]
+        prometheus.answers[query] = vector(0.0)
+        record = drive(rollout, "r1")
+    assert record.status is RunStatus.ROLLED_BACK
+    assert _state(record).rollback == "verified"
+    assert all(c.get(REF, "apps/v1") is None for c in fleet.simulated)

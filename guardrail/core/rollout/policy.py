@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from guardrail.core.rollout.promql import PromqlGate
+
 # The rollout label (one per DaemonSet, see manifests.node_label). Before the first step every node the
 # DaemonSet reaches is labelled HOLD and the DaemonSet admits only nodes whose label is absent or not HOLD;
 # each step takes the label off a batch of nodes. A node that joins later carries no label: it gets its pod,
@@ -28,6 +30,7 @@ class GateLimits:
     max_not_ready_nodes: int = 0  # Ready nodes fewer than before the rollout
     max_dns_failures: int = 0  # failed DNS answers (CoreDNS SERVFAIL) over the window
     pod_ready_timeout_seconds: float = 300.0  # a batch's pods not Ready after this long fail the gate
+    promql: tuple[PromqlGate, ...] = ()  # queries against each cluster's Prometheus, judged with the others
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from guardrail.core.audit import iso_utc, parse_iso
+from guardrail.core.rollout.promql import PromqlValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ class ClusterReading:
     workload: WorkloadPods | None = None
     dns: DnsSample | None = None  # None: CoreDNS's metrics not readable
     error: str | None = None
+    promql: Mapping[str, PromqlValue] = field(default_factory=dict)  # by PromQL gate name
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +134,7 @@ class ClusterReading:
             "workload": self.workload.to_json() if self.workload else None,
             "dns": self.dns.to_json() if self.dns else None,
             "error": self.error,
+            "promql": {name: value.to_json() for name, value in self.promql.items()},
         }
 
     @classmethod
@@ -147,6 +150,7 @@ class ClusterReading:
             workload=WorkloadPods.from_json(data["workload"]) if data["workload"] else None,
             dns=DnsSample.from_json(data["dns"]) if data["dns"] else None,
             error=data["error"],
+            promql={name: PromqlValue.from_json(v) for name, v in data.get("promql", {}).items()},
         )
 
 
