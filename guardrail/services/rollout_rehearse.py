@@ -145,6 +145,7 @@ def _guarded(
             {k: v for k, v in event.payload.items() if k != "run"},
         )
         for event in store.events()
+        if "observed" not in event.payload  # every observation is recorded; the report keeps the steps
     ]
     if record.status is RunStatus.RUNNING or state.outcome is None:
         reason = f"simulated time limit {clock_text(duration)} reached while {state.phase.value}"

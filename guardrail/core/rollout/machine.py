@@ -138,6 +138,7 @@ def _pending(s: RolloutState, action: Action) -> Action:
 
 def _observed(s: RolloutState, event: Observed, policy: RolloutPolicy, notes: list[Note]) -> None:
     s.next_observation_at = event.at + timedelta(seconds=policy.observe_every_seconds)
+    notes.append(Note("measurement", {"observed": [reading.summary() for reading in event.readings]}))
     if s.phase is Phase.BASELINE:
         _observed_baseline(s, event, notes)
     elif s.phase in (Phase.ROLLING, Phase.AWAITING_APPROVAL):  # awaiting: the step is measured, gates judged

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,10 +51,25 @@ class ApiServerSample:
         return self.executing_seats / self.seats if self.seats > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["latency_buckets"] = [[_finite(le), count] for le, count in self.latency_buckets]
-        data["flows"] = {name: asdict(flow) for name, flow in self.flows.items()}
-        return data
+        # Built by hand, not with asdict: a run saves its readings at every observation.
+        return {
+            "seats": self.seats,
+            "executing_seats": self.executing_seats,
+            "inqueue_requests": self.inqueue_requests,
+            "rejected_total": self.rejected_total,
+            "throttled_total": self.throttled_total,
+            "requests_total": self.requests_total,
+            "latency_buckets": [[_finite(le), count] for le, count in self.latency_buckets],
+            "objects": self.objects,
+            "flows": {
+                name: {
+                    "dispatched_total": flow.dispatched_total,
+                    "execution_seconds_total": flow.execution_seconds_total,
+                    "rejected_total": flow.rejected_total,
+                }
+                for name, flow in self.flows.items()
+            },
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApiServerSample:
@@ -81,7 +96,12 @@ class DnsSample:
     failures_total: float = 0.0  # SERVFAIL answers: the upstream (the API server's data) is gone
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "pods": self.pods,
+            "pods_ready": self.pods_ready,
+            "responses_total": self.responses_total,
+            "failures_total": self.failures_total,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DnsSample:
@@ -99,7 +119,12 @@ class WorkloadPods:
     not_ready: tuple[str, ...] = ()  # a few nodes whose pod is missing or not Ready, for the message
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "not_ready": list(self.not_ready)}
+        return {
+            "expected": self.expected,
+            "ready": self.ready,
+            "restarts": self.restarts,
+            "not_ready": list(self.not_ready),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WorkloadPods:
@@ -135,6 +160,17 @@ class ClusterReading:
             "dns": self.dns.to_json() if self.dns else None,
             "error": self.error,
             "promql": {name: value.to_json() for name, value in self.promql.items()},
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The few numbers of an observation the audit log keeps (and the TUI's sparklines read)."""
+        return {
+            "cluster": self.cluster,
+            "utilisation": round(self.apiserver.utilisation, 4) if self.apiserver is not None else None,
+            "nodes_ready": self.nodes_ready,
+            "nodes": self.nodes,
+            "pods_ready": self.workload.ready if self.workload is not None else None,
+            "error": self.error,
         }
 
     @classmethod
