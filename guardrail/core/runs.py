@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from guardrail.core.audit import AuditEvent, EventDraft
 from guardrail.core.errors import DeniedError
-from guardrail.core.store_ports import ApprovalStore, AuditStore
+from guardrail.core.store_ports import Store
 
 
 class RunKind(StrEnum):
@@ -102,10 +102,6 @@ class RunStore(Protocol):
         ...
 
 
-class RunAndApprovalStore(RunStore, ApprovalStore, AuditStore, Protocol):
-    """The store of a real rollout: its run, the approvals a step waits for, and the audit log they share.
-    Raises StoreError as every store does."""
-
-    def close(self) -> None:
-        """Release the store's connections; using it afterwards is a bug."""
-        ...
+class RolloutStore(RunStore, Store, Protocol):
+    """The store of a real rollout: its run, and what the store keeps besides (locks and approvals the
+    gate settles with, the approvals a step waits for, the audit log they all share). Raises StoreError."""

@@ -21,8 +21,8 @@ from guardrail.core.errors import BadInputError, ClusterError
 from guardrail.core.rollout.approval import widening_fingerprint
 from guardrail.core.rollout.machine import Transition, advance, new_state
 from guardrail.core.rollout.manifests import workload_flow_schema
+from guardrail.core.rollout.plan import ClusterPlan, plan_fleet
 from guardrail.core.rollout.plan import ClusterTarget as PlannedCluster
-from guardrail.core.rollout.plan import plan_fleet
 from guardrail.core.rollout.policy import RolloutPolicy
 from guardrail.core.rollout.promql import PromqlSource
 from guardrail.core.rollout.state import (
@@ -82,36 +82,47 @@ class Rollout:
         return next(iter(self.targets.values())).ref.address
 
 
-def start(rollout: Rollout, run_id: str) -> RunRecord:
-    """Plan the rollout from the clusters as they are and keep it as a new run (nothing changes yet).
-    Raises BadInputError when the DaemonSet exists on some clusters only, RunConflictError when another
-    run holds the same DaemonSet, ClusterError when a cluster does not answer."""
-    exists = {name: t.cluster.get(t.ref, t.api_version) is not None for name, t in rollout.targets.items()}
+def plan(
+    targets: Mapping[str, ClusterTarget], policy: RolloutPolicy, dns_cache_ttl: Mapping[str, float] | None = None
+) -> tuple[Mode, tuple[ClusterPlan, ...]]:
+    """What a rollout to `targets` would do, from the clusters as they are: NEW (the DaemonSet exists
+    nowhere) or UPDATE, and each cluster's steps, smallest cluster first. Changes nothing. Raises
+    BadInputError when the DaemonSet exists on some clusters only, ClusterError when one does not answer."""
+    exists = {name: t.cluster.get(t.ref, t.api_version) is not None for name, t in targets.items()}
     if len(set(exists.values())) > 1:
         some = ", ".join(sorted(n for n, e in exists.items() if e))
-        raise BadInputError(f"{rollout.workload} exists on {some} only: roll out to clusters alike")
+        workload = next(iter(targets.values())).ref.address
+        raise BadInputError(f"{workload} exists on {some} only: roll out to clusters alike")
     mode = Mode.UPDATE if any(exists.values()) else Mode.NEW
-    ttl = rollout.dns_cache_ttl or {}
-    planned = [
-        PlannedCluster(name, len(t.reach(t.cluster.nodes())), ttl.get(name)) for name, t in rollout.targets.items()
-    ]
-    plan = plan_fleet(planned, rollout.policy)
+    ttl = dns_cache_ttl or {}
+    planned = [PlannedCluster(name, len(t.reach(t.cluster.nodes())), ttl.get(name)) for name, t in targets.items()]
+    return mode, plan_fleet(planned, policy)
+
+
+def start(rollout: Rollout, run_id: str, *, extra: Mapping[str, Any] | None = None) -> RunRecord:
+    """Plan the rollout from the clusters as they are and keep it as a new run (nothing changes yet);
+    `extra` is kept in the run's state beside the engine's (what a resuming process needs to reconnect).
+    Raises BadInputError when the DaemonSet exists on some clusters only, RunConflictError when another
+    run holds the same DaemonSet, ClusterError when a cluster does not answer."""
+    mode, planned = plan(rollout.targets, rollout.policy, rollout.dns_cache_ttl)
     daemonset = next(iter(rollout.targets.values())).daemonset
-    state = new_state(rollout.workload, workload_flow_schema(daemonset), mode, plan)
+    state = new_state(rollout.workload, workload_flow_schema(daemonset), mode, planned)
     now = rollout.clock.now()
-    record = RunRecord(
-        run_id, RunKind.ROLLOUT, rollout.workload, RunStatus.RUNNING, 0, _saved(state, {}), rollout.actor, now, now
-    )
-    payload = {"run": run_id, "workload": rollout.workload, "mode": mode.value, "plan": [c.to_json() for c in plan]}
+    saved = {**(extra or {}), **_saved(state, {})}
+    record = RunRecord(run_id, RunKind.ROLLOUT, rollout.workload, RunStatus.RUNNING, 0, saved, rollout.actor, now, now)
+    payload = {"run": run_id, "workload": rollout.workload, "mode": mode.value, "plan": [c.to_json() for c in planned]}
     rollout.store.start_run(record, EventDraft(rollout.actor, EventKind.ROLLOUT_START, payload))
     return record
 
 
-def drive(rollout: Rollout, run_id: str, *, until: datetime | None = None) -> RunRecord:
+def drive(
+    rollout: Rollout, run_id: str, *, until: datetime | None = None, driver: Mapping[str, Any] | None = None
+) -> RunRecord:
     """Run the rollout until it is done, paused, or the clock reaches `until`; returns the run as stored.
+    `driver` (this process: host, pid) is recorded in the run first, so that others can tell who drives it.
     Raises BadInputError when there is no such run, RunConflictError when another process moved it."""
     loop = _Loop(rollout, run_id)
-    return loop.run(until)
+    return loop.run(until, driver)
 
 
 class _Loop:
@@ -122,13 +133,19 @@ class _Loop:
         self.rollout, self.run_id, self.record = rollout, run_id, record
         self.state = RolloutState.from_json(record.state["engine"])
         self.before: dict[str, Any] = dict(record.state["before"])
+        # What the services keep beside the engine's state (the fleet, the driver): carried along unchanged.
+        self.extra = {k: v for k, v in record.state.items() if k not in ("engine", "before")}
         self.requested: set[str] = set()  # approval fingerprints made approvable by this process
 
-    def run(self, until: datetime | None) -> RunRecord:
+    def run(self, until: datetime | None, driver: Mapping[str, Any] | None) -> RunRecord:
         if not self.record.status.active or self.state.phase is Phase.FINISHED:
             return self.record  # ended (a halted run stays active, holding its subject, until a person acts)
-        if self.record.status not in (RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL):  # after a pause or a halt
-            status = _status(self.state, Action(ActionKind.OBSERVE))
+        status = _status(self.state, Action(ActionKind.OBSERVE))
+        if driver is not None:
+            self.extra["driver"] = dict(driver)
+            self._save(EventKind.ROLLOUT_DECISION, {"decision": "drive", **driver}, self.record.status)
+        paused = self.record.status not in (RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL)
+        if paused and self.record.requested is not RunRequest.ABORT:  # resumed after a pause (an abort says so)
             self._save(EventKind.ROLLOUT_DECISION, {"decision": "resume"}, status, clear=True)
         clock = self.rollout.clock
         event: Event = Tick(clock.now())
@@ -220,7 +237,7 @@ class _Loop:
             expected_step=self.record.step,
             step=self.record.step + 1,
             status=status,
-            state=_saved(self.state, self.before),
+            state={**self.extra, **_saved(self.state, self.before)},
             event=event,
             clear_request=clear,
         )

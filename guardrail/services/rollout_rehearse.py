@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from guardrail.config.fleet import FleetFile, load_fleet
+from guardrail.config.fleet import RehearsalFile, load_fleet
 from guardrail.core.audit import EventKind, parse_iso
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.locks import parse_duration
@@ -60,7 +60,7 @@ _STEP_KINDS = {
 def rehearse(path: Path, strategy: Strategy, *, refuse: frozenset[str] = frozenset()) -> RehearsalReport:
     """Rehearse the fleet file at `path`. Raises ConfigError/BadInputError (exit 3) for a bad fleet file or
     a template that does not render for a cluster, before anything is simulated."""
-    fleet_file = load_fleet(path)
+    fleet_file = load_fleet(path, RehearsalFile)
     manifests = {c.name: _manifests(fleet_file, c.name, c.values) for c in fleet_file.clusters}
     fleet = wiring.simulated_fleet(fleet_file, refuse=refuse)
     started = fleet.clock.now()
@@ -95,7 +95,7 @@ def rehearse(path: Path, strategy: Strategy, *, refuse: frozenset[str] = frozens
     return RehearsalReport(strategy, outcome, reason, results, tuple(steps), duration, rollback)
 
 
-def _manifests(fleet_file: FleetFile, cluster: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _manifests(fleet_file: RehearsalFile, cluster: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not fleet_file.manifests:
         return [dict(DEFAULT_WORKLOAD)]
     return wiring.render_manifests(fleet_file.manifest_paths(), {**fleet_file.values, **values}, cluster)
@@ -113,7 +113,7 @@ def _naive(fleet: RehearsalFleet, manifests: Mapping[str, list[dict[str, Any]]])
 
 def _guarded(
     fleet: RehearsalFleet,
-    fleet_file: FleetFile,
+    fleet_file: RehearsalFile,
     manifests: Mapping[str, list[dict[str, Any]]],
     started: datetime,
     duration: float,

@@ -7,7 +7,8 @@ markdown output loads jinja2, and only a command that reaches a cluster loads th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,18 @@ from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
 
 if TYPE_CHECKING:
     from guardrail.config import Settings
-    from guardrail.config.fleet import FleetFile
-    from guardrail.core.runs import RunAndApprovalStore
+    from guardrail.config.fleet import RehearsalFile
+    from guardrail.core.runs import RolloutStore
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
+
+
+def clock() -> Clock:
+    """The clock real rollouts wait on: the wall clock (tests give theirs here)."""
+    from guardrail.core.clock import SystemClock
+
+    return SystemClock()
 
 
 def terraform_runner(binary: str | None) -> TerraformRunner:
@@ -49,15 +57,36 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     return renderer_for(output_format, color=color)
 
 
-def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT) -> Cluster:
+def cluster(
+    context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT, name: str | None = None
+) -> Cluster:
     """The Kubernetes cluster of a kubeconfig context (kubectl's rules: `kubeconfig`, else $KUBECONFIG,
-    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds.
+    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds,
+    called `name` in readings and messages (a fleet's name for it; default the context's).
 
     Raises BadInputError naming the context and the files when the kubeconfig or the context is missing;
     the API server is not asked anything until the cluster is used."""
     from guardrail.adapters.kubernetes import connect
 
-    return connect(context, kubeconfig, timeout=timeout)
+    return connect(context, kubeconfig, timeout=timeout, name=name)
+
+
+@contextmanager
+def clusters(
+    contexts: Sequence[tuple[str, str, str | None]], *, timeout: float = KUBE_REQUEST_TIMEOUT
+) -> Iterator[dict[str, Cluster]]:
+    """The clusters of (name, context, kubeconfig) triples by name (see `cluster`), closed when the block
+    ends. Raises BadInputError as `cluster` does, before any is used."""
+    from guardrail.adapters.kubernetes import connect
+
+    opened = {}
+    try:
+        for name, context, kubeconfig in contexts:
+            opened[name] = connect(context, kubeconfig, timeout=timeout, name=name)
+        yield dict(opened)
+    finally:
+        for connected in opened.values():
+            connected.close()
 
 
 def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
@@ -90,7 +119,7 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
     return MemoryRunStore(clock)
 
 
-def run_store(settings: Settings, store_url: str | None) -> RunAndApprovalStore:
+def run_store(settings: Settings, store_url: str | None) -> RolloutStore:
     """The runs of real rollouts, the approvals their steps wait for and the audit log, in the configured
     store: `store_url` (--store), else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the SQLite
     file under .guardrail/. Opened (and migrated) now; the caller closes it. Raises StoreError (exit 3)."""
@@ -99,7 +128,7 @@ def run_store(settings: Settings, store_url: str | None) -> RunAndApprovalStore:
     return open_configured_store(store_url, settings)
 
 
-def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
+def simulated_fleet(fleet: RehearsalFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
     """The deterministic simulator of a fleet file's clusters, workload and cost."""
     from guardrail.simulation.fleet import SimulatedFleet
     from guardrail.simulation.spec import CallSpec, ClusterSpec, CostSpec, FleetSpec

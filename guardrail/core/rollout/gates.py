@@ -49,6 +49,10 @@ class GateResult:
     def to_json(self) -> dict[str, Any]:
         return {"gate": self.gate, "status": self.status.value, "detail": self.detail}
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateResult:
+        return cls(str(data["gate"]), GateStatus(data["status"]), str(data["detail"]))
+
 
 @dataclass(frozen=True, slots=True)
 class Baseline:

@@ -177,6 +177,7 @@ def _observed_rolling(s: RolloutState, event: Observed, policy: RolloutPolicy, n
             step_started_at=s.step_started_at if _deployed(s, reading.cluster) else None,
             restarts_at_step_start=s.restarts_at_step_start if reading.cluster == here else 0,
         )
+        s.gates[reading.cluster] = tuple(results)
         failed += [f"{f.gate} on {reading.cluster}: {f.detail}" for f in failures(results)]
         all_settled = all_settled and settled(results)
         own = reading if reading.cluster == here else own

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from guardrail.core.audit import iso_utc, parse_iso
-from guardrail.core.rollout.gates import Baseline
+from guardrail.core.rollout.gates import Baseline, GateResult
 from guardrail.core.rollout.plan import ClusterPlan, Step
 from guardrail.core.rollout.projection import CostPoint
 from guardrail.core.rollout.readings import ClusterReading
@@ -168,6 +168,7 @@ class RolloutState:
     aborted: bool = False
     awaiting: dict[str, Any] | None = None  # the widening that waits for approvals (cluster, step, nodes)
     approved_by: list[str] = field(default_factory=list)  # who approved widening past the canary
+    gates: dict[str, tuple[GateResult, ...]] = field(default_factory=dict)  # each cluster's latest judgement
 
     def copy(self) -> RolloutState:
         """A copy whose containers can change without touching this one (their items are immutable)."""
@@ -185,6 +186,7 @@ class RolloutState:
             stopped_at=dict(self.stopped_at) if self.stopped_at is not None else None,
             awaiting=dict(self.awaiting) if self.awaiting is not None else None,
             approved_by=list(self.approved_by),
+            gates=dict(self.gates),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -219,6 +221,7 @@ class RolloutState:
             "aborted": self.aborted,
             "awaiting": self.awaiting,
             "approved_by": list(self.approved_by),
+            "gates": {name: [r.to_json() for r in results] for name, results in self.gates.items()},
         }
 
     @classmethod
@@ -256,6 +259,7 @@ class RolloutState:
             aborted=bool(data["aborted"]),
             awaiting=dict(data["awaiting"]) if data.get("awaiting") else None,
             approved_by=list(data.get("approved_by", [])),
+            gates={k: tuple(GateResult.from_json(r) for r in v) for k, v in data.get("gates", {}).items()},
         )
 
 
