@@ -163,16 +163,24 @@ class _Loop:
 
     def _approval(self, tick: Tick) -> Event:
         """Approved, when enough people approved the widening the run waits for; else the tick as it was."""
+        fingerprint = self._approvable(tick.at)
+        if fingerprint is None or self.rollout.approvals is None:
+            return tick
+        approvers = self.rollout.approvals.approvers(fingerprint)
+        return Approved(tick.at, approvers) if approvers else tick
+
+    def _approvable(self, at: datetime) -> str | None:
+        """The fingerprint of the widening the run waits for, made approvable (once per process: a resumed
+        run asks again, harmlessly); None when it waits for nothing or nobody can approve."""
         awaiting, approvals = self.state.awaiting, self.rollout.approvals
         if awaiting is None or approvals is None or self.state.pending is not None:
-            return tick
+            return None
         fingerprint = widening_fingerprint(self.run_id, self.state.workload, awaiting)
-        if fingerprint not in self.requested:  # once per process: a resumed run asks again, harmlessly
+        if fingerprint not in self.requested:
             payload = {"run": self.run_id, "rollout": self.state.workload, "widen_to": awaiting}
-            approvals.request(fingerprint, self.rollout.actor, tick.at, payload)
+            approvals.request(fingerprint, self.rollout.actor, at, payload)
             self.requested.add(fingerprint)
-        approvers = approvals.approvers(fingerprint)
-        return Approved(tick.at, approvers) if approvers else tick
+        return fingerprint
 
     def _advance(self, event: Event) -> Transition:
         current = self.rollout.store.run(self.run_id)
@@ -192,6 +200,8 @@ class _Loop:
         if clear or (not transition.notes and transition.action.changes_cluster):
             payload = {"action": transition.action.kind.value, "cluster": transition.action.cluster, "starting": True}
             self._save(EventKind.ROLLOUT_STEP, payload, status, clear=clear)
+        if self.state.phase is Phase.AWAITING_APPROVAL:
+            self._approvable(event.at)  # approvable as soon as the run says what to approve
         return transition
 
     def _act(self, action: Action) -> Event:

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from guardrail.config import Settings
 from guardrail.core.audit import canonical_json
-from guardrail.core.change import ChangeSet, ResourceChange
+from guardrail.core.change import ACTION_ORDER, ChangeSet, ResourceChange
 from guardrail.core.fingerprint import fingerprint
 from guardrail.core.kube.change import KubeChange, KubeChangeSet, KubeRule
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
@@ -39,7 +39,6 @@ from guardrail.services.review import Reviewed, settle
 from guardrail.services.rollout_act import ClusterTarget
 
 KUBE_FORMAT = "kubernetes"  # the format_version of a ChangeSet derived from Kubernetes objects
-CLUSTER_SEPARATOR = "::"  # `prod-eu-1::daemonset.apps/telemetry/agent` when the fleet has several clusters
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def gate_rollout(
         source=source,
         fingerprint=_fingerprint(kube, targets),
         format_version=KUBE_FORMAT,
-        changes=tuple(_resource_change(c, qualified=len(views) > 1) for c in kube.changes),
+        changes=_resource_changes(kube.changes),
         sensitive_literals=kube.sensitive_literals,
     )
     reviewed = settle(store, CheckReport(changeset, Verdict.of(findings)), settings, actor, now, applying=True)
@@ -107,16 +106,25 @@ def _fingerprint(kube: KubeChangeSet, targets: Mapping[str, ClusterTarget]) -> s
     )
 
 
-def _resource_change(change: KubeChange, *, qualified: bool) -> ResourceChange:
-    address = f"{change.cluster}{CLUSTER_SEPARATOR}{change.ref.address}" if qualified else change.ref.address
-    return ResourceChange(
-        address=address,
-        type=change.ref.type,
-        name=change.ref.name,
-        action=change.action,
-        actions=(change.action.value,),
-        provider_name="kubernetes",
-        before=change.before,
-        after=change.after,
-        after_unknown={},
+def _resource_changes(changes: Sequence[KubeChange]) -> tuple[ResourceChange, ...]:
+    """One ResourceChange per object, its weightiest action over the clusters (deletions first): the
+    findings, locks and approvals name objects by their address, the same on every cluster."""
+    by_address: dict[str, KubeChange] = {}
+    for change in changes:
+        held = by_address.get(change.ref.address)
+        if held is None or ACTION_ORDER.index(change.action) < ACTION_ORDER.index(held.action):
+            by_address[change.ref.address] = change
+    return tuple(
+        ResourceChange(
+            address=address,
+            type=change.ref.type,
+            name=change.ref.name,
+            action=change.action,
+            actions=(change.action.value,),
+            provider_name="kubernetes",
+            before=change.before,
+            after=change.after,
+            after_unknown={},
+        )
+        for address, change in by_address.items()
     )

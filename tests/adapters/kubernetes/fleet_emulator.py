@@ -31,6 +31,36 @@ from guardrail.simulation.apf import MANDATORY_APF
 from tests.adapters.kubernetes.emulator import ApiServer, ServedApiServer
 
 T0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+LABEL = "guardrail.dev/rollout-agent"
+AGENT: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "DaemonSet",
+    "metadata": {"name": "agent", "namespace": "telemetry"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "agent"}},
+        "template": {
+            "metadata": {"labels": {"app": "agent"}},
+            "spec": {"serviceAccountName": "agent", "containers": [{"name": "agent", "image": "agent:2"}]},
+        },
+    },
+}
+OTHERS = """apiVersion: v1
+kind: ServiceAccount
+metadata: {name: agent, namespace: telemetry}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: agent, namespace: telemetry}
+data: {environment: "{{ environment }}"}
+"""
+ROLLOUT = {
+    "batches": [0.5, 1.0],
+    "soak": "2m",
+    "dns_cache_ttl": "3m",
+    "watch_every": "2m",
+    "rollback_verify_timeout": "15m",
+}
+
 IDENTITY = {"username": "oncall@example.com", "groups": ["ops", "system:authenticated"]}
 VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.4", "platform": "linux/amd64"}
 COREDNS = ("coredns-0", "coredns-1")
@@ -231,6 +261,22 @@ def emulated(*clusters: EmulatedCluster) -> Iterator[list[EmulatedCluster]]:
     finally:
         for cluster in reversed(started):  # each server hooks the resolver: unhooked in reverse order
             cluster.stop()
+
+
+def rollout_files(tmp_path: Path, clusters: list[EmulatedCluster], agent: dict[str, Any]) -> tuple[Path, Path]:
+    """The agent's manifests (a template among them), a kubeconfig of the clusters and a fleet file."""
+    manifests = tmp_path / "agent"
+    manifests.mkdir()
+    (manifests / "10-account.yaml.j2").write_text(OTHERS)
+    (manifests / "20-daemonset.yaml").write_text(yaml.safe_dump(agent))
+    kubeconfig(tmp_path / "kubeconfig", clusters)
+    fleet_file = tmp_path / "fleet.yaml"
+    entries = [
+        {"name": c.name, "context": f"ctx-{c.name}", "dns_cache_ttl": "3m", "values": {"environment": c.name}}
+        for c in clusters
+    ]
+    fleet_file.write_text(yaml.safe_dump({"kubeconfig": "kubeconfig", "clusters": entries, "rollout": ROLLOUT}))
+    return manifests, fleet_file
 
 
 def _node(name: str) -> dict[str, Any]:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import kmock
 import pytest
-import yaml
 
 from guardrail.adapters.store import open_store
 from guardrail.config import Settings
@@ -25,37 +23,15 @@ from guardrail.core.rollout.state import RolloutState
 from guardrail.core.runs import RunStatus
 from guardrail.services import wiring
 from guardrail.services.rollout_runs import FleetRequest, start_rollout
-from tests.adapters.kubernetes.fleet_emulator import EmulatedCluster, FleetClock, Load, emulated, kubeconfig
-
-LABEL = "guardrail.dev/rollout-agent"
-AGENT: dict[str, Any] = {
-    "apiVersion": "apps/v1",
-    "kind": "DaemonSet",
-    "metadata": {"name": "agent", "namespace": "telemetry"},
-    "spec": {
-        "selector": {"matchLabels": {"app": "agent"}},
-        "template": {
-            "metadata": {"labels": {"app": "agent"}},
-            "spec": {"serviceAccountName": "agent", "containers": [{"name": "agent", "image": "agent:2"}]},
-        },
-    },
-}
-OTHERS = """apiVersion: v1
-kind: ServiceAccount
-metadata: {name: agent, namespace: telemetry}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: agent, namespace: telemetry}
-data: {environment: "{{ environment }}"}
-"""
-ROLLOUT = {
-    "batches": [0.5, 1.0],
-    "soak": "2m",
-    "dns_cache_ttl": "3m",
-    "watch_every": "2m",
-    "rollback_verify_timeout": "15m",
-}
+from tests.adapters.kubernetes.fleet_emulator import (
+    AGENT,
+    LABEL,
+    EmulatedCluster,
+    FleetClock,
+    Load,
+    emulated,
+    rollout_files,
+)
 
 
 @pytest.fixture
@@ -66,21 +42,6 @@ def fleet() -> Iterator[list[EmulatedCluster]]:
         yield started
 
 
-def _files(tmp_path: Path, clusters: list[EmulatedCluster], agent: dict[str, Any]) -> tuple[Path, Path]:
-    manifests = tmp_path / "agent"
-    manifests.mkdir()
-    (manifests / "10-account.yaml.j2").write_text(OTHERS)
-    (manifests / "20-daemonset.yaml").write_text(yaml.safe_dump(agent))
-    kubeconfig(tmp_path / "kubeconfig", clusters)
-    fleet_file = tmp_path / "fleet.yaml"
-    entries = [
-        {"name": c.name, "context": f"ctx-{c.name}", "dns_cache_ttl": "3m", "values": {"environment": c.name}}
-        for c in clusters
-    ]
-    fleet_file.write_text(yaml.safe_dump({"kubeconfig": "kubeconfig", "clusters": entries, "rollout": ROLLOUT}))
-    return manifests, fleet_file
-
-
 def _released(cluster: EmulatedCluster) -> int:
     return sum(1 for labels in cluster.node_labels().values() if labels.get(LABEL) != "hold")
 
@@ -88,7 +49,7 @@ def _released(cluster: EmulatedCluster) -> int:
 def _start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clusters: list[EmulatedCluster], clock: FleetClock
 ) -> tuple[str, RunStatus, RolloutState]:
-    manifests, fleet_file = _files(tmp_path, clusters, AGENT)
+    manifests, fleet_file = rollout_files(tmp_path, clusters, AGENT)
     monkeypatch.setattr(wiring, "clock", lambda: clock)
     monkeypatch.setenv("GUARDRAIL_ACTOR", "oncall@example.com")
     store_url = f"sqlite:///{tmp_path / 'guardrail.db'}"
