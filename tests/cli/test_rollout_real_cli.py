@@ -257,8 +257,12 @@ def test_the_gate_needs_approval_for_cluster_wide_lists_and_a_lock_denies(
     denied = cli("rollout", "start", fleet.manifests, "--fleet", fleet.file)
     assert denied.code == 1
     assert "freeze" in denied.stdout
-    assert cli("lock", "release", locked.stdout.strip(), "--reason", "thaw").code == 0
-    assert cli("rollout", "start", fleet.manifests, "--fleet", fleet.file).code == 0  # approved by bob
+    # Break-glass lets the denied rollout through once: the pass is spent by the start that uses it.
+    config = fleet.config("approvals:\n  break_glass: [carol@example.com]\n")
+    monkeypatch.setenv("GUARDRAIL_ACTOR", "carol@example.com")
+    assert cli("break-glass", fingerprint, "--reason", "telemetry for the incident", "--config", config).code == 0
+    assert cli("rollout", "start", fleet.manifests, "--fleet", fleet.file, "--config", config).code == 0
+    assert [e["kind"] for e in fleet.events() if e["fingerprint"] == fingerprint].count("break-glass-used") == 1
 
 
 def test_bad_input_is_exit_3_with_what_and_where(cli: Callable[..., Result], fleet: Fleet) -> None:
