@@ -87,14 +87,15 @@ def start_command(
     from guardrail.cli.rollout_runs_text import ended_text
     from guardrail.core.report import EXIT_CODES
     from guardrail.services import wiring
-    from guardrail.services.rollout_runs import FleetRequest, rollout_status, start_rollout
+    from guardrail.services.rollout_runs import FleetRequest, opened_run_store, rollout_status, start_rollout
 
     settings = load_config(config)
-    started = start_rollout(FleetRequest(paths, fleet, settings, store))
-    if started.run is None:
-        emit(wiring.renderer("text", color=use_color()).render(started.gate))
-        return EXIT_CODES[started.gate.verdict.decision]
-    (view,) = rollout_status(settings, store, started.run.id)
+    with opened_run_store(settings, store) as opened:
+        started = start_rollout(FleetRequest(paths, fleet, settings), opened)
+        if started.run is None:
+            emit(wiring.renderer("text", color=use_color()).render(started.gate))
+            return EXIT_CODES[started.gate.verdict.decision]
+        (view,) = rollout_status(opened, started.run.id)
     emit(ended_text(view))
     return _exit(view.record.status)
 
@@ -108,9 +109,10 @@ def status_command(
 ) -> int:
     """Every rollout, newest first; or one in full."""
     from guardrail.cli.rollout_runs_text import run_json, run_text, runs_text
-    from guardrail.services.rollout_runs import rollout_status
+    from guardrail.services.rollout_runs import opened_run_store, rollout_status
 
-    views = rollout_status(load_config(config), store, run_id)
+    with opened_run_store(load_config(config), store) as opened:
+        views = rollout_status(opened, run_id)
     if output_format is OutputFormat.json:
         print_json([run_json(v) for v in views] if run_id is None else run_json(views[0]))
     else:
@@ -122,9 +124,10 @@ def status_command(
 def pause_command(run_id: str = RUN_ID, config: Path | None = CONFIG, store: str | None = STORE) -> int:
     """Ask the process that drives the rollout to pause after its current action."""
     from guardrail.core.runs import RunRequest
-    from guardrail.services.rollout_runs import request_rollout
+    from guardrail.services.rollout_runs import opened_run_store, request_rollout
 
-    request_rollout(run_id, RunRequest.PAUSE, load_config(config), store)
+    with opened_run_store(load_config(config), store) as opened:
+        request_rollout(opened, run_id, RunRequest.PAUSE)
     emit(f"pause of {run_id} requested: it pauses after its current action")
     return 0
 
@@ -133,11 +136,12 @@ def pause_command(run_id: str = RUN_ID, config: Path | None = CONFIG, store: str
 def resume_command(run_id: str = RUN_ID, config: Path | None = CONFIG, store: str | None = STORE) -> int:
     """Drive the rollout here from its last completed step: after a pause, a crash or kill -9."""
     from guardrail.cli.rollout_runs_text import ended_text
-    from guardrail.services.rollout_runs import resume_rollout, rollout_status
+    from guardrail.services.rollout_runs import opened_run_store, resume_rollout, rollout_status
 
     settings = load_config(config)
-    resume_rollout(run_id, settings, store)
-    (view,) = rollout_status(settings, store, run_id)
+    with opened_run_store(settings, store) as opened:
+        resume_rollout(opened, run_id, settings)
+        (view,) = rollout_status(opened, run_id)
     emit(ended_text(view))
     return _exit(view.record.status)
 
@@ -148,14 +152,15 @@ def abort_command(run_id: str = RUN_ID, config: Path | None = CONFIG, store: str
     here. Exit 0 when rolled back and verified (or handed to its driver), 1 when the rollback is not verified."""
     from guardrail.cli.rollout_runs_text import ended_text
     from guardrail.core.runs import RunStatus
-    from guardrail.services.rollout_runs import abort_rollout, rollout_status
+    from guardrail.services.rollout_runs import abort_rollout, opened_run_store, rollout_status
 
     settings = load_config(config)
-    record = abort_rollout(run_id, settings, store)
-    if record.status.active:
-        emit(f"abort of {run_id} requested: the process driving it rolls it back after its current action")
-        return 0
-    (view,) = rollout_status(settings, store, run_id)
+    with opened_run_store(settings, store) as opened:
+        record = abort_rollout(opened, run_id, settings)
+        if record.status.active:
+            emit(f"abort of {run_id} requested: the process driving it rolls it back after its current action")
+            return 0
+        (view,) = rollout_status(opened, run_id)
     emit(ended_text(view))
     verified = view.state.rollback is None or view.state.rollback.startswith("verified")
     return 0 if record.status is RunStatus.ABORTED and verified else 1

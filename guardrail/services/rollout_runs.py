@@ -36,12 +36,11 @@ from guardrail.services.store import actor as current_actor
 
 @dataclass(frozen=True)
 class FleetRequest:
-    """What to roll out where: manifests (PATH...), the fleet file, the settings, the store."""
+    """What to roll out where: manifests (PATH...), the fleet file, the settings."""
 
     paths: Sequence[Path]
     fleet: Path
     settings: Settings
-    store_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,12 @@ def plan_rollout(request: FleetRequest) -> Planned:
         return Planned(first.ref.address, mode, planned, sizes, first.label)
 
 
-def start_rollout(request: FleetRequest, *, run_id: str | None = None) -> Started:
+def start_rollout(request: FleetRequest, store: RolloutStore, *, run_id: str | None = None) -> Started:
     """The gate, then a new run driven to its end (or a pause) in this process. Raises ConfigError,
     BadInputError, ClusterError, StoreError; RunConflictError (exit 1) when a run holds the DaemonSet."""
     fleet = rollout_fleet.load(request.paths, request.fleet, request.settings)
     manifests = rollout_fleet.render(fleet)
-    with _store(request.settings, request.store_url) as store, rollout_fleet.connected(fleet) as clusters:
+    with rollout_fleet.connected(fleet) as clusters:
         rollout = _rollout(fleet, clusters, manifests, store, request.settings)
         gated = gate_rollout(
             rollout.targets,
@@ -100,44 +99,47 @@ def start_rollout(request: FleetRequest, *, run_id: str | None = None) -> Starte
         return Started(gated.report, drive(rollout, run_id, driver=_driver(rollout.clock.now())))
 
 
-def resume_rollout(run_id: str, settings: Settings, store_url: str | None = None) -> RunRecord:
+def resume_rollout(store: RolloutStore, run_id: str, settings: Settings) -> RunRecord:
     """Take the run over in this process and drive it to its end (or a pause), from its last completed
     step. Raises BadInputError (no such run, ended, not a real rollout, manifests changed since),
     DeniedError (a live process on this host drives it), ClusterError, StoreError."""
-    with _store(settings, store_url) as store:
-        record = _active(store, run_id)
-        _refuse_live_driver(record)
-        return _drive(store, record, settings)
+    record = _active(store, run_id)
+    _refuse_live_driver(record)
+    return _drive(store, record, settings)
 
 
-def request_rollout(run_id: str, request: RunRequest, settings: Settings, store_url: str | None = None) -> RunRecord:
+def request_rollout(store: RolloutStore, run_id: str, request: RunRequest) -> RunRecord:
     """Ask the run to pause (or resume, or abort) between actions; the driving process does it. Raises
     BadInputError when there is no such run or it has ended, StoreError."""
-    with _store(settings, store_url) as store:
-        return _request(store, run_id, request)
+    _active(store, run_id)
+    return store.request(run_id, request, _event(run_id, EventKind.ROLLOUT_REQUEST, {"request": request.value}))
 
 
-def abort_rollout(run_id: str, settings: Settings, store_url: str | None = None) -> RunRecord:
+def abort_rollout(store: RolloutStore, run_id: str, settings: Settings) -> RunRecord:
     """Abort the run: roll back what it changed. A process on this host that drives it does so between
     actions; a run nobody drives (paused, its driver gone) is rolled back here. A halted run (rolled back
     already, kept to make a person look) is closed, which frees its DaemonSet for a new rollout."""
-    with _store(settings, store_url) as store:
-        record = _active(store, run_id)
-        state = RolloutState.from_json(record.state["engine"])
-        if state.phase is Phase.FINISHED:
-            event = _event(run_id, EventKind.ROLLOUT_DECISION, {"decision": "closed", "outcome": record.status.value})
-            return store.save_step(
-                run_id,
-                expected_step=record.step,
-                step=record.step + 1,
-                status=RunStatus.ABORTED,
-                state=record.state,
-                event=event,
-            )
-        record = _request(store, run_id, RunRequest.ABORT)
-        if _live_driver(record) is not None:
-            return record
-        return _drive(store, record, settings)
+    record = _active(store, run_id)
+    state = RolloutState.from_json(record.state["engine"])
+    if state.phase is Phase.FINISHED:
+        event = _event(run_id, EventKind.ROLLOUT_DECISION, {"decision": "closed", "outcome": record.status.value})
+        return store.save_step(
+            run_id,
+            expected_step=record.step,
+            step=record.step + 1,
+            status=RunStatus.ABORTED,
+            state=record.state,
+            event=event,
+        )
+    record = request_rollout(store, run_id, RunRequest.ABORT)
+    if _live_driver(record) is not None:
+        return record
+    return _drive(store, record, settings)
+
+
+def driven_here(record: RunRecord) -> bool:
+    """Whether a live process on this host (not this one) drives the run."""
+    return _live_driver(record) is not None
 
 
 def new_run_id() -> str:
@@ -148,7 +150,8 @@ def new_run_id() -> str:
 
 
 @contextmanager
-def _store(settings: Settings, store_url: str | None) -> Iterator[RolloutStore]:
+def opened_run_store(settings: Settings, store_url: str | None) -> Iterator[RolloutStore]:
+    """The configured store for runs (see wiring.run_store), closed when the block ends."""
     store = wiring.run_store(settings, store_url)
     try:
         yield store
@@ -190,11 +193,6 @@ def _active(store: RolloutStore, run_id: str) -> RunRecord:
     return record
 
 
-def _request(store: RolloutStore, run_id: str, request: RunRequest) -> RunRecord:
-    _active(store, run_id)
-    return store.request(run_id, request, _event(run_id, EventKind.ROLLOUT_REQUEST, {"request": request.value}))
-
-
 def _event(run_id: str, kind: EventKind, payload: dict[str, Any]) -> EventDraft:
     return EventDraft(current_actor(), kind.value, {"run": run_id, **payload})
 
@@ -225,14 +223,13 @@ def _refuse_live_driver(record: RunRecord) -> None:
         )
 
 
-def rollout_status(settings: Settings, store_url: str | None = None, run_id: str | None = None) -> list[RunView]:
+def rollout_status(store: RolloutStore, run_id: str | None = None) -> list[RunView]:
     """Every rollout, newest first, or the one named; each as people follow it. Raises BadInputError when
     there is no such rollout, StoreError."""
-    with _store(settings, store_url) as store:
-        runs = rollout_runs(store.runs(RunKind.ROLLOUT))
-        if run_id is not None:
-            runs = [r for r in runs if r.id == run_id]
-            if not runs:
-                raise BadInputError(f"no rollout {run_id} (guardrail rollout status lists them)")
-        events = list(store.events())
-        return [run_view(record, events) for record in runs]
+    runs = rollout_runs(store.runs(RunKind.ROLLOUT))
+    if run_id is not None:
+        runs = [r for r in runs if r.id == run_id]
+        if not runs:
+            raise BadInputError(f"no rollout {run_id} (guardrail rollout status lists them)")
+    events = list(store.events())
+    return [run_view(record, events) for record in runs]

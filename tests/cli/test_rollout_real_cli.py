@@ -134,8 +134,12 @@ def test_start_waits_for_approval_after_the_canary_refuses_a_second_rollout_and_
     conflicts: list[str] = []
 
     def second_terminal(f: Fleet) -> None:
-        with pytest.raises(RunConflictError) as refused:
-            start_rollout(FleetRequest([f.manifests], f.file, Settings(), f.store))
+        opened = open_store(f.store)
+        try:
+            with pytest.raises(RunConflictError) as refused:
+                start_rollout(FleetRequest([f.manifests], f.file, Settings()), opened)
+        finally:
+            opened.close()
         conflicts.append(str(refused.value))
         asked = next(e for e in f.events() if e.get("decision") == "await-approval")
         opened = open_store(f.store)
@@ -180,7 +184,11 @@ def test_start_waits_for_approval_after_the_canary_refuses_a_second_rollout_and_
 
 def test_pause_and_resume_from_another_terminal(cli: Callable[..., Result], fleet: Fleet) -> None:
     def pause(f: Fleet) -> None:
-        request_rollout(f.runs()[0].id, RunRequest.PAUSE, Settings(), f.store)
+        opened = open_store(f.store)
+        try:
+            request_rollout(opened, f.runs()[0].id, RunRequest.PAUSE)
+        finally:
+            opened.close()
 
     _once(fleet, lambda f: _released(f.small) == 1, pause)  # once the canary is out
     paused = cli("rollout", "start", fleet.manifests, "--fleet", fleet.file)

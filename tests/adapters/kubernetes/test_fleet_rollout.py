@@ -53,11 +53,11 @@ def _start(
     monkeypatch.setattr(wiring, "clock", lambda: clock)
     monkeypatch.setenv("GUARDRAIL_ACTOR", "oncall@example.com")
     store_url = f"sqlite:///{tmp_path / 'guardrail.db'}"
-    started = start_rollout(FleetRequest([manifests], fleet_file, Settings(), store_url))
-    assert started.gate.verdict.decision.value == "allow"
-    assert started.run is not None
     store = open_store(store_url)
     try:
+        started = start_rollout(FleetRequest([manifests], fleet_file, Settings()), store)
+        assert started.gate.verdict.decision.value == "allow"
+        assert started.run is not None
         assert verify_chain(store.events()).ok
         record = store.run(started.run.id) or pytest.fail("the run is not in the store")
     finally:
