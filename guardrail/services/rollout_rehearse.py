@@ -89,6 +89,7 @@ def rehearse(path: Path, strategy: Strategy, *, refuse: frozenset[str] = frozens
             t.peak_utilisation,
             t.dns_failures,
             cluster_state(t, rolled_back=t.name in touched),
+            t.timeline,
         )
         for t in truths
     )
