@@ -75,3 +75,11 @@ def test_mistakes_are_refused_with_file_and_line(tmp_path: Path, text: str, mess
     with pytest.raises(ConfigError) as refused:
         load_fleet(path, FleetFile)
     assert str(refused.value).startswith(f"{path}{message}")
+
+
+def test_the_example_real_fleet_loads() -> None:
+    path = Path(__file__).resolve().parents[3] / "examples" / "rollout" / "fleet.yaml"
+    fleet = load_fleet(path, FleetFile)
+    assert [c.context_name for c in fleet.clusters] == ["dev-1-admin", "staging-1-admin", "prod-eu-1-admin"]
+    assert fleet.rollout.approve_after_canary
+    assert [g.name for g in fleet.rollout.promql_gates] == ["agent-errors"]
