@@ -148,3 +148,23 @@ def test_an_update_replaces_pods_batch_by_batch_with_on_delete(tmp_path: Path, m
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "agent:2"
     assert {p["metadata"]["labels"]["pod-template-generation"] for p in small.agent_pods().values()} == {"2"}
     assert all(LABEL not in labels for labels in small.node_labels().values())
+
+
+def test_a_node_that_joins_after_the_rollout_completed_gets_its_pod(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = EmulatedCluster("small", 3, Load(baseline=0.2))
+    with emulated(small) as clusters:
+        _, status, _ = _start(tmp_path, monkeypatch, clusters, FleetClock(clusters))
+        assert status is RunStatus.COMPLETED
+        assert len(small.agent_pods()) == 3
+        small.emulator.objects["v1/nodes", None, "small-node-late"] = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": "small-node-late", "labels": {"kubernetes.io/hostname": "small-node-late"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+        small.reconcile()  # the DaemonSet controller sees the node: the live affinity admits it
+        late = [p for p in small.agent_pods().values() if p["spec"]["nodeName"] == "small-node-late"]
+        assert [p["metadata"]["labels"]["pod-template-generation"] for p in late] == ["1"]
+        assert all(LABEL not in labels for labels in small.node_labels().values())
