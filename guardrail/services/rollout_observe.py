@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from guardrail.core.errors import BadInputError, ClusterError
-from guardrail.core.kube.cluster import Cluster
+from guardrail.core.kube.cluster import Cluster, NodeInfo
+from guardrail.core.rollout.policy import HOLD
 from guardrail.core.rollout.promql import PromqlGate, PromqlSource, PromqlValue, evaluate
 from guardrail.core.rollout.readings import ApiServerSample, ClusterReading, DnsSample, WorkloadPods, unreachable
 from guardrail.services.rollout_act import ClusterTarget, pod_selector
@@ -38,9 +39,15 @@ def observe(
         text = cluster.metrics_text()
         sample = parse_apiserver(text) if text is not None else None
         nodes = cluster.nodes()
-        not_ready = [node.name for node in nodes if node.conditions.get("Ready") != "True"]
-        # Held nodes were reached when they were held: only the others need deciding.
-        released = {node.name for node in target.reach([n for n in nodes if not target.held(n)])}
+        not_ready: list[str] = []
+        free: list[NodeInfo] = []  # not held: held nodes were reached when they were held
+        label = target.label
+        for node in nodes:  # one pass: a large cluster has thousands of nodes, observed every minute
+            if node.conditions.get("Ready") != "True":
+                not_ready.append(node.name)
+            if node.labels.get(label) != HOLD:
+                free.append(node)
+        released = {node.name for node in target.reach(free)}
         workload = _workload(target, released)
         dns = _dns(cluster, parse_dns)
     except BadInputError as exc:
