@@ -215,6 +215,9 @@ def test_a_killed_start_is_resumed_without_repeating_a_step_and_a_crashed_run_ca
     (run,) = fleet.runs()
     assert run.status.value == "running"
     assert fleet.widened() == [("small", "canary"), ("small", "50%")]
+    again = cli("rollout", "start", fleet.manifests, "--fleet", fleet.file)
+    assert again.code == 1
+    assert again.stderr == f"guardrail: run {run.id} (running) already holds daemonset.apps/telemetry/agent\n"
     pause = cli("rollout", "pause", run.id)
     assert (pause.code, pause.stdout) == (0, f"pause of {run.id} requested: it pauses after its current action\n")
     assert cli("rollout", "resume", run.id).code == 0  # honours the pause at once
