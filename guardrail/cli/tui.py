@@ -18,13 +18,17 @@ def tui_command(
     config: Path | None = CONFIG,
     store: str | None = STORE,
     terraform_bin: str | None = TERRAFORM_BIN,
+    rehearse: Path | None = typer.Option(
+        None, "--rehearse", help="Fleet file the Rollouts screen rehearses guarded and naive when first shown."
+    ),
 ) -> int:
-    """Review a plan, its blast radius and findings; manage locks, approvals and the audit log."""
+    """Review a plan, its blast radius and findings; manage locks, approvals and the audit log; follow,
+    pause and roll back fleet rollouts."""
     # Imported here so that other commands never load Textual.
     from guardrail.services.session import OperatorSession
     from guardrail.tui.app import make_app
 
     settings = load_config(config, plan=plans[0] if plans else None)
     session = OperatorSession(settings, store_url=store, terraform_bin=terraform_bin)
-    result = make_app(session, list(plans or ())).run()
+    result = make_app(session, list(plans or ()), rehearse).run()
     return result or 0

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from guardrail.core.audit import AuditEvent, EventDraft
 from guardrail.core.errors import DeniedError
+from guardrail.core.store_ports import Store
 
 
 class RunKind(StrEnum):
@@ -26,6 +27,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     HALTED = "halted"  # a gate or budget failed: stopped where it was, waiting for a person
+    AWAITING_APPROVAL = "awaiting-approval"  # held before a step that people must approve (still watched)
     COMPLETED = "completed"
     ROLLED_BACK = "rolled-back"
     ABORTED = "aborted"
@@ -33,7 +35,7 @@ class RunStatus(StrEnum):
     @property
     def active(self) -> bool:
         """Whether the run still holds its subject: no other run of the same subject may start."""
-        return self in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.HALTED)
+        return self in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.HALTED, RunStatus.AWAITING_APPROVAL)
 
 
 class RunRequest(StrEnum):
@@ -101,3 +103,8 @@ class RunStore(Protocol):
         """Ask the run to pause, resume or abort. Raises BadInputError when there is no such run or it has
         ended."""
         ...
+
+
+class RolloutStore(RunStore, Store, Protocol):
+    """The store of a real rollout: its run, and what the store keeps besides (locks and approvals the
+    gate settles with, the approvals a step waits for, the audit log they all share). Raises StoreError."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from guardrail.config import Settings
 from guardrail.core.approvals import SIGNATURE_NAMESPACE
 from guardrail.core.errors import StoreMissingError
+from guardrail.core.runs import RolloutStore
 from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.store_ports import SignatureVerifier, Store, StoreOpener
 from guardrail.services import wiring
@@ -87,7 +88,9 @@ def store_location(explicit: str | None, settings: Settings) -> StoreLocation:
     return locate(explicit, configured, home=settings.base_dir, config=settings.source)
 
 
-def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> Store:
+def open_configured_store(
+    explicit: str | None, settings: Settings, scrub: Scrubber | None = None
+) -> RolloutStore:
     """Open the chosen store (creating it only at the default location). Raises StoreMissingError (exit 3)
     naming the command that creates it when it does not exist, StoreError when it cannot be opened."""
     location = store_location(explicit, settings)

@@ -9,14 +9,17 @@ before anything heavy is imported.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
-    from guardrail.config.fleet import FleetFile
+    from guardrail.adapters.kubernetes.cluster import KubernetesCluster
+    from guardrail.config import Settings
+    from guardrail.config.fleet import RehearsalFile
     from guardrail.config.pool_file import PoolFile
     from guardrail.core.clock import Clock
     from guardrail.core.kube.change import LiveDiff
@@ -24,14 +27,23 @@ if TYPE_CHECKING:
     from guardrail.core.kube.render import ManifestDocument
     from guardrail.core.nodes.ports import NodeReplacer
     from guardrail.core.ports import PlanIntake, PolicyEngine, Renderer, TerraformRunner, Workspaces
+    from guardrail.core.rollout.promql import PromqlSource
     from guardrail.core.rollout.readings import ApiServerSample
     from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
+    from guardrail.core.runs import RolloutStore
     from guardrail.core.secrets import Scrubber
     from guardrail.core.source_control import SourceControl
-    from guardrail.core.store_ports import SignatureVerifier, Store, StoreOpener
+    from guardrail.core.store_ports import SignatureVerifier, StoreOpener
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
+
+
+def clock() -> Clock:
+    """The clock real rollouts wait on: the wall clock (tests give theirs here)."""
+    from guardrail.core.clock import SystemClock
+
+    return SystemClock()
 
 
 def terraform_runner(binary: str | None) -> TerraformRunner:
@@ -72,7 +84,7 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     return renderer_for(output_format, color=color)
 
 
-def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> Store:
+def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> RolloutStore:
     """The store at `url` (SQLite or PostgreSQL), migrated to this version, created first when `create`.
     Raises StoreMissingError when it does not exist (and not `create`), StoreError."""
     from guardrail.adapters.store import open_store as open_sql_store
@@ -140,15 +152,36 @@ def node_inventory(path: Path) -> tuple[NodeInfo, ...]:
     return read_nodes(path)
 
 
-def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT) -> Cluster:
+def cluster(
+    context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT, name: str | None = None
+) -> Cluster:
     """The Kubernetes cluster of a kubeconfig context (kubectl's rules: `kubeconfig`, else $KUBECONFIG,
-    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds.
+    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds,
+    called `name` in readings and messages (a fleet's name for it; default the context's).
 
     Raises BadInputError naming the context and the files when the kubeconfig or the context is missing;
     the API server is not asked anything until the cluster is used."""
     from guardrail.adapters.kubernetes import connect
 
-    return connect(context, kubeconfig, timeout=timeout)
+    return connect(context, kubeconfig, timeout=timeout, name=name)
+
+
+@contextmanager
+def clusters(
+    contexts: Sequence[tuple[str, str, str | None]], *, timeout: float = KUBE_REQUEST_TIMEOUT
+) -> Iterator[dict[str, Cluster]]:
+    """The clusters of (name, context, kubeconfig) triples by name (see `cluster`), closed when the block
+    ends. Raises BadInputError as `cluster` does, before any is used."""
+    from guardrail.adapters.kubernetes import connect
+
+    opened: dict[str, KubernetesCluster] = {}
+    try:
+        for name, context, kubeconfig in contexts:
+            opened[name] = connect(context, kubeconfig, timeout=timeout, name=name)
+        yield dict(opened)
+    finally:
+        for connected in opened.values():
+            connected.close()
 
 
 def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
@@ -157,6 +190,13 @@ def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callabl
     from guardrail.adapters.kubernetes.rollout_metrics import parse_apiserver_metrics, parse_coredns_answers
 
     return parse_apiserver_metrics, parse_coredns_answers
+
+
+def prometheus(url: str, *, timeout: float) -> PromqlSource:
+    """The PromQL gates' source: the Prometheus HTTP API at `url`, each query bounded by `timeout` seconds."""
+    from guardrail.adapters.prometheus import PrometheusApi
+
+    return PrometheusApi(url, timeout=timeout)
 
 
 def render_manifests(paths: Sequence[Path], values: Mapping[str, Any], cluster: str) -> list[dict[str, Any]]:
@@ -174,7 +214,16 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
     return MemoryRunStore(clock)
 
 
-def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
+def run_store(settings: Settings, store_url: str | None) -> RolloutStore:
+    """The runs of real rollouts, the approvals their steps wait for and the audit log, in the configured
+    store: `store_url` (--store), else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the SQLite
+    file under .guardrail/. Opened (and migrated) now; the caller closes it. Raises StoreError (exit 3)."""
+    from guardrail.services.store import open_configured_store
+
+    return open_configured_store(store_url, settings)
+
+
+def simulated_fleet(fleet: RehearsalFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
     """The deterministic simulator of a fleet file's clusters, workload and cost."""
     from guardrail.core.locks import parse_duration
     from guardrail.simulation.fleet import SimulatedFleet

@@ -1,4 +1,4 @@
-"""The operator's app: four screens over one session of services, switched with 1-4 or the palette.
+"""The operator's app: five screens over one session of services, switched with 1-5 or the palette.
 
 `make_app` builds it for `guardrail tui` and for the tests. The app owns the plan under review; the
 screens watch it. Every service call runs in a worker thread (see calls.run_service).
@@ -22,9 +22,10 @@ from guardrail.tui.screens.approvals import ApprovalsScreen
 from guardrail.tui.screens.audit import AuditScreen
 from guardrail.tui.screens.locks import LocksScreen
 from guardrail.tui.screens.review import ReviewScreen
+from guardrail.tui.screens.rollouts import RolloutsScreen
 from guardrail.tui.widgets.modals import ActionModal, FormField, ModalText
 
-SCREENS = {"review": "Review", "locks": "Locks", "approvals": "Approvals", "audit": "Audit"}
+SCREENS = {"review": "Review", "locks": "Locks", "approvals": "Approvals", "audit": "Audit", "rollouts": "Rollouts"}
 
 
 class GuardrailApp(App[int]):
@@ -37,6 +38,7 @@ class GuardrailApp(App[int]):
         Binding("2", "show('locks')", "Locks"),
         Binding("3", "show('approvals')", "Approvals"),
         Binding("4", "show('audit')", "Audit"),
+        Binding("5", "show('rollouts')", "Rollouts"),
         Binding("o", "open_plan", "Open plan"),
         Binding("q", "quit", "Quit"),
     ]
@@ -45,16 +47,18 @@ class GuardrailApp(App[int]):
     review_problem: reactive[str | None] = reactive(None, init=False)
     loading_plan: reactive[str | None] = reactive(None, init=False)
 
-    def __init__(self, session: OperatorSession, plans: Sequence[Path] = ()) -> None:
+    def __init__(self, session: OperatorSession, plans: Sequence[Path] = (), rehearsal: Path | None = None) -> None:
         super().__init__()
         self.session = session
         self.plans = list(plans)
         self.plan: Path | None = None
+        self.rehearsal = rehearsal  # a fleet file the Rollouts screen rehearses when first shown
         for name, screen in (
             ("review", ReviewScreen),
             ("locks", LocksScreen),
             ("approvals", ApprovalsScreen),
             ("audit", AuditScreen),
+            ("rollouts", RolloutsScreen),
         ):
             self.add_mode(name, screen)
 
@@ -121,12 +125,20 @@ class GuardrailApp(App[int]):
         for plan in self.plans:
             yield SystemCommand(f"Open plan: {plan}", "Check this plan and review it", partial(self.open_plan, plan))
         yield SystemCommand("Reload plan", "Check the current plan again", self.reload_plan)
+        yield SystemCommand("Rehearse a fleet…", "Guarded and naive, side by side (simulated)", self._rehearse)
+
+    def _rehearse(self) -> None:
+        self.action_show("rollouts")
+        screen = self.screen
+        if isinstance(screen, RolloutsScreen):
+            screen.action_rehearse()
 
 
 def _ignore(_: object) -> None:
     """A result nobody waits for: the screens that need the store report its errors themselves."""
 
 
-def make_app(session: OperatorSession, plans: Sequence[Path] = ()) -> GuardrailApp:
-    """The app for `guardrail tui` and the tests: `plans[0]` is opened first, the rest are one command away."""
-    return GuardrailApp(session, plans)
+def make_app(session: OperatorSession, plans: Sequence[Path] = (), rehearsal: Path | None = None) -> GuardrailApp:
+    """The app for `guardrail tui` and the tests: `plans[0]` is opened first, the rest are one command away;
+    `rehearsal`, a fleet file, is rehearsed guarded and naive when the Rollouts screen is first shown."""
+    return GuardrailApp(session, plans, rehearsal)

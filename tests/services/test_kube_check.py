@@ -15,7 +15,7 @@ from guardrail.config import Settings
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, DiffSource, KubeChange, KubeChangeSet, KubeRule, LiveDiff
-from guardrail.core.kube.cluster import ClusterReader, NodeInfo, PodInfo, ServedResource
+from guardrail.core.kube.cluster import ClusterReader, Identity, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.kube.offline import shown_manifest
 from guardrail.core.kube.render import RenderedObject
@@ -60,6 +60,9 @@ class StubReader:
 
     def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:
         return None
+
+    def identity(self) -> Identity:
+        return Identity("guardrail")
 
     def served(self, api_version: str, kind: str) -> ServedResource | None:
         return None

@@ -15,6 +15,7 @@ import pytest
 from guardrail.adapters.store import SqlStore, open_store
 from guardrail.config import Settings
 from guardrail.core.errors import StoreError
+from guardrail.core.runs import RolloutStore
 from guardrail.core.store_ports import Store
 from guardrail.services.session import OperatorSession
 from tests.conftest import initialised_sqlite
@@ -142,7 +143,7 @@ class SlowOpener:
     calls: int = 0
     opened: list[ObservedStore] = field(default_factory=list)
 
-    def __call__(self, _explicit: str | None, _settings: Settings) -> Store:
+    def __call__(self, _explicit: str | None, _settings: Settings) -> RolloutStore:
         self.calls += 1
         self.entered.set()
         try:

@@ -81,3 +81,18 @@ def test_approvals_80x24(snap_compare: Snap, harness: Harness) -> None:
 def test_audit_80x24(snap_compare: Snap, harness: Harness) -> None:
     _seed_locks(harness)
     assert snap_compare(harness.app("plan.json"), terminal_size=(80, 24), run_before=_keys("4"))
+
+
+def test_rollouts_100x30(snap_compare: Snap, harness: Harness) -> None:
+    from tests.tui.rollout_runs import simulated_run
+
+    simulated_run(harness)
+    assert snap_compare(harness.app(), terminal_size=(100, 30), run_before=_keys("5"))
+
+
+def test_rehearsals_side_by_side_140x45(snap_compare: Snap, harness: Harness) -> None:
+    from tests.tui.test_rollouts import DECEMBER
+
+    app = harness.app()
+    app.rehearsal = DECEMBER
+    assert snap_compare(app, terminal_size=(140, 45), run_before=_keys("5"))
