@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from guardrail.core.audit import AuditEvent, EventDraft
 from guardrail.core.errors import DeniedError
+from guardrail.core.store_ports import Store
 
 
 class RunKind(StrEnum):
@@ -101,3 +102,9 @@ class RunStore(Protocol):
         """Ask the run to pause, resume or abort. Raises BadInputError when there is no such run or it has
         ended."""
         ...
+
+
+class RunsStore(RunStore, Store, Protocol):
+    """The whole store with its runs: what a real rollout or node cycle keeps beside its run (the locks that
+    hold its subject, the approvals it waits for, the audit log they all share). Raises StoreError as every
+    store does; `close()` releases it."""

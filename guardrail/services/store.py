@@ -16,7 +16,7 @@ from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.store_ports import SignatureVerifier
 
 if TYPE_CHECKING:  # the database libraries load when a store is opened, not when this module is imported
-    from guardrail.adapters.store import SqlStore
+    from guardrail.adapters.store import SqlRunStore, SqlStore
     from guardrail.adapters.store_helper import StoreHelper
     from guardrail.core.store_ports import Store
 
@@ -30,7 +30,9 @@ def store_url(explicit: str | None, settings: Settings) -> str:
     return resolve_store_url(explicit, configured=configured, cwd=Path.cwd())
 
 
-def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlStore:
+def open_configured_store(
+    explicit: str | None, settings: Settings, scrub: Scrubber | None = None
+) -> SqlRunStore:
     """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
     from guardrail.adapters.store import open_store
 

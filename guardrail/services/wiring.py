@@ -25,7 +25,9 @@ from guardrail.core.rollout.readings import ApiServerSample
 from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
 
 if TYPE_CHECKING:
+    from guardrail.config import Settings
     from guardrail.config.fleet import FleetFile
+    from guardrail.core.runs import RunsStore
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
@@ -84,6 +86,16 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
     from guardrail.adapters.memory_runs import MemoryRunStore
 
     return MemoryRunStore(clock)
+
+
+def run_store(settings: Settings, store_url: str | None) -> RunsStore:
+    """Runs of real node cycles and rollouts, with the locks, approvals and audit log beside them, in the
+    configured store: `store_url` (--store), else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the
+    SQLite file under .guardrail/. Opened (created and migrated on first use) now; the caller closes it.
+    Raises StoreError (exit 3) when it cannot be opened."""
+    from guardrail.services.store import open_configured_store
+
+    return open_configured_store(store_url, settings)
 
 
 def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:

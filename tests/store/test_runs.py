@@ -1,0 +1,210 @@
+"""Runs in the SQL store, on SQLite and PostgreSQL: the RunStore port's contract (one active run per subject,
+compare-and-set steps, requests), every write with its audit events in one transaction, and a state that
+comes back as it was saved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import exc
+
+from guardrail.adapters.store import SqlRunStore, SqlStore
+from guardrail.adapters.store.schema import runs
+from guardrail.config import Settings
+from guardrail.core.audit import EventDraft, verify_chain
+from guardrail.core.errors import BadInputError, StoreError
+from guardrail.core.runs import RunConflictError, RunKind, RunRecord, RunRequest, RunStatus
+from guardrail.services.wiring import run_store
+from tests.store.conftest import FakeClock
+
+SUBJECT = "node-pool/prod-eu/agentpool=gpu"
+
+
+class LazyState(Mapping[str, Any]):
+    """A read-only mapping, as an engine hands over its state (built when first read)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _runs_of(store: SqlStore) -> SqlRunStore:
+    assert isinstance(store, SqlRunStore)  # every store opened keeps runs
+    return store
+
+
+def _record(
+    clock: FakeClock, run_id: str = "r1", subject: str = SUBJECT, kind: RunKind = RunKind.NODE_CYCLE
+) -> RunRecord:
+    return RunRecord(run_id, kind, subject, RunStatus.RUNNING, 0, {"cursor": [0, 0]}, "alice", clock.now, clock.now)
+
+
+def _event(kind: str = "node-decision", **payload: Any) -> EventDraft:
+    return EventDraft("alice", kind, {"run": "r1", **payload})
+
+
+def test_a_run_is_kept_step_by_step_with_its_events_in_one_chain(store: SqlStore, clock: FakeClock) -> None:
+    runs_store = _runs_of(store)
+    started = runs_store.start_run(_record(clock), _event("node-cycle-start"))
+    assert started.kind == "node-cycle-start"
+    clock.advance(timedelta(minutes=5))
+    nested = LazyState({"cursor": [1, 0], "nodes": [LazyState({"name": "gpu-1", "durations": {"drain": 12.5}})]})
+    saved = runs_store.save_step(
+        "r1",
+        expected_step=0,
+        step=1,
+        status=RunStatus.PAUSED,
+        state=nested,
+        event=_event("node-phase", phase="drain"),
+        more_events=[_event("node-phase", phase="replace"), _event("node-decision", decision="pause")],
+    )
+    assert (saved.step, saved.status, saved.updated_at) == (1, RunStatus.PAUSED, clock.now)
+    assert saved.state == {"cursor": [1, 0], "nodes": [{"name": "gpu-1", "durations": {"drain": 12.5}}]}
+    again = runs_store.run("r1")
+    assert again == saved
+    assert again is not None
+    assert again.created_at == clock.now - timedelta(minutes=5)
+    kinds = [(e.kind, e.payload.get("phase")) for e in store.events()]
+    assert kinds == [
+        ("node-cycle-start", None),
+        ("node-phase", "drain"),
+        ("node-phase", "replace"),
+        ("node-decision", None),
+    ]
+    assert verify_chain(store.events()).ok
+
+
+def test_one_active_run_per_subject_and_the_subject_is_free_once_the_run_ended(
+    store: SqlStore, clock: FakeClock
+) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event())
+    with pytest.raises(RunConflictError, match=f"{SUBJECT} is held by run r1 \\(running\\)"):
+        runs_store.start_run(_record(clock, "r2"), _event())
+    with pytest.raises(RunConflictError, match="run r1 already exists"):
+        runs_store.start_run(_record(clock, "r1", subject="another"), _event())
+    runs_store.start_run(_record(clock, "r3", subject="node-pool/prod-eu/cpu"), _event())  # another pool: fine
+    runs_store.save_step("r1", expected_step=0, step=1, status=RunStatus.HALTED, state={}, event=_event())
+    with pytest.raises(RunConflictError, match="held by run r1 \\(halted\\)"):  # halted waits for a person
+        runs_store.start_run(_record(clock, "r2"), _event())
+    runs_store.save_step("r1", expected_step=1, step=2, status=RunStatus.ABORTED, state={}, event=_event())
+    runs_store.start_run(_record(clock, "r2"), _event())
+    assert [r.id for r in runs_store.runs(RunKind.NODE_CYCLE)] == ["r1", "r2", "r3"]
+    assert runs_store.runs(RunKind.ROLLOUT) == []
+    assert len(list(store.events())) == 5  # refusals wrote nothing
+
+
+def test_the_database_itself_refuses_two_active_runs_of_one_subject(store: SqlStore, clock: FakeClock) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event())
+    row = {
+        "id": "r9",
+        "kind": "node-cycle",
+        "subject": SUBJECT,
+        "active_subject": SUBJECT,
+        "status": "running",
+        "step": 0,
+        "state": "{}",
+        "actor": "mallory",
+        "created_at": "2030-01-02T03:04:05.000000Z",
+        "updated_at": "2030-01-02T03:04:05.000000Z",
+    }
+    with pytest.raises(exc.IntegrityError), store.engine.begin() as conn:
+        conn.execute(runs.insert().values(row))
+
+
+def test_a_step_is_saved_only_from_the_step_it_was_read_at(
+    store: SqlStore, clock: FakeClock, reopen: Callable[[], SqlStore]
+) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event())
+    other = _runs_of(reopen())  # a second process driving the same run
+    runs_store.save_step("r1", expected_step=0, step=1, status=RunStatus.RUNNING, state={"n": 1}, event=_event())
+    with pytest.raises(RunConflictError, match="run r1 is at step 1, not 0: another process moved it"):
+        other.save_step("r1", expected_step=0, step=1, status=RunStatus.RUNNING, state={"n": 2}, event=_event())
+    kept = other.run("r1")
+    assert kept is not None
+    assert kept.state == {"n": 1}
+    assert len(list(store.events())) == 2  # the lost race recorded nothing
+    with pytest.raises(BadInputError, match="no run nope"):
+        runs_store.save_step("nope", expected_step=0, step=1, status=RunStatus.RUNNING, state={}, event=_event())
+
+
+def test_a_step_whose_event_cannot_be_kept_leaves_the_run_as_it_was(store: SqlStore, clock: FakeClock) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event())
+    with pytest.raises(ValueError, match="not plain JSON"):
+        runs_store.save_step(
+            "r1",
+            expected_step=0,
+            step=1,
+            status=RunStatus.COMPLETED,
+            state={"n": 1},
+            event=_event(),
+            more_events=[_event(bad=object())],
+        )
+    kept = runs_store.run("r1")
+    assert kept is not None
+    assert (kept.step, kept.status, kept.state) == (0, RunStatus.RUNNING, {"cursor": [0, 0]})
+    assert len(list(store.events())) == 1  # the step's first event went with it
+    with pytest.raises(ValueError, match="run state is not plain JSON"):
+        runs_store.save_step(
+            "r1", expected_step=0, step=1, status=RunStatus.RUNNING, state={"x": float("nan")}, event=_event()
+        )
+
+
+def test_requests_wait_for_the_driver_and_are_refused_for_ended_or_unknown_runs(
+    store: SqlStore, clock: FakeClock
+) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event())
+    asked = runs_store.request("r1", RunRequest.PAUSE, EventDraft("bob", "node-cycle-request", {"request": "pause"}))
+    assert asked.requested is RunRequest.PAUSE
+    kept = runs_store.save_step("r1", expected_step=0, step=1, status=RunStatus.RUNNING, state={}, event=_event())
+    assert kept.requested is RunRequest.PAUSE  # not acted on yet
+    cleared = runs_store.save_step(
+        "r1", expected_step=1, step=2, status=RunStatus.PAUSED, state={}, event=_event(), clear_request=True
+    )
+    assert cleared.requested is None
+    runs_store.save_step("r1", expected_step=2, step=3, status=RunStatus.COMPLETED, state={}, event=_event())
+    with pytest.raises(BadInputError, match="run r1 has ended \\(completed\\)"):
+        runs_store.request("r1", RunRequest.ABORT, _event())
+    with pytest.raises(BadInputError, match="no run nope"):
+        runs_store.request("nope", RunRequest.ABORT, _event())
+    assert [e.actor for e in store.events()].count("bob") == 1
+
+
+def test_an_unreadable_run_is_a_store_error_never_a_guess(store: SqlStore, clock: FakeClock) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event())
+    with store.engine.begin() as conn:
+        conn.execute(runs.update().values(state="[1, 2"))
+    with pytest.raises(StoreError, match="run r1: unreadable record"):
+        runs_store.run("r1")
+    with store.engine.begin() as conn:
+        conn.execute(runs.update().values(state="{}", status="sideways"))
+    with pytest.raises(StoreError, match="run r1: unknown status 'sideways'"):
+        runs_store.runs()
+
+
+def test_the_wiring_opens_the_configured_store_with_its_runs(store_url: str, tmp_path: Path) -> None:
+    opened = run_store(Settings(base_dir=tmp_path), store_url)
+    try:
+        clock = FakeClock()
+        opened.start_run(_record(clock), _event("node-cycle-start"))
+        assert [r.id for r in opened.runs()] == ["r1"]
+        assert [e.kind for e in opened.events()] == ["node-cycle-start"]
+    finally:
+        opened.close()
