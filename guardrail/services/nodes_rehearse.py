@@ -45,7 +45,8 @@ def rehearse(pool_file: PoolFile, settings: NodesSettings) -> Rehearsal:
     store = memory_run_store(simulated.clock)
     context = CycleContext(Hands(simulated.cluster, simulated.replacer, simulated.clock), store, REHEARSAL_ACTOR)
     started_at = simulated.clock.now()
-    plan = plan_pool_cycle(context, PoolSelector.parse(pool_file.pool), cycle_settings)
+    # The rehearsal's own store: no earlier cycle, so every stratum is one that never passed.
+    plan = plan_pool_cycle(context, PoolSelector.parse(pool_file.pool), cycle_settings, store)
     # Named after what is rehearsed, so that one pool file gives the same rehearsal, audit log included.
     run_id = "rehearsal-" + hashlib.sha256(pool_file.model_dump_json().encode()).hexdigest()[:12]
     record = start_cycle(context, plan, run_id)

@@ -30,9 +30,7 @@ def store_url(explicit: str | None, settings: Settings) -> str:
     return resolve_store_url(explicit, configured=configured, cwd=Path.cwd())
 
 
-def open_configured_store(
-    explicit: str | None, settings: Settings, scrub: Scrubber | None = None
-) -> SqlRunStore:
+def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlRunStore:
     """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
     from guardrail.adapters.store import open_store
 

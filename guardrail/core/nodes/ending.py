@@ -9,6 +9,7 @@ from dataclasses import replace
 from guardrail.core.audit import EventKind
 from guardrail.core.nodes.actions import CycleEvent
 from guardrail.core.nodes.records import NodeProgress, NodeStatus, Outcome
+from guardrail.core.nodes.report import cycle_report
 from guardrail.core.nodes.settings import Phase
 from guardrail.core.nodes.state import CycleState
 
@@ -74,5 +75,12 @@ def end_when_idle(state: CycleState, available: int) -> tuple[CycleState, list[C
         state = replace(state, halt=reason)
         outcome = Outcome.HALTED
     failed = sorted(p.name for p in state.nodes.values() if p.status is NodeStatus.FAILED)
-    payload = {"outcome": outcome.value, "reason": state.halt or "every node cycled", "failed": failed}
-    return replace(state, outcome=outcome), [CycleEvent(EventKind.NODE_CYCLE_END, payload)]
+    ended = replace(state, outcome=outcome)
+    payload = {
+        "outcome": outcome.value,
+        "reason": state.halt or "every node cycled",
+        "failed": failed,
+        # How each stratum ended, by index: the next cycle's pre-flight reads which ones passed.
+        "strata": [stratum.state.value for stratum in cycle_report(ended).strata],
+    }
+    return ended, [CycleEvent(EventKind.NODE_CYCLE_END, payload)]
