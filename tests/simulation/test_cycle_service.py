@@ -79,6 +79,9 @@ class Reimage:
     def replace(self, node: NodeInfo) -> None:
         self.cluster.reimage(node.name)
 
+    def describe(self, node: NodeInfo) -> str:
+        return f"reimage {node.name}"
+
 
 def _context(cluster: Recording, store: MemoryRunStore, mode: ReplaceMode) -> CycleContext:
     as_cluster = cast(Cluster, cluster)  # it forwards every call to the simulator

@@ -84,3 +84,15 @@ def end_when_idle(state: CycleState, available: int) -> tuple[CycleState, list[C
         "strata": [stratum.state.value for stratum in cycle_report(ended).strata],
     }
     return ended, [CycleEvent(EventKind.NODE_CYCLE_END, payload)]
+
+
+def close_idle(state: CycleState) -> tuple[CycleState, list[CycleEvent]] | None:
+    """An abort of a cycle with nothing in hand (paused between nodes, or halted and waiting for a person)
+    ends it at once: nothing is handed back, nothing is asked of the cluster. None while nodes are in hand:
+    the process driving the cycle acts on the abort between its actions."""
+    if state.nodes.in_hand:
+        return None
+    if state.outcome is not None:
+        reason = f"closed by an abort after the cycle {state.outcome.value}: {state.halt or 'nothing in hand'}"
+        return state, [CycleEvent(EventKind.NODE_DECISION, {"decision": "close", "reason": reason})]
+    return end_when_idle(replace(state, aborting=True), state.lowest_available)
