@@ -9,9 +9,9 @@ core.nodes.progress). Pause and abort requests, made from another terminal, are 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from guardrail.core.audit import AuditEvent, EventDraft, EventKind
 from guardrail.core.errors import BadInputError, ClusterUnreachableError
@@ -72,18 +72,26 @@ def plan_pool_cycle(
     """Read the pool and plan its cycle; nothing changes. The pre-flight reads earlier cycles of the pool
     from `log` when one is given. Raises BadInputError for a pool without nodes, ClusterUnreachableError,
     ClusterError, and StoreError when the log cannot be read."""
-    cluster = context.hands.cluster
+    return plan_on(context.hands, pool, settings, log)
+
+
+def plan_on(hands: Hands, pool: PoolSelector, settings: CycleSettings, log: EventLog | None = None) -> CyclePlan:
+    """plan_pool_cycle with only the hands on the pool: what a plan that keeps no run needs."""
+    cluster = hands.cluster
     nodes = pool.select(cluster.nodes(pool.label_selector))
-    state = plan_cycle(pool.text, nodes, settings, context.hands.clock.now().timestamp())
+    state = plan_cycle(pool.text, nodes, settings, hands.clock.now().timestamp())
     subject = cycle_subject(cluster.name, pool.text)
     history = pool_history(log.events(), subject) if log is not None else None
     findings = preflight(state, {node.name: node for node in nodes}, history)
     return CyclePlan(state, tuple(findings), subject, tuple(nodes), history)
 
 
-def start_cycle(context: CycleContext, plan: CyclePlan, run_id: str | None = None) -> RunRecord:
-    """Keep the planned cycle as a new run (a fresh id unless given). Raises RunConflictError when a cycle
-    of the pool is active."""
+def start_cycle(
+    context: CycleContext, plan: CyclePlan, run_id: str | None = None, details: Mapping[str, Any] | None = None
+) -> RunRecord:
+    """Keep the planned cycle as a new run (a fresh id unless given); `details` go into its start event
+    (the cluster, how machines are replaced: what a resumed cycle needs again). Raises RunConflictError
+    when a cycle of the pool is active."""
     now = context.hands.clock.now()
     state = plan.state
     record = RunRecord(
@@ -108,6 +116,7 @@ def start_cycle(context: CycleContext, plan: CyclePlan, run_id: str | None = Non
         "total_gpus": state.total_gpus,
         "minimum_gpus": state.minimum_gpus,
         "capacity_floor": state.settings.capacity_floor,
+        **(details or {}),
     }
     context.store.start_run(record, EventDraft(context.actor, EventKind.NODE_CYCLE_START.value, payload))
     return record

@@ -30,6 +30,16 @@ def store_url(explicit: str | None, settings: Settings) -> str:
     return resolve_store_url(explicit, configured=configured, cwd=Path.cwd())
 
 
+def store_present(explicit: str | None, settings: Settings) -> bool:
+    """Whether the chosen store (see store_url) is there to be read without creating it: a SQLite file that
+    exists, or any other URL (a server, whose schema opening checks)."""
+    url = store_url(explicit, settings)
+    if not url.startswith("sqlite:///"):
+        return True
+    path = Path(url.removeprefix("sqlite:///"))
+    return (path if path.is_absolute() else Path.cwd() / path).is_file()
+
+
 def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> SqlRunStore:
     """Open (creating and migrating on first use) the chosen store. Raises StoreError (exit 3) when it fails."""
     from guardrail.adapters.store import open_store

@@ -120,6 +120,17 @@ def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -
     return SimulatedFleet(spec, refuse=refuse)
 
 
+def node_replacer(cluster: Cluster, replace_command: str | None, *, timeout: float) -> NodeReplacer:
+    """How a real cycle replaces machines: `replace_command`, a jinja2 template run without a shell through
+    guardrail.adapters.process (bounded by `timeout` seconds), else deleting the Node so that the managed
+    pool re-creates it. Raises BadInputError when the template does not parse."""
+    from guardrail.adapters.node_replacers import CommandReplacer, DeleteNodeReplacer
+
+    if replace_command is None:
+        return DeleteNodeReplacer(cluster)
+    return CommandReplacer(replace_command, timeout=timeout)
+
+
 # Said by every option that needs a live cluster until the cluster adapter is installed.
 LIVE_CLUSTERS_MISSING = (
     "live clusters need the Kubernetes cluster adapter (the official kubernetes client), which this "
