@@ -24,6 +24,7 @@ from guardrail.core.nodes.strata import StratumKey
 
 Placement = tuple[str, str, str]
 _BOOT_PHASES = frozenset({Phase.REGISTER.value, Phase.READY.value})
+_READ = frozenset({EventKind.NODE_CYCLE_START, EventKind.NODE_CYCLE_END, EventKind.NODE_PHASE, EventKind.NODE_FAILURE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,15 @@ def pool_history(events: Iterable[AuditEvent], subject: str) -> PoolHistory:
     timed_out: Counter[Placement] = Counter()
     passed: Counter[Placement] = Counter()
     for event in events:
-        kind, payload = event.kind, event.payload
+        kind = event.kind
+        if kind not in _READ:
+            continue  # parsing every payload of a long log costs more than the rest together
+        try:
+            payload = event.payload
+        except ValueError:
+            continue  # a damaged event says nothing; `guardrail audit verify` names it
+        if not isinstance(payload, dict):
+            continue
         if kind == EventKind.NODE_CYCLE_START:
             if payload.get("subject") == subject:
                 keys = _placements(payload.get("strata"))
