@@ -11,10 +11,11 @@ from typing import Any
 from guardrail.cli.output import inert
 from guardrail.core.audit import iso_utc
 from guardrail.core.nodes.batches import BatchPlan
+from guardrail.core.nodes.gate import NODE_PREFLIGHT
 from guardrail.core.nodes.records import format_seconds
 from guardrail.core.nodes.settings import Budgets
 from guardrail.core.nodes.state import StratumPlan
-from guardrail.core.verdict import VERDICT_WORDS, Decision, Finding
+from guardrail.core.verdict import VERDICT_WORDS, Decision, Enforcement, Finding
 from guardrail.services.nodes_plan import DELETE_NODE, PoolPlan
 from guardrail.services.nodes_runs import CycleView
 
@@ -28,7 +29,11 @@ def plan_text(plan: PoolPlan) -> str:
         f"{len(state.strata)} strata, {state.total_gpus} GPUs; nothing was changed",
         f"  capacity: {batches.available} GPUs serve now; the floor {state.settings.capacity_floor:g} keeps "
         f"{state.minimum_gpus}; headroom {batches.headroom} GPUs",
-        f"  first: the canaries {_names(batches.canaries)} (one per stratum, as the headroom allows)",
+        (
+            f"  first: the canaries {_names(batches.canaries)} (one per stratum, as the headroom allows)"
+            if batches.canaries
+            else "  first: no canary fits the headroom: the cycle would halt at once"
+        ),
         f"  once every canary passed: up to {batches.widest} node(s) at once ({_widened(state.strata, batches)})",
         f"  machines replaced by: {_replacement(plan.replacement)}",
         f"  fingerprint: {plan.fingerprint}",
@@ -49,7 +54,12 @@ def plan_text(plan: PoolPlan) -> str:
     lines += [
         f"  {'!' if f.blocking else '-'} {inert(f.stratum)}: {f.check}: {inert(f.message)}" for f in findings
     ] or ["  clean"]
-    lines += ["", *gate_lines(plan.verdict.decision, plan.verdict.findings, plan)]
+    # The pre-flight's findings are listed above: the gate names the others (approval, locks).
+    others = tuple(f for f in plan.verdict.findings if f.rule != NODE_PREFLIGHT)
+    lines += ["", *gate_lines(plan.verdict.decision, others, plan)]
+    held = sum(1 for f in plan.findings if f.rule == NODE_PREFLIGHT and f.enforcement is Enforcement.SOFT)
+    if held:
+        lines.append(f"  soft: {held} pre-flight finding(s) marked ! above: the cycle would halt on them")
     return "\n".join(lines) + "\n"
 
 
