@@ -14,12 +14,13 @@ $(BIN)/guardrail: pyproject.toml
 
 DEMO_PLANS := examples/needs-approval/plan.json examples/denied/plan.json examples/allowed/plan.json
 
-# At a terminal: the TUI on the bundled examples (the palette, ctrl+p, opens the other two). With
+# At a terminal: the TUI on the bundled examples (the palette, ctrl+p, opens the other two; the Nodes
+# screen, 5, shows a rehearsal of the outage pool). With
 # ARGS=--no-tui, or without a terminal (CI), the gate runs on each example and checks its exit code.
 demo: $(BIN)/guardrail  ## review the bundled examples in the TUI; ARGS=--no-tui runs the gate on each instead
 	@if [ -t 0 ] && [ -t 1 ] && [ -z "$(findstring --no-tui,$(ARGS))" ]; then \
 		PATH="$(abspath $(BIN)):$$PATH" guardrail tui $(DEMO_PLANS) --config examples/guardrail.yaml \
-			--store "sqlite:///$(abspath .guardrail/demo.db)" $(ARGS); \
+			--store "sqlite:///$(abspath .guardrail/demo.db)" --rehearse examples/nodes/outage.yaml $(ARGS); \
 	else \
 		PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh $(filter-out --no-tui,$(ARGS)); \
 	fi

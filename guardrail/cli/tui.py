@@ -18,13 +18,17 @@ def tui_command(
     config: Path | None = CONFIG,
     store: str | None = STORE,
     terraform_bin: str | None = TERRAFORM_BIN,
+    rehearse: list[Path] | None = typer.Option(
+        None, "--rehearse", help="A simulated pool file to rehearse on the Nodes screen (repeatable)."
+    ),
 ) -> int:
-    """Review a plan, its blast radius and findings; manage locks, approvals and the audit log."""
+    """Review a plan, its blast radius and findings; manage locks, approvals and the audit log; watch, pause
+    and abort node-pool cycles, and rehearse simulated pools."""
     # Imported here so that other commands never load Textual.
     from guardrail.services.session import OperatorSession
     from guardrail.tui.app import make_app
 
     settings = load_config(config)
-    session = OperatorSession(settings, store_url=store, terraform_bin=terraform_bin)
+    session = OperatorSession(settings, store_url=store, terraform_bin=terraform_bin, pool_files=tuple(rehearse or ()))
     result = make_app(session, list(plans or ())).run()
     return result or 0

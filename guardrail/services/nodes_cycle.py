@@ -61,9 +61,12 @@ class EventLog(Protocol):
         ...
 
 
+SUBJECT_PREFIX = "node-pool/"
+
+
 def cycle_subject(cluster: str, pool: str) -> str:
     """What a cycle holds: one active cycle per pool of a cluster."""
-    return f"node-pool/{cluster}/{pool}"
+    return f"{SUBJECT_PREFIX}{cluster}/{pool}"
 
 
 def plan_pool_cycle(

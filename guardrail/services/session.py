@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.approvals import Approval, ApprovalStatus, BreakGlass
@@ -21,12 +22,16 @@ from guardrail.core.audit import AuditEvent, ChainReport, EventFilter
 from guardrail.core.errors import StoreError
 from guardrail.core.locks import Lock, LockTarget
 from guardrail.core.report import CheckReport
-from guardrail.core.store_ports import Store
-from guardrail.services import approvals, audit, locks
+from guardrail.core.runs import RunsStore
+from guardrail.services import approvals, audit, locks, nodes_runs
 from guardrail.services.check import CheckRequest, check
+from guardrail.services.nodes_runs import CycleView
 from guardrail.services.review import settle as settle_review
 from guardrail.services.store import actor as configured_actor
 from guardrail.services.store import open_configured_store, signature_verifier
+
+if TYPE_CHECKING:
+    from guardrail.services.nodes_rehearse import Rehearsal
 
 Clock = Callable[[], datetime]
 # The audit browser lists the newest events first and stops here: a filter narrows further.
@@ -85,14 +90,15 @@ class OperatorSession:
     terraform_bin: str | None = None
     clock: Clock = utc_now
     actor: Callable[[], str] = configured_actor
-    open_store: Callable[[str | None, Settings], Store] = open_configured_store
-    _store: Store | None = field(default=None, init=False, repr=False)
+    open_store: Callable[[str | None, Settings], RunsStore] = open_configured_store
+    pool_files: tuple[Path, ...] = ()  # simulated pools to rehearse on the Nodes screen (`tui --rehearse`)
+    _store: RunsStore | None = field(default=None, init=False, repr=False)
     _opening: _Opening | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
     # Guards the three above; callers wait on it for an opening to finish or the session to close.
     _changed: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
 
-    def store(self) -> Store:
+    def store(self) -> RunsStore:
         """The store, opened on first use. Raises StoreError when it cannot be opened or the session is closed.
 
         The store is opened in a thread of its own that every caller waits for, until it is done or the
@@ -124,7 +130,7 @@ class OperatorSession:
             store.close()
 
     def _open(self, attempt: _Opening) -> None:
-        opened: Store | None = None
+        opened: RunsStore | None = None
         try:
             opened = self.open_store(self.store_url, self.settings)
         except BaseException as error:  # handed to the callers waiting for it: nobody else would see it
@@ -217,3 +223,29 @@ class OperatorSession:
 
     def verify(self) -> ChainReport:
         return audit.verify(self.store())
+
+    # -- node cycles ----------------------------------------------------------------------------------
+
+    def node_cycles(self) -> list[CycleView]:
+        """Every node cycle in the store, newest first."""
+        return nodes_runs.cycle_views(self.store())
+
+    def pause_cycle(self, run_id: str) -> CycleView:
+        """Raises BadInputError for an unknown or ended cycle."""
+        return nodes_runs.pause_cycle(self.store(), run_id, self.actor())
+
+    def resume_cycle(self, run_id: str) -> CycleView:
+        """Ask a paused cycle to carry on. Raises BadInputError for one that is not paused."""
+        return nodes_runs.ask_resume(self.store(), run_id, self.actor())
+
+    def abort_cycle(self, run_id: str) -> CycleView:
+        """Raises BadInputError for an unknown or ended cycle."""
+        return nodes_runs.abort_cycle(self.store(), run_id, self.actor())
+
+    def rehearse(self, pool_file: Path) -> Rehearsal:
+        """Cycle a simulated pool with the engine, in simulated time (nothing is stored). Raises BadInputError
+        (ConfigError) for a bad pool file."""
+        from guardrail.config.pool_file import load_pool_file
+        from guardrail.services.nodes_rehearse import rehearse
+
+        return rehearse(load_pool_file(pool_file), self.settings.nodes)

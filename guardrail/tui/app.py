@@ -1,4 +1,4 @@
-"""The operator's app: four screens over one session of services, switched with 1-4 or the palette.
+"""The operator's app: five screens over one session of services, switched with 1-5 or the palette.
 
 `make_app` builds it for `guardrail tui` and for the tests. The app owns the plan under review; the
 screens watch it. Every service call runs in a worker thread (see calls.run_service).
@@ -21,14 +21,16 @@ from guardrail.tui.calls import run_service
 from guardrail.tui.screens.approvals import ApprovalsScreen
 from guardrail.tui.screens.audit import AuditScreen
 from guardrail.tui.screens.locks import LocksScreen
+from guardrail.tui.screens.nodes import NodesScreen
 from guardrail.tui.screens.review import ReviewScreen
 from guardrail.tui.widgets.modals import ActionModal, FormField, ModalText
 
-SCREENS = {"review": "Review", "locks": "Locks", "approvals": "Approvals", "audit": "Audit"}
+SCREENS = {"review": "Review", "locks": "Locks", "approvals": "Approvals", "audit": "Audit", "nodes": "Nodes"}
 
 
 class GuardrailApp(App[int]):
-    """Review a change, its blast radius and findings; manage locks, approvals and the audit log."""
+    """Review a change, its blast radius and findings; manage locks, approvals and the audit log; watch,
+    pause and abort node-pool cycles."""
 
     CSS_PATH = "app.tcss"
     TITLE = "guardrail"
@@ -37,6 +39,7 @@ class GuardrailApp(App[int]):
         Binding("2", "show('locks')", "Locks"),
         Binding("3", "show('approvals')", "Approvals"),
         Binding("4", "show('audit')", "Audit"),
+        Binding("5", "show('nodes')", "Nodes"),
         Binding("o", "open_plan", "Open plan"),
         Binding("q", "quit", "Quit"),
     ]
@@ -55,6 +58,7 @@ class GuardrailApp(App[int]):
             ("locks", LocksScreen),
             ("approvals", ApprovalsScreen),
             ("audit", AuditScreen),
+            ("nodes", NodesScreen),
         ):
             self.add_mode(name, screen)
 
@@ -121,6 +125,16 @@ class GuardrailApp(App[int]):
         for plan in self.plans:
             yield SystemCommand(f"Open plan: {plan}", "Check this plan and review it", partial(self.open_plan, plan))
         yield SystemCommand("Reload plan", "Check the current plan again", self.reload_plan)
+        yield SystemCommand("Rehearse a node pool…", "Cycle a simulated pool on the Nodes screen", self.rehearse_pool)
+
+    def rehearse_pool(self) -> None:
+        """The Nodes screen, asking which simulated pool to rehearse."""
+        self.action_show("nodes")
+        self.call_after_refresh(self._ask_pool)
+
+    def _ask_pool(self) -> None:
+        if isinstance(self.screen, NodesScreen):
+            self.screen.action_rehearse()
 
 
 def _ignore(_: object) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from guardrail.config import Settings
 from guardrail.core.errors import StoreError
-from guardrail.core.store_ports import Store
+from guardrail.core.runs import RunsStore
 from guardrail.services.session import OperatorSession
 from tests.tui.conftest import Harness
 
@@ -132,7 +132,7 @@ class SlowOpener:
     calls: int = 0
     opened: list[FakeStore] = field(default_factory=list)
 
-    def __call__(self, _explicit: str | None, _settings: Settings) -> Store:
+    def __call__(self, _explicit: str | None, _settings: Settings) -> RunsStore:
         self.calls += 1
         self.entered.set()
         assert self.release.wait(timeout=5), "never released"
@@ -140,15 +140,15 @@ class SlowOpener:
             raise self.failures.pop(0)
         store = FakeStore()
         self.opened.append(store)
-        return cast("Store", store)
+        return cast("RunsStore", store)
 
 
 def _session(opener: SlowOpener) -> OperatorSession:
     return OperatorSession(Settings(), open_store=opener)
 
 
-def _in_thread(call: Callable[[], Store]) -> tuple[threading.Thread, list[BaseException | Store]]:
-    outcome: list[BaseException | Store] = []
+def _in_thread(call: Callable[[], RunsStore]) -> tuple[threading.Thread, list[BaseException | RunsStore]]:
+    outcome: list[BaseException | RunsStore] = []
 
     def run() -> None:
         try:
