@@ -23,12 +23,12 @@ from guardrail.core.errors import StoreError
 from guardrail.core.locks import Lock, LockTarget
 from guardrail.core.report import CheckReport
 from guardrail.core.runs import RunsStore
-from guardrail.services import approvals, audit, locks, nodes_runs
+from guardrail.services import approvals, audit, locks, nodes_runs, wiring
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.nodes_runs import CycleView
 from guardrail.services.review import settle as settle_review
 from guardrail.services.store import actor as configured_actor
-from guardrail.services.store import open_configured_store, signature_verifier
+from guardrail.services.store import signature_verifier
 
 if TYPE_CHECKING:
     from guardrail.services.nodes_rehearse import Rehearsal
@@ -90,7 +90,7 @@ class OperatorSession:
     terraform_bin: str | None = None
     clock: Clock = utc_now
     actor: Callable[[], str] = configured_actor
-    open_store: Callable[[str | None, Settings], RunsStore] = open_configured_store
+    open_store: Callable[[str | None, Settings], RunsStore] = lambda url, settings: wiring.run_store(settings, url)
     pool_files: tuple[Path, ...] = ()  # simulated pools to rehearse on the Nodes screen (`tui --rehearse`)
     _store: RunsStore | None = field(default=None, init=False, repr=False)
     _opening: _Opening | None = field(default=None, init=False, repr=False)
