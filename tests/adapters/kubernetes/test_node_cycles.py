@@ -128,7 +128,7 @@ def test_a_pool_is_cycled_node_by_node_and_every_node_comes_back_healthy(
         assert world.cordons(name)[0] is True
         assert world.cordons(name)[-1] is False
     deleted = Counter(r.name for r in world.requests(kmock.method.DELETE, "v1/nodes"))
-    assert deleted == Counter(world.machines)  # every machine replaced, once
+    assert deleted == Counter(list(world.machines))  # every machine replaced, once
     # The drain: the server's budget refused it once (429), then let it go; the agent was never evicted.
     evicted = [r.name for r in pool.world.emulator[kmock.method.POST, kmock.subresource("eviction")]]
     assert Counter(evicted) == {"trainer-0": 1, "server-0": 2}
