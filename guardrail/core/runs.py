@@ -7,7 +7,7 @@ Pure records and the store port; the engines (core/rollout, core/nodes) decide, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -101,6 +101,11 @@ class RunStore(Protocol):
     def request(self, run_id: str, request: RunRequest, event: EventDraft) -> RunRecord:
         """Ask the run to pause, resume or abort. Raises BadInputError when there is no such run or it has
         ended."""
+        ...
+
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        """The audit events of these kinds (those runs record) with seq > `after_seq`, in seq order, as
+        stored: what a plan reads of earlier runs without reading the rest of a long log."""
         ...
 
 

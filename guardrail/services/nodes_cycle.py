@@ -9,7 +9,7 @@ core.nodes.progress). Pause and abort requests, made from another terminal, are 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from guardrail.core.errors import BadInputError, ClusterUnreachableError
 from guardrail.core.kube.cluster import NodeInfo
 from guardrail.core.nodes.actions import CycleEvent
 from guardrail.core.nodes.engine import abort, decide, pause, resume, settle, watched
-from guardrail.core.nodes.history import PoolHistory, pool_history
+from guardrail.core.nodes.history import HISTORY_KINDS, PoolHistory, pool_history
 from guardrail.core.nodes.planner import plan_cycle
 from guardrail.core.nodes.pool import PoolSelector
 from guardrail.core.nodes.preflight import PreflightFinding, preflight
@@ -54,10 +54,10 @@ class CyclePlan:
 
 
 class EventLog(Protocol):
-    """Where earlier cycles left their audit events (the store's audit port, or a rehearsal's store)."""
+    """Where earlier cycles left their audit events (the store, or a rehearsal's store)."""
 
-    def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
-        """Every event with seq > `after_seq`, in seq order. Raises StoreError."""
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        """The events of these kinds, in seq order (see RunStore.run_events). Raises StoreError."""
         ...
 
 
@@ -84,7 +84,7 @@ def plan_on(hands: Hands, pool: PoolSelector, settings: CycleSettings, log: Even
     nodes = pool.select(cluster.nodes(pool.label_selector))
     state = plan_cycle(pool.text, nodes, settings, hands.clock.now().timestamp())
     subject = cycle_subject(cluster.name, pool.text)
-    history = pool_history(log.events(), subject) if log is not None else None
+    history = pool_history(log.run_events(HISTORY_KINDS), subject) if log is not None else None
     findings = preflight(state, {node.name: node for node in nodes}, history)
     return CyclePlan(state, tuple(findings), subject, tuple(nodes), history)
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import exc
 
-from guardrail.adapters.store import SqlRunStore, SqlStore
-from guardrail.adapters.store.schema import runs
+from guardrail.adapters.store import SqlRunStore, SqlStore, rows
+from guardrail.adapters.store.schema import audit_events, runs
 from guardrail.config import Settings
-from guardrail.core.audit import EventDraft, verify_chain
+from guardrail.core.audit import EventDraft, EventKind, seal, verify_chain
 from guardrail.core.errors import BadInputError, StoreError
 from guardrail.core.runs import RunConflictError, RunKind, RunRecord, RunRequest, RunStatus
 from guardrail.services.wiring import run_store
@@ -208,3 +208,25 @@ def test_the_wiring_opens_the_configured_store_with_its_runs(store_url: str, tmp
         assert [e.kind for e in opened.events()] == ["node-cycle-start"]
     finally:
         opened.close()
+
+
+def test_the_events_of_runs_are_read_by_kind_without_the_rest_of_the_log(store: SqlStore, clock: FakeClock) -> None:
+    runs_store = _runs_of(store)
+    runs_store.start_run(_record(clock), _event(EventKind.NODE_CYCLE_START.value))
+    head = store.head()
+    assert head is not None
+    sealed, previous = [], head.hash
+    for index in range(1, 2500):  # more than a page of each kind, written at once
+        kind = EventKind.NODE_PHASE if index % 2 else EventKind.CHECK
+        event = seal(EventDraft("alice", kind.value, {"run": "r1", "i": index}), index + 1, clock.now, previous)
+        sealed.append(rows.event_row(event))
+        previous = event.hash
+    with store.engine.begin() as conn:
+        conn.execute(audit_events.insert(), sealed)
+    wanted = [EventKind.NODE_CYCLE_START, EventKind.NODE_PHASE]
+    found = list(runs_store.run_events(wanted))
+    assert [e.kind for e in found[:2]] == ["node-cycle-start", "node-phase"]
+    assert len(found) == 1 + 1250
+    assert [e.seq for e in found] == sorted(e.seq for e in found)
+    assert found == [e for e in store.events() if e.kind in ("node-cycle-start", "node-phase")]
+    assert [e.payload["i"] for e in runs_store.run_events(wanted, after_seq=2495)] == [2495, 2497, 2499]

@@ -24,7 +24,10 @@ from guardrail.core.nodes.strata import StratumKey
 
 Placement = tuple[str, str, str]
 _BOOT_PHASES = frozenset({Phase.REGISTER.value, Phase.READY.value})
-_READ = frozenset({EventKind.NODE_CYCLE_START, EventKind.NODE_CYCLE_END, EventKind.NODE_PHASE, EventKind.NODE_FAILURE})
+# The events a pool's history is read from: a store hands over only these (RunStore.run_events).
+HISTORY_KINDS = frozenset(
+    {EventKind.NODE_CYCLE_START, EventKind.NODE_CYCLE_END, EventKind.NODE_PHASE, EventKind.NODE_FAILURE}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ def pool_history(events: Iterable[AuditEvent], subject: str) -> PoolHistory:
     passed: Counter[Placement] = Counter()
     for event in events:
         kind = event.kind
-        if kind not in _READ:
+        if kind not in HISTORY_KINDS:
             continue  # parsing every payload of a long log costs more than the rest together
         try:
             payload = event.payload
