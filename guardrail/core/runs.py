@@ -105,7 +105,7 @@ class RunStore(Protocol):
 
     def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
         """The audit events of these kinds (those runs record) with seq > `after_seq`, in seq order, as
-        stored: what a plan reads of earlier runs without reading the rest of a long log."""
+        stored: what a plan reads of earlier runs without reading the rest of a long log. Raises StoreError."""
         ...
 
 
