@@ -7,7 +7,7 @@ Pure records and the store port; the engines (core/rollout, core/nodes) decide, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -104,7 +104,13 @@ class RunStore(Protocol):
         ended."""
         ...
 
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        """The audit events of these kinds (those runs record) with seq > `after_seq`, in seq order, as
+        stored: what a plan reads of earlier runs without reading the rest of a long log. Raises StoreError."""
+        ...
 
-class RolloutStore(RunStore, Store, Protocol):
-    """The store of a real rollout: its run, and what the store keeps besides (locks and approvals the
-    gate settles with, the approvals a step waits for, the audit log they all share). Raises StoreError."""
+
+class StoreWithRuns(RunStore, Store, Protocol):
+    """The whole store with its runs: what a real rollout or node cycle keeps beside its run (the locks and
+    approvals the gate settles with, the approvals a step waits for, the audit log they all share). Raises
+    StoreError as every store does; `close()` releases it."""

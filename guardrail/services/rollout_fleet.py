@@ -27,7 +27,7 @@ from guardrail.core.kube.cluster import Cluster
 from guardrail.core.locks import parse_duration
 from guardrail.core.rollout.policy import RolloutPolicy
 from guardrail.core.rollout.promql import PromqlSource
-from guardrail.core.runs import RolloutStore
+from guardrail.core.runs import StoreWithRuns
 from guardrail.services import wiring
 from guardrail.services.rollout import Rollout
 from guardrail.services.rollout_act import ClusterTarget
@@ -167,7 +167,7 @@ def rollout_of(
     clusters: Mapping[str, Cluster],
     manifests: Mapping[str, Sequence[Mapping[str, Any]]],
     *,
-    store: RolloutStore,
+    store: StoreWithRuns,
     settings: Settings,
     actor: str,
     clock: Clock,

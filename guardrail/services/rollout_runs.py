@@ -24,7 +24,7 @@ from guardrail.core.errors import BadInputError, DeniedError
 from guardrail.core.report import CheckReport
 from guardrail.core.rollout.plan import ClusterPlan
 from guardrail.core.rollout.state import Mode, Phase, RolloutState
-from guardrail.core.runs import RolloutStore, RunKind, RunRecord, RunRequest, RunStatus
+from guardrail.core.runs import RunKind, RunRecord, RunRequest, RunStatus, StoreWithRuns
 from guardrail.core.verdict import Decision
 from guardrail.services import rollout_fleet, wiring
 from guardrail.services.apply_lock import HostInfo
@@ -77,7 +77,7 @@ def plan_rollout(request: FleetRequest) -> Planned:
         return Planned(first.ref.address, mode, planned, sizes, first.label)
 
 
-def start_rollout(request: FleetRequest, store: RolloutStore, *, run_id: str | None = None) -> Started:
+def start_rollout(request: FleetRequest, store: StoreWithRuns, *, run_id: str | None = None) -> Started:
     """The gate, then a new run driven to its end (or a pause) in this process. Raises ConfigError,
     BadInputError, ClusterError, StoreError; RunConflictError (exit 1) when a run holds the DaemonSet."""
     fleet = rollout_fleet.load(request.paths, request.fleet, request.settings)
@@ -99,7 +99,7 @@ def start_rollout(request: FleetRequest, store: RolloutStore, *, run_id: str | N
         return Started(gated.report, drive(rollout, run_id, driver=_driver(rollout.clock.now())))
 
 
-def resume_rollout(store: RolloutStore, run_id: str, settings: Settings) -> RunRecord:
+def resume_rollout(store: StoreWithRuns, run_id: str, settings: Settings) -> RunRecord:
     """Take the run over in this process and drive it to its end (or a pause), from its last completed
     step. Raises BadInputError (no such run, ended, not a real rollout, manifests changed since),
     DeniedError (a live process on this host drives it), ClusterError, StoreError."""
@@ -108,14 +108,14 @@ def resume_rollout(store: RolloutStore, run_id: str, settings: Settings) -> RunR
     return _drive(store, record, settings)
 
 
-def request_rollout(store: RolloutStore, run_id: str, request: RunRequest) -> RunRecord:
+def request_rollout(store: StoreWithRuns, run_id: str, request: RunRequest) -> RunRecord:
     """Ask the run to pause (or resume, or abort) between actions; the driving process does it. Raises
     BadInputError when there is no such run or it has ended, StoreError."""
     _active(store, run_id)
     return store.request(run_id, request, _event(run_id, EventKind.ROLLOUT_REQUEST, {"request": request.value}))
 
 
-def abort_rollout(store: RolloutStore, run_id: str, settings: Settings) -> RunRecord:
+def abort_rollout(store: StoreWithRuns, run_id: str, settings: Settings) -> RunRecord:
     """Abort the run: roll back what it changed. A process on this host that drives it does so between
     actions; a run nobody drives (paused, its driver gone) is rolled back here. A halted run (rolled back
     already, kept to make a person look) is closed, which frees its DaemonSet for a new rollout."""
@@ -150,7 +150,7 @@ def new_run_id() -> str:
 
 
 @contextmanager
-def opened_run_store(settings: Settings, store_url: str | None) -> Iterator[RolloutStore]:
+def opened_run_store(settings: Settings, store_url: str | None) -> Iterator[StoreWithRuns]:
     """The configured store for runs (see wiring.run_store), closed when the block ends."""
     store = wiring.run_store(settings, store_url)
     try:
@@ -163,7 +163,7 @@ def _rollout(
     fleet: rollout_fleet.Fleet,
     clusters: dict[str, Any],
     manifests: dict[str, list[dict[str, Any]]],
-    store: RolloutStore,
+    store: StoreWithRuns,
     settings: Settings,
 ) -> Rollout:
     return rollout_fleet.rollout_of(
@@ -171,7 +171,7 @@ def _rollout(
     )
 
 
-def _drive(store: RolloutStore, record: RunRecord, settings: Settings) -> RunRecord:
+def _drive(store: StoreWithRuns, record: RunRecord, settings: Settings) -> RunRecord:
     fleet = rollout_fleet.Fleet.from_json(record.state.get("fleet") or {})
     manifests = rollout_fleet.render(fleet)
     if rollout_fleet.digest(manifests) != fleet.digest:
@@ -184,7 +184,7 @@ def _drive(store: RolloutStore, record: RunRecord, settings: Settings) -> RunRec
         return drive(rollout, record.id, driver=_driver(rollout.clock.now()))
 
 
-def _active(store: RolloutStore, run_id: str) -> RunRecord:
+def _active(store: StoreWithRuns, run_id: str) -> RunRecord:
     record = store.run(run_id)
     if record is None or record.kind is not RunKind.ROLLOUT:
         raise BadInputError(f"no rollout {run_id} (guardrail rollout status lists them)")
@@ -223,7 +223,7 @@ def _refuse_live_driver(record: RunRecord) -> None:
         )
 
 
-def rollout_status(store: RolloutStore, run_id: str | None = None) -> list[RunView]:
+def rollout_status(store: StoreWithRuns, run_id: str | None = None) -> list[RunView]:
     """Every rollout, newest first, or the one named; each as people follow it. Raises BadInputError when
     there is no such rollout, StoreError."""
     runs = rollout_runs(store.runs(RunKind.ROLLOUT))

@@ -23,16 +23,18 @@ from guardrail.core.errors import BadInputError, StoreError
 from guardrail.core.locks import Lock, LockTarget
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.plan import RollbackPlan
-from guardrail.core.runs import RolloutStore, RunRecord
-from guardrail.services import approvals, audit, locks
+from guardrail.core.runs import RunRecord, StoreWithRuns
+from guardrail.services import approvals, audit, locks, nodes_runs
 from guardrail.services.check import CheckRequest, check
+from guardrail.services.nodes_runs import CycleView
 from guardrail.services.review import settle as settle_review
 from guardrail.services.rollback import RollbackApplied, RollbackRequest, apply_rollback, plan_rollback
 from guardrail.services.store import actor as configured_actor
 from guardrail.services.store import open_configured_store, signature_verifier
 
-if TYPE_CHECKING:  # loaded when the Rollouts screen asks, not when the app starts
+if TYPE_CHECKING:  # loaded when the Rollouts or Nodes screen asks, not when the app starts
     from guardrail.core.rollout.rehearsal import RehearsalReport
+    from guardrail.services.nodes_rehearse import Rehearsal
     from guardrail.services.rollout_status import RunView
 
 Clock = Callable[[], datetime]
@@ -92,14 +94,17 @@ class OperatorSession:
     terraform_bin: str | None = None
     clock: Clock = utc_now
     actor: Callable[[], str] = configured_actor
-    open_store: Callable[[str | None, Settings], RolloutStore] = open_configured_store
-    _store: RolloutStore | None = field(default=None, init=False, repr=False)
+    open_store: Callable[[str | None, Settings], StoreWithRuns] = open_configured_store
+    # What `tui --rehearse` named: a simulated fleet for the Rollouts screen, simulated pools for the Nodes screen.
+    fleet_file: Path | None = None
+    pool_files: tuple[Path, ...] = ()
+    _store: StoreWithRuns | None = field(default=None, init=False, repr=False)
     _opening: _Opening | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
     # Guards the three above; callers wait on it for an opening to finish or the session to close.
     _changed: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
 
-    def store(self) -> RolloutStore:
+    def store(self) -> StoreWithRuns:
         """The store, opened on first use. Raises StoreError when it cannot be opened or the session is closed.
 
         The store is opened in a thread of its own that every caller waits for, until it is done or the
@@ -131,7 +136,7 @@ class OperatorSession:
             store.close()
 
     def _open(self, attempt: _Opening) -> None:
-        opened: RolloutStore | None = None
+        opened: StoreWithRuns | None = None
         try:
             opened = self.open_store(self.store_url, self.settings)
         except BaseException as error:  # handed to the callers waiting for it: nobody else would see it
@@ -276,9 +281,35 @@ class OperatorSession:
 
         return abort_rollout(self.store(), run_id, self.settings)
 
-    def rehearse(self, fleet: Path) -> tuple[RehearsalReport, RehearsalReport]:
+    def rehearse_fleet(self, fleet: Path) -> tuple[RehearsalReport, RehearsalReport]:
         """The fleet file rehearsed guarded and naive (simulated: nothing is touched, nothing recorded)."""
         from guardrail.core.rollout.rehearsal import Strategy
         from guardrail.services.rollout_rehearse import rehearse
 
         return rehearse(fleet, Strategy.GUARDED), rehearse(fleet, Strategy.NAIVE)
+
+    # -- node cycles ----------------------------------------------------------------------------------
+
+    def node_cycles(self) -> list[CycleView]:
+        """Every node cycle in the store, newest first."""
+        return nodes_runs.cycle_views(self.store())
+
+    def pause_cycle(self, run_id: str) -> CycleView:
+        """Raises BadInputError for an unknown or ended cycle."""
+        return nodes_runs.pause_cycle(self.store(), run_id, self.actor())
+
+    def resume_cycle(self, run_id: str) -> CycleView:
+        """Ask a paused cycle to carry on. Raises BadInputError for one that is not paused."""
+        return nodes_runs.ask_resume(self.store(), run_id, self.actor())
+
+    def abort_cycle(self, run_id: str) -> CycleView:
+        """Raises BadInputError for an unknown or ended cycle."""
+        return nodes_runs.abort_cycle(self.store(), run_id, self.actor())
+
+    def rehearse_pool(self, pool_file: Path) -> Rehearsal:
+        """Cycle a simulated pool with the engine, in simulated time (nothing is stored). Raises BadInputError
+        (ConfigError) for a bad pool file."""
+        from guardrail.config.pool_file import load_pool_file
+        from guardrail.services.nodes_rehearse import rehearse
+
+        return rehearse(load_pool_file(pool_file), self.settings.nodes)

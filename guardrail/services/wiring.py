@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from guardrail.core.rollout.promql import PromqlSource
     from guardrail.core.rollout.readings import ApiServerSample
     from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
-    from guardrail.core.runs import RolloutStore
+    from guardrail.core.runs import StoreWithRuns
     from guardrail.core.secrets import Scrubber
     from guardrail.core.source_control import SourceControl
     from guardrail.core.store_ports import SignatureVerifier, StoreOpener
@@ -84,7 +84,7 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     return renderer_for(output_format, color=color)
 
 
-def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> RolloutStore:
+def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> StoreWithRuns:
     """The store at `url` (SQLite or PostgreSQL), migrated to this version, created first when `create`.
     Raises StoreMissingError when it does not exist (and not `create`), StoreError."""
     from guardrail.adapters.store import open_store as open_sql_store
@@ -214,7 +214,7 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
     return MemoryRunStore(clock)
 
 
-def run_store(settings: Settings, store_url: str | None) -> RolloutStore:
+def run_store(settings: Settings, store_url: str | None) -> StoreWithRuns:
     """The runs of real rollouts, the approvals their steps wait for and the audit log, in the configured
     store: `store_url` (--store), else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the SQLite
     file under .guardrail/. Opened (and migrated) now; the caller closes it. Raises StoreError (exit 3)."""
@@ -244,6 +244,17 @@ def simulated_fleet(fleet: RehearsalFile, *, refuse: frozenset[str] = frozenset(
         seed=fleet.seed,
     )
     return SimulatedFleet(spec, refuse=refuse)
+
+
+def node_replacer(cluster: Cluster, replace_command: str | None, *, timeout: float) -> NodeReplacer:
+    """How a real cycle replaces machines: `replace_command`, a jinja2 template run without a shell through
+    guardrail.adapters.process (bounded by `timeout` seconds), else deleting the Node so that the managed
+    pool re-creates it. Raises BadInputError when the template does not parse."""
+    from guardrail.adapters.node_replacers import CommandReplacer, DeleteNodeReplacer
+
+    if replace_command is None:
+        return DeleteNodeReplacer(cluster)
+    return CommandReplacer(replace_command, timeout=timeout)
 
 
 # Said by every option that needs a live cluster until the cluster adapter is installed.

@@ -232,3 +232,6 @@ class ReimageReplacer:
 
     def replace(self, node: NodeInfo) -> None:
         self._simulator.reimage(node.name)
+
+    def describe(self, node: NodeInfo) -> str:
+        return f"reimage the machine of {node.name} in place (simulated)"

@@ -153,7 +153,7 @@ def test_start_waits_for_approval_after_the_canary_refuses_a_second_rollout_and_
     assert result.code == 0, result.stderr
     (run,) = fleet.runs()
     assert result.stdout.startswith(f"rollout {run.id} completed: every cluster at 100%")
-    assert conflicts == [f"run {run.id} (awaiting-approval) already holds daemonset.apps/telemetry/agent"]
+    assert conflicts == [f"daemonset.apps/telemetry/agent is held by run {run.id} (awaiting-approval)"]
     assert fleet.widened() == [
         ("small", "canary"),
         ("small", "50%"),
@@ -217,7 +217,7 @@ def test_a_killed_start_is_resumed_without_repeating_a_step_and_a_crashed_run_ca
     assert fleet.widened() == [("small", "canary"), ("small", "50%")]
     again = cli("rollout", "start", fleet.manifests, "--fleet", fleet.file)
     assert again.code == 1
-    assert again.stderr == f"guardrail: run {run.id} (running) already holds daemonset.apps/telemetry/agent\n"
+    assert again.stderr == f"guardrail: daemonset.apps/telemetry/agent is held by run {run.id} (running)\n"
     pause = cli("rollout", "pause", run.id)
     assert (pause.code, pause.stdout) == (0, f"pause of {run.id} requested: it pauses after its current action\n")
     assert cli("rollout", "resume", run.id).code == 0  # honours the pause at once

@@ -76,7 +76,7 @@ def test_saving_a_step_is_a_compare_and_set_with_its_event(
 
 def test_one_active_run_per_subject(store: SqlStore, clock: FakeClock, reopen: Callable[[], SqlStore]) -> None:
     store.start_run(_record(clock), _event(EventKind.ROLLOUT_START))
-    with pytest.raises(RunConflictError, match=f"run r1 \\(running\\) already holds {SUBJECT}"):
+    with pytest.raises(RunConflictError, match=f"{SUBJECT} is held by run r1 \\(running\\)"):
         reopen().start_run(_record(clock, "r2"), _event(EventKind.ROLLOUT_START))
     with pytest.raises(RunConflictError, match="run r1 exists"):
         store.start_run(_record(clock, "r1", "another/subject"), _event(EventKind.ROLLOUT_START))

@@ -10,7 +10,7 @@ import pytest
 
 from guardrail.core.runs import RunRequest, RunStatus
 from guardrail.tui.screens.rollouts import RolloutsScreen
-from guardrail.tui.widgets.confirm import ConfirmModal
+from guardrail.tui.widgets.modals import ConfirmModal
 from guardrail.tui.widgets.rollout_cards import ClusterCard, RehearsalPanel
 from tests.tui.conftest import Harness
 from tests.tui.helpers import press_each, settle, shown
@@ -67,7 +67,7 @@ async def test_pause_is_confirmed_then_requested_and_cancel_changes_nothing(harn
         await press_each(pilot, "p")
         assert isinstance(app.screen, ConfirmModal)
         assert "nothing is rolled back" in shown(app, "#modal-text")
-        await press_each(pilot, "enter")
+        await press_each(pilot, "tab", "enter")  # the focus starts on Cancel
         assert _status(harness, SIMULATED) == (RunStatus.RUNNING, RunRequest.PAUSE)
         await settle(pilot)
         assert "pause requested: the driving process acts on it" in shown(app, "#rollout-summary")
@@ -77,7 +77,7 @@ async def test_resume_of_a_run_that_keeps_no_fleet_says_why(harness: Harness) ->
     simulated_run(harness)
     app = harness.app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await press_each(pilot, "5", "r", "enter")
+        await press_each(pilot, "5", "r", "tab", "enter")
         screen = app.screen
         assert isinstance(screen, RolloutsScreen)
         await _driven(screen)
@@ -95,7 +95,7 @@ async def test_resume_drives_a_killed_run_to_its_end_from_here(
         async with app.run_test(size=(120, 36)) as pilot:
             await press_each(pilot, "5", "r")
             assert "this terminal drives it from its last completed step" in shown(app, "#modal-text")
-            await press_each(pilot, "enter")
+            await press_each(pilot, "tab", "enter")
             screen = app.screen
             assert isinstance(screen, RolloutsScreen)
             await _driven(screen)
@@ -111,7 +111,7 @@ async def test_abort_rolls_back_a_run_nobody_drives(
     with killed_real_run(harness, tmp_path, monkeypatch) as run_id:
         app = harness.app()
         async with app.run_test(size=(120, 36)) as pilot:
-            await press_each(pilot, "5", "x", "enter")
+            await press_each(pilot, "5", "x", "tab", "enter")
             screen = app.screen
             assert isinstance(screen, RolloutsScreen)
             await _driven(screen)
@@ -147,7 +147,7 @@ async def test_the_december_fleet_rehearsed_both_ways_side_by_side(harness: Harn
 
 async def test_a_fleet_given_to_the_app_is_rehearsed_when_the_screen_opens(harness: Harness) -> None:
     app = harness.app()
-    app.rehearsal = DECEMBER
+    app.session.fleet_file = DECEMBER
     async with app.run_test(size=(160, 48)) as pilot:
         await press_each(pilot, "5")
         await settle(pilot)

@@ -1,6 +1,6 @@
-"""The RunStore port (guardrail.core.runs) on the SQL store: one row per run, written in serialised
-transactions that append the write's audit event, so the log never misses a step nor records one that
-was not kept.
+"""The RunStore port (guardrail.core.runs) on the SQL store, for fleet rollouts and node-pool cycles alike:
+one row per run, written in serialised transactions that append the write's audit events, so the log never
+misses a step nor records one that was not kept.
 
 Two guarantees hold inside the transaction: a save is a compare-and-set on the run's step (another
 process that moved the run meanwhile makes it fail), and a new run is refused while another active run
@@ -10,7 +10,7 @@ holds its subject (checked under the write lock, and backed by the unique `activ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +19,14 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Engine, Row
 
 from guardrail.adapters.store import engine as db
+from guardrail.adapters.store import rows
+from guardrail.adapters.store.schema import audit_events
 from guardrail.adapters.store.schema import runs as runs_table
 from guardrail.core.audit import AuditEvent, EventDraft, iso_utc, parse_iso
 from guardrail.core.errors import BadInputError, StoreError
 from guardrail.core.runs import RunConflictError, RunKind, RunRecord, RunRequest, RunStatus
+
+_PAGE = 1000
 
 
 class SqlRuns:
@@ -42,14 +46,14 @@ class SqlRuns:
                 sa.select(runs_table.c.id, runs_table.c.status).where(runs_table.c.active_subject == record.subject)
             ).first()
             if holder is not None:
-                raise RunConflictError(f"run {holder.id} ({holder.status}) already holds {record.subject}")
+                raise RunConflictError(f"{record.subject} is held by run {holder.id} ({holder.status})")
             if conn.execute(sa.select(runs_table.c.id).where(runs_table.c.id == record.id)).first() is not None:
                 raise RunConflictError(f"run {record.id} exists")
             try:
                 conn.execute(runs_table.insert().values(row))
             except exc.IntegrityError:
                 # Unreachable while writes are serialised; kept so that a lost race is still a conflict.
-                raise RunConflictError(f"another run already holds {record.subject}") from None
+                raise RunConflictError(f"{record.subject} is held by another run") from None
             return self._append(conn, event)
 
     def run(self, run_id: str) -> RunRecord | None:
@@ -103,6 +107,25 @@ class SqlRuns:
             saved = conn.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).one()
         return _record(saved)
 
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        # Paged like events(), in seq order. The kind is wrapped in an expression so that no dialect answers
+        # from the index on kind: that would gather every event of the kinds and sort them again for each
+        # page. Walking seq and leaving the other kinds in the database is what saves the time.
+        wanted = sorted(str(kind) for kind in kinds)  # plain text: a driver may write an enum by its name
+        cursor = after_seq
+        while True:
+            with db.translated(self._where), db.reading(self._engine) as conn:
+                page = conn.execute(
+                    sa.select(audit_events)
+                    .where(audit_events.c.seq > cursor, sa.func.coalesce(audit_events.c.kind, "").in_(wanted))
+                    .order_by(audit_events.c.seq)
+                    .limit(_PAGE)
+                ).all()
+            yield from (rows.event_of(row) for row in page)
+            if len(page) < _PAGE:
+                return
+            cursor = int(page[-1].seq)
+
     def request(self, run_id: str, request: RunRequest, event: EventDraft) -> RunRecord:
         with db.translated(self._where), db.writing(self._engine) as conn:
             row = conn.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).first()
@@ -118,9 +141,16 @@ class SqlRuns:
 
 def _state_text(state: Mapping[str, Any]) -> str:
     try:
-        return json.dumps(state, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return json.dumps(state, default=_plain, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"run state is not plain JSON data: {error}") from None
+
+
+def _plain(value: Any) -> Any:
+    # An engine's state may hand over read-only mappings (built lazily): they are written as objects.
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _row(record: RunRecord) -> dict[str, Any]:

@@ -33,8 +33,7 @@ from guardrail.tui.rollout_words import (
     resume_words,
     summary_lines,
 )
-from guardrail.tui.widgets.confirm import ConfirmModal
-from guardrail.tui.widgets.modals import ActionModal, FormField, ModalText
+from guardrail.tui.widgets.modals import ActionModal, ConfirmModal, FormField, ModalText
 from guardrail.tui.widgets.rollout_cards import ClusterCard, RehearsalPanel
 
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ class RolloutsScreen(Screen[None]):
         self.action_refresh_rollouts()
         if self._timer is not None:
             self._timer.resume()
-        fleet = self.guardrail.rehearsal
+        fleet = self.guardrail.session.fleet_file
         if fleet is not None and not self._rehearsed_once:
             self._rehearsed_once = True
             self.rehearse(fleet)
@@ -173,7 +172,7 @@ class RolloutsScreen(Screen[None]):
     def action_pause(self) -> None:
         view = self._chosen()
         if view is not None:
-            modal = ConfirmModal(f"Pause {view.id}", pause_words(view.id), "Pause")
+            modal = ConfirmModal(ModalText(f"Pause {view.id}", pause_words(view.id), "Pause"))
             self.app.push_screen(modal, partial(self._pause, view.id))
 
     def _pause(self, run_id: str, confirmed: bool | None) -> None:
@@ -184,7 +183,7 @@ class RolloutsScreen(Screen[None]):
     def action_resume(self) -> None:
         view = self._chosen()
         if view is not None:
-            modal = ConfirmModal(f"Resume {view.id}", resume_words(view.id), "Resume")
+            modal = ConfirmModal(ModalText(f"Resume {view.id}", resume_words(view.id), "Resume"))
             self.app.push_screen(modal, partial(self._resume, view.id))
 
     def _resume(self, run_id: str, confirmed: bool | None) -> None:
@@ -196,7 +195,9 @@ class RolloutsScreen(Screen[None]):
     def action_abort(self) -> None:
         view = self._chosen()
         if view is not None:
-            modal = ConfirmModal(f"Abort {view.id}", abort_words(view.id), "Abort and roll back", danger=True)
+            modal = ConfirmModal(
+                ModalText(f"Abort {view.id}", abort_words(view.id), "Abort and roll back", danger=True)
+            )
             self.app.push_screen(modal, partial(self._abort, view.id))
 
     def _abort(self, run_id: str, confirmed: bool | None) -> None:
@@ -221,7 +222,7 @@ class RolloutsScreen(Screen[None]):
     # -- rehearsals -----------------------------------------------------------------------------------
 
     def action_rehearse(self) -> None:
-        default = self.guardrail.rehearsal or DEFAULT_FLEET
+        default = self.guardrail.session.fleet_file or DEFAULT_FLEET
         path = FormField("fleet", "Fleet file", required=True, value=str(default), placeholder=str(DEFAULT_FLEET))
         body = "Rehearse the fleet file on a simulated fleet, guarded and naive, side by side: nothing changes."
         self.app.push_screen(ActionModal(ModalText("Rehearse", body, "Rehearse", fields=(path,))), self._rehearse_form)
@@ -233,7 +234,7 @@ class RolloutsScreen(Screen[None]):
     def rehearse(self, fleet: Path) -> None:
         """Rehearse `fleet` both ways in a worker; the panels appear when both are done."""
         self._message(f"Rehearsing {fleet} guarded and naive…", Tone.ACCENT)
-        call = partial(self.guardrail.session.rehearse, fleet)
+        call = partial(self.guardrail.session.rehearse_fleet, fleet)
         run_service(self, call, self._rehearsed, self._failed, group="rehearse")
 
     def _rehearsed(self, reports: tuple[RehearsalReport, RehearsalReport]) -> None:

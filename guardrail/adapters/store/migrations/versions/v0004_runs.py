@@ -1,4 +1,4 @@
-"""Runs: fleet rollouts (and node-pool cycles) kept step by step, so a killed process resumes where it
+"""Runs: fleet rollouts and node-pool cycles kept step by step, so a killed process resumes where it
 stopped and another terminal can pause or abort them.
 
 `active_subject` holds the subject while the run is active and NULL once it ended: its unique index is
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-# The store's authority rework adds revision 0003; until it lands, this follows the current head.
+# Follows the store's authority rework (0003).
 down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
