@@ -8,7 +8,6 @@ core.nodes.progress). Pause and abort requests, made from another terminal, are 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from guardrail.core.nodes.settings import CycleSettings
 from guardrail.core.nodes.state import CycleState
 from guardrail.core.runs import RunKind, RunRecord, RunRequest, RunStatus, RunStore
 from guardrail.services.nodes_act import Hands, act, observe, with_pod_logs
+from guardrail.services.run_ids import new_run_id
 
 _STATUS = {Outcome.COMPLETED: RunStatus.COMPLETED, Outcome.HALTED: RunStatus.HALTED, Outcome.ABORTED: RunStatus.ABORTED}
 
@@ -98,7 +98,7 @@ def start_cycle(
     now = context.hands.clock.now()
     state = plan.state
     record = RunRecord(
-        id=run_id or uuid.uuid4().hex[:16],
+        id=run_id or new_run_id(RunKind.NODE_CYCLE),
         kind=RunKind.NODE_CYCLE,
         subject=plan.subject,
         status=RunStatus.RUNNING,

@@ -10,7 +10,6 @@ it on this host.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from guardrail.services.apply_lock import HostInfo
 from guardrail.services.rollout import Rollout, drive, plan, start
 from guardrail.services.rollout_gate import gate_rollout
 from guardrail.services.rollout_status import RunView, rollout_runs, run_view
+from guardrail.services.run_ids import new_run_id
 from guardrail.services.store import actor as current_actor
 
 
@@ -94,7 +94,7 @@ def start_rollout(request: FleetRequest, store: StoreWithRuns, *, run_id: str | 
         )
         if gated.report.verdict.decision is not Decision.ALLOW:
             return Started(gated.report, None)
-        run_id = run_id or new_run_id()
+        run_id = run_id or new_run_id(RunKind.ROLLOUT)
         start(rollout, run_id, extra={"fleet": fleet.to_json()})
         return Started(gated.report, drive(rollout, run_id, driver=_driver(rollout.clock.now())))
 
@@ -140,10 +140,6 @@ def abort_rollout(store: StoreWithRuns, run_id: str, settings: Settings) -> RunR
 def driven_here(record: RunRecord) -> bool:
     """Whether a live process on this host (not this one) drives the run."""
     return _live_driver(record) is not None
-
-
-def new_run_id() -> str:
-    return f"ro-{secrets.token_hex(4)}"
 
 
 # -- inside -------------------------------------------------------------------------------------------
