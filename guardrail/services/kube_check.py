@@ -30,9 +30,10 @@ from guardrail.core.kube.blast import kube_blast_radius
 from guardrail.core.kube.change import OFFLINE_CLUSTER, ClusterView, KubeChangeSet
 from guardrail.core.kube.cluster import ClusterReader
 from guardrail.core.kube.derive import derived_changeset, fingerprint_sections
-from guardrail.core.kube.offline import input_secrets, offline_changes
+from guardrail.core.kube.offline import offline_changes
 from guardrail.core.kube.render import RenderedObject, render_objects
 from guardrail.core.kube.report import kube_report
+from guardrail.core.kube.secret_data import secret_literals
 from guardrail.core.policy import evaluate, evaluate_kube
 from guardrail.core.ports import PolicyEngine, PolicyRun
 from guardrail.core.report import CheckReport
@@ -130,7 +131,7 @@ def _changes(request: KubeCheckRequest, objects: Sequence[RenderedObject]) -> Ku
         for reader in request.readers:
             view = differ.observe(reader, request.target_version)
             parts.append(differ.changes(reader, view, objects, delete=request.delete, prune=request.prune))
-        literals = input_secrets(objects).union(*(part.sensitive_literals for part in parts))
+        literals = secret_literals(obj.manifest for obj in objects).union(*(part.sensitive_literals for part in parts))
         return KubeChangeSet(
             tuple(c for part in parts for c in part.changes),
             tuple(v for part in parts for v in part.clusters),

@@ -29,16 +29,10 @@ from guardrail.core.kube.applyset import (
 )
 from guardrail.core.kube.change import ClusterView, DiffSource, KubeChange
 from guardrail.core.kube.cluster import Cluster
-from guardrail.core.kube.live import (
-    changed_paths,
-    kinds_defined_by,
-    manifest_changes,
-    masked,
-    refuses_server_side_diff,
-    secret_values,
-)
+from guardrail.core.kube.live import changed_paths, manifest_changes, refuses_server_side_diff
 from guardrail.core.kube.objects import ObjectRef, split_api_version
-from guardrail.core.secrets import literal_secrets
+from guardrail.core.kube.scopes import Scopes
+from guardrail.core.kube.secret_data import secret_literals, shown_manifest
 
 FIELD_MANAGER = "guardrail"
 # Object types whose numbers tell what a cluster-wide list or watch costs the API server.
@@ -87,7 +81,7 @@ def read_cluster(
     ClusterError as the port does: a cluster that cannot be read never yields a partial view.
     """
     reader = _Reader(cluster, field_manager)
-    defined = kinds_defined_by([manifest for _, manifest in inputs])
+    defined = Scopes.with_crds(manifest for _, manifest in inputs)
     changes = [reader.change(source, manifest, delete=delete, defined=defined) for source, manifest in inputs]
     if prune:
         changes.extend(reader.pruned(inputs, [c.ref for c in changes]))
@@ -97,12 +91,12 @@ def read_cluster(
         name=cluster.name,
         version=target_version or cluster.server_version(),
         nodes=tuple(cluster.nodes()),
-        live=tuple(masked(obj) for obj in [*rbac, *live_inputs]),
+        live=tuple(shown_manifest(obj) for obj in [*rbac, *live_inputs]),
         counts=_counts(cluster),
         diff_source=DiffSource.SERVER_SIDE if reader.server_side else DiffSource.CLIENT_SIDE,
     )
     shown = tuple(_masked_change(c) for c in changes)
-    secrets = literal_secrets(value for c in changes if c.before is not None for value in secret_values(c.before))
+    secrets = secret_literals(c.before for c in changes)
     return LiveReading(view, shown, secrets)
 
 
@@ -114,9 +108,7 @@ class _Reader:
         self.field_manager = field_manager
         self.server_side = True
 
-    def change(
-        self, source: str, manifest: Mapping[str, Any], *, delete: bool, defined: frozenset[tuple[str, str]]
-    ) -> KubeChange:
+    def change(self, source: str, manifest: Mapping[str, Any], *, delete: bool, defined: Scopes) -> KubeChange:
         api_version, kind = str(manifest.get("apiVersion", "")), str(manifest.get("kind", ""))
         try:
             ref = ObjectRef.of(manifest)
@@ -124,7 +116,7 @@ class _Reader:
             raise BadInputError(f"{source}: {exc}") from exc
         served = self.cluster.served(api_version, kind)
         if served is None:
-            if (api_version, kind) not in defined:
+            if defined.custom.get((ref.group, kind)) is None:
                 raise BadInputError(f"{source}: cluster {self.cluster.name} does not serve {kind} at {api_version}")
             # Its definition is applied in the same change: it cannot exist yet.
             return KubeChange(self.cluster.name, ref, api_version, Action.CREATE, None, manifest, source)
@@ -216,8 +208,8 @@ def _placed(manifest: Mapping[str, Any], namespace: str | None) -> Mapping[str, 
 
 
 def _masked_change(change: KubeChange) -> KubeChange:
-    before = masked(change.before) if change.before is not None else None
-    after = masked(change.after) if change.after is not None else None
+    before = shown_manifest(change.before) if change.before is not None else None
+    after = shown_manifest(change.after) if change.after is not None else None
     return KubeChange(
         change.cluster,
         change.ref,

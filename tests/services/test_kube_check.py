@@ -17,8 +17,8 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, DiffSource, KubeChange, KubeChangeSet, KubeRule, LiveDiff
 from guardrail.core.kube.cluster import ClusterReader, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.objects import ObjectRef
-from guardrail.core.kube.offline import shown_manifest
 from guardrail.core.kube.render import RenderedObject
+from guardrail.core.kube.secret_data import shown_manifest
 from guardrail.core.verdict import Decision, Enforcement, Finding
 from guardrail.services.kube_check import KubeCheckRequest, kube_check, kube_review
 

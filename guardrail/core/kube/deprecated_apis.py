@@ -16,15 +16,12 @@ from typing import Any
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import OFFLINE_CLUSTER, KubeChangeSet
 from guardrail.core.kube.deprecated_api_table import ApiDeprecation, lookup, lookup_resource
-from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.objects import LAST_APPLIED_ANNOTATION, ObjectRef
 from guardrail.core.kube.rule_catalog import DEPRECATED_API
 from guardrail.core.kube.wording import cluster_phrase, minor_version
 from guardrail.core.rules.k8s_upgrade import parse_version
 from guardrail.core.verdict import Enforcement, Finding
 
-# kubectl's record of the last applied manifest. `kubectl patch` and server-side apply do not keep it, so
-# live objects are judged by their managedFields first and by this annotation as well.
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 METRIC = "apiserver_requested_deprecated_apis"
 
 

@@ -13,6 +13,10 @@ from typing import Any
 
 from guardrail.core.errors import BadInputError
 
+# kubectl's client-side apply keeps the whole applied manifest here, apiVersion and a Secret's values
+# included; `kubectl patch` and server-side apply leave it out of date or never write it.
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+
 
 def split_api_version(api_version: str) -> tuple[str, str]:
     """(group, version): `apps/v1` -> ("apps", "v1"), `v1` -> ("", "v1")."""
