@@ -39,7 +39,7 @@ from guardrail.core.ports import PolicyEngine, PolicyRun
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import scrubber_for
 from guardrail.core.verdict import Finding, Verdict
-from guardrail.services.kube_rules import change_rules, kube_rules
+from guardrail.services.kube_rules import change_rules, kube_rules, reach_analysis
 from guardrail.services.review import settle
 from guardrail.services.rules import blast_radius_rule
 from guardrail.services.store import actor as current_actor
@@ -97,10 +97,12 @@ def kube_check(request: KubeCheckRequest) -> CheckReport:
     derived = derived_changeset(changes, source=request.source, fingerprint=identity)
     findings = evaluate(derived, change_rules(request.settings))
     findings.extend(evaluate_kube(changes, kube_rules(request.settings)))
+    reach = reach_analysis(request.settings, changes)
+    findings.extend(reach.findings)
     blast = _blast(request.settings, changes, derived, findings)
     if run is not None:
         findings.extend(_policy_findings(run, changes, derived))
-    return CheckReport(derived, Verdict.of(findings), blast=blast, kube=kube_report(changes))
+    return CheckReport(derived, Verdict.of(findings), blast=blast, kube=kube_report(changes, reach.reaches))
 
 
 def kube_review(

@@ -1,15 +1,16 @@
 """The built-in Kubernetes rules as guardrail.yaml configures them (`kubernetes:`).
 
-Each is a KubeRule (guardrail.core.kube.change): it reads the whole KubeChangeSet, clusters included.
+Each is a KubeRule (guardrail.core.kube.change): it reads the whole KubeChangeSet, clusters included. The reach
+rule runs apart (reach_analysis): its one computation gives the report's reach records as well.
 """
 
 from __future__ import annotations
 
 from guardrail.config import Settings
-from guardrail.core.kube.change import KubeRule
+from guardrail.core.kube.change import KubeChangeSet, KubeRule
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
 from guardrail.core.kube.deprecated_apis import DeprecatedApiRule
-from guardrail.core.kube.reach import NodeReachRule
+from guardrail.core.kube.reach import NodeReachRule, ReachAnalysis
 from guardrail.core.kube.stateful import KubeStatefulRule
 from guardrail.core.kube.unknown_kinds import UnknownKindsRule
 from guardrail.core.policy import Rule
@@ -23,12 +24,16 @@ def kube_rules(settings: Settings) -> list[KubeRule]:
     rules: list[KubeRule] = [
         UnknownKindsRule(Enforcement(config.unknown_kinds.enforcement)),
         DeprecatedApiRule(),
-        NodeReachRule(max_reach=config.max_reach),
         ControlPlaneCostRule(),
     ]
     if config.stateful.enabled:
         rules.append(KubeStatefulRule(Enforcement(config.stateful.enforcement)))
     return rules
+
+
+def reach_analysis(settings: Settings, changes: KubeChangeSet) -> ReachAnalysis:
+    """The reach records of `changes` for the report and the reach rule's findings, computed once."""
+    return NodeReachRule(max_reach=settings.kubernetes.max_reach).analyse(changes)
 
 
 def change_rules(settings: Settings) -> list[Rule]:
