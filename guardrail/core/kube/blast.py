@@ -22,7 +22,7 @@ from guardrail.core.blast.impact import BlastRadius, Impact, ImpactedResource
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
-from guardrail.core.kube.derive import CLUSTER_SEPARATOR, change_address, qualified
+from guardrail.core.kube.derive import change_address, object_address, qualified
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
 from guardrail.core.kube.reach import NodeIndex, placement_of
 from guardrail.core.kube.scopes import custom_kind
@@ -99,7 +99,7 @@ class _Context:
         return found
 
     def address(self, ref: ObjectRef) -> str:
-        return f"{self.cluster}{CLUSTER_SEPARATOR}{ref.address}" if self.with_cluster else ref.address
+        return object_address(self.cluster, ref, with_cluster=self.with_cluster)
 
     def from_change(self, change: KubeChange, resource: ResourceChange) -> ImpactedResource:
         address = change_address(change, with_cluster=self.with_cluster)

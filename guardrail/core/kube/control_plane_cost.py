@@ -22,6 +22,7 @@ from typing import Any
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChangeSet
+from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.kube.rbac import RBAC_GROUP, ClusterRbac, ListGrant
 from guardrail.core.kube.reach import NodeIndexes
@@ -52,6 +53,7 @@ class ControlPlaneCostRule:
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         rbac: dict[str, ClusterRbac] = {}
         indexes = NodeIndexes(changes)
+        with_cluster = qualified(changes)
         findings: list[Finding] = []
         for change in changes.changes:
             if change.action in (Action.DELETE, Action.NO_OP) or not is_daemonset(change.ref):
@@ -63,6 +65,7 @@ class ControlPlaneCostRule:
                 rbac[change.cluster] = ClusterRbac.after(changes, change.cluster)
             cluster_rbac = rbac[change.cluster]
             namespace, account = change.ref.namespace or DEFAULT_NAMESPACE, service_account(spec)
+            address = change_address(change, with_cluster=with_cluster)
             grants = cluster_rbac.grants(namespace, account)
             if grants:
                 nodes = indexes.of(change.cluster)
@@ -70,14 +73,14 @@ class ControlPlaneCostRule:
                 message = _message(
                     f"{namespace}/{account}", grants, changes.cluster(change.cluster), change.cluster, reached
                 )
-                findings.append(Finding(self.id, Enforcement.SOFT, change.ref.address, message))
+                findings.append(Finding(self.id, Enforcement.SOFT, address, message))
             elif not cluster_rbac.live_known:
                 message = (
                     f"service account {namespace}/{account}: this change grants it no cluster-wide list or watch, "
                     f"and the live RBAC of {cluster_phrase(change.cluster)} is unknown (no context), so a live "
                     "ClusterRoleBinding could still let each of its pods list every pod, node or secret"
                 )
-                findings.append(Finding(self.id, Enforcement.ADVISORY, change.ref.address, message))
+                findings.append(Finding(self.id, Enforcement.ADVISORY, address, message))
         for cluster in {c.cluster for c in changes.changes}:
             findings.extend(self._granted_to_live_daemonsets(changes, cluster, rbac, indexes))
         return findings
@@ -87,8 +90,9 @@ class ControlPlaneCostRule:
     ) -> list[Finding]:
         """Live DaemonSets outside the change set whose service account the change's RBAC newly grants."""
         view = changes.cluster(cluster)
+        with_cluster = qualified(changes)
         changed_rbac = {
-            (c.ref.kind, c.ref.name): c.ref.address
+            (c.ref.kind, c.ref.name): change_address(c, with_cluster=with_cluster)
             for c in changes.on(cluster)
             if c.ref.group == RBAC_GROUP and c.ref.kind in ("ClusterRole", "ClusterRoleBinding")
         }

@@ -16,6 +16,7 @@ from typing import Any
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import OFFLINE_CLUSTER, KubeChangeSet
 from guardrail.core.kube.deprecated_api_table import ApiDeprecation, lookup, lookup_resource
+from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.objects import LAST_APPLIED_ANNOTATION, ObjectRef
 from guardrail.core.kube.rule_catalog import DEPRECATED_API
 from guardrail.core.kube.wording import cluster_phrase, minor_version
@@ -88,15 +89,16 @@ class DeprecatedApiRule:
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         targets = {view.name: minor_version(view) for view in changes.clusters}
+        with_cluster = qualified(changes)
         findings: list[Finding] = []
         for change in changes.changes:
             # A cluster the set does not describe has an unknown version: judged as such, never skipped.
             target = targets.get(change.cluster)
             verdict = judge_api_version(change.api_version, change.ref.kind, target, cluster=change.cluster)
             if verdict is not None:
-                findings.append(
-                    Finding(self.id, verdict.enforcement, change.ref.address, verdict.message, unknown=verdict.unknown)
-                )
+                address = change_address(change, with_cluster=with_cluster)
+                unknown = verdict.unknown
+                findings.append(Finding(self.id, verdict.enforcement, address, verdict.message, unknown=unknown))
         return findings
 
 

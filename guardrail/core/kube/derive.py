@@ -13,7 +13,7 @@ from typing import Any
 
 from guardrail.core.change import ChangeSet, ResourceChange
 from guardrail.core.kube.change import KubeChange, KubeChangeSet
-from guardrail.core.kube.objects import ClusterObject
+from guardrail.core.kube.objects import ClusterObject, ObjectRef
 from guardrail.core.kube.render import RenderedObject
 from guardrail.core.kube.secret_data import is_secret, masked_secret
 
@@ -27,10 +27,15 @@ def qualified(changes: KubeChangeSet) -> bool:
     return len(changes.clusters) > 1
 
 
+def object_address(cluster: str, ref: ObjectRef, *, with_cluster: bool) -> str:
+    """The address of an object on a cluster, prefixed by the cluster when `with_cluster`."""
+    return f"{cluster}{CLUSTER_SEPARATOR}{ref.address}" if with_cluster else ref.address
+
+
 def change_address(change: KubeChange, *, with_cluster: bool) -> str:
-    """The address of one object change, prefixed by its cluster when `with_cluster`."""
-    address = change.ref.address
-    return f"{change.cluster}{CLUSTER_SEPARATOR}{address}" if with_cluster else address
+    """The address of one object change, prefixed by its cluster when `with_cluster`: every finding on the
+    change names it so, whichever rule found it."""
+    return object_address(change.cluster, change.ref, with_cluster=with_cluster)
 
 
 def derived_changeset(changes: KubeChangeSet, *, source: str, fingerprint: str) -> ChangeSet:
