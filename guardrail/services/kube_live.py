@@ -30,23 +30,12 @@ from guardrail.core.kube.applyset import (
 from guardrail.core.kube.change import ClusterView, DiffSource, KubeChange
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.kube.live import changed_paths, manifest_changes, refuses_server_side_diff
-from guardrail.core.kube.objects import ObjectRef, split_api_version
+from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.rbac import WATCHED
 from guardrail.core.kube.scopes import Scopes
 from guardrail.core.kube.secret_data import secret_literals, shown_manifest
 
 FIELD_MANAGER = "guardrail"
-# Object types whose numbers tell what a cluster-wide list or watch costs the API server.
-COUNTED_KINDS: tuple[tuple[str, str], ...] = (
-    ("v1", "Node"),
-    ("v1", "Pod"),
-    ("v1", "Namespace"),
-    ("v1", "Service"),
-    ("v1", "Endpoints"),
-    ("discovery.k8s.io/v1", "EndpointSlice"),
-    ("v1", "Secret"),
-    ("v1", "ConfigMap"),
-    ("events.k8s.io/v1", "Event"),
-)
 # Live objects every cluster view carries: RBAC that grants a workload's service account its reach.
 RBAC_KINDS: tuple[tuple[str, str], ...] = (
     ("rbac.authorization.k8s.io/v1", "ClusterRole"),
@@ -177,23 +166,21 @@ class _Reader:
 def _counts(cluster: Cluster) -> dict[str, int]:
     # A type the server does not serve, cannot count cheaply or will not let us list is left out:
     # a missing count is unknown, never zero.
+    # The objects of the resources a cluster-wide list or watch reads: what such a grant costs the API server.
     counts: dict[str, int] = {}
-    for api_version, kind in COUNTED_KINDS:
-        if cluster.served(api_version, kind) is None:
+    for watched in WATCHED:
+        api_version = next((v for v in watched.api_versions if cluster.served(v, watched.kind) is not None), None)
+        if api_version is None:
             continue
         try:
-            number = cluster.count_objects(api_version, kind)
+            number = cluster.count_objects(api_version, watched.kind)
         except ClusterError as exc:
             if exc.status != _FORBIDDEN or isinstance(exc, ClusterUnreachableError):
                 raise
             continue
         if number is not None:
-            counts[_type(api_version, kind)] = number
+            counts[watched.count_key] = number
     return counts
-
-
-def _type(api_version: str, kind: str) -> str:
-    return ObjectRef(split_api_version(api_version)[0], kind, None, "").type
 
 
 def _placed(manifest: Mapping[str, Any], namespace: str | None) -> Mapping[str, Any]:

@@ -24,7 +24,7 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChangeSet
 from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.objects import ObjectRef
-from guardrail.core.kube.rbac import RBAC_GROUP, ClusterRbac, ListGrant
+from guardrail.core.kube.rbac import RBAC_GROUP, WATCHED, ClusterRbac, ListGrant
 from guardrail.core.kube.reach import NodeIndexes
 from guardrail.core.kube.rule_catalog import CONTROL_PLANE_COST
 from guardrail.core.kube.scheduling import Placement
@@ -32,16 +32,7 @@ from guardrail.core.kube.wording import cluster_phrase
 from guardrail.core.kube.workloads import DEFAULT_NAMESPACE, is_daemonset, pod_spec, service_account
 from guardrail.core.verdict import Enforcement, Finding
 
-# WATCHED resource -> the ClusterView.counts keys that count its objects (kubectl's resource types).
-COUNT_KEYS: Mapping[str, tuple[str, ...]] = {
-    "pods": ("pod",),
-    "nodes": ("node",),
-    "endpoints": ("endpoints",),
-    "endpointslices": ("endpointslice.discovery.k8s.io",),
-    "events": ("event", "event.events.k8s.io"),
-    "secrets": ("secret",),
-    "configmaps": ("configmap",),
-}
+_WATCHED = {watched.resource: watched for watched in WATCHED}
 
 
 @dataclass(frozen=True)
@@ -130,7 +121,7 @@ def _message(
         f"ClusterRoleBinding {g.binding} -> ClusterRole {g.cluster_role}: {', '.join(g.verbs)} {', '.join(g.resources)}"
         for g in grants
     )
-    resources = [r for r in COUNT_KEYS if any(r in g.resources for g in grants)]
+    resources = [w.resource for w in WATCHED if any(w.resource in g.resources for g in grants)]
     if reached is None:
         pods, per = "pods (one per node reached; node count unknown)", "N pods"
     else:
@@ -153,9 +144,9 @@ def _message(
 def _object_count(view: ClusterView | None, resource: str) -> int | None:
     if view is None:
         return None
-    for key in COUNT_KEYS[resource]:
-        if view.counts is not None and key in view.counts:
-            return view.counts[key]
+    key = _WATCHED[resource].count_key
+    if view.counts is not None and key in view.counts:
+        return view.counts[key]
     if resource == "nodes" and view.nodes is not None:
         return len(view.nodes)
     return None
