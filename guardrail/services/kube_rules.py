@@ -6,6 +6,8 @@ rule runs apart (reach_analysis): its one computation gives the report's reach r
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from guardrail.config import Settings
 from guardrail.core.kube.change import KubeChangeSet, KubeRule
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
@@ -19,21 +21,26 @@ from guardrail.core.verdict import Enforcement
 
 
 def kube_rules(settings: Settings) -> list[KubeRule]:
-    """Every built-in Kubernetes rule that the settings leave enabled, configured from them."""
+    """Every built-in Kubernetes rule that the settings leave enabled, configured from them (but reach)."""
     config = settings.kubernetes
-    rules: list[KubeRule] = [
-        UnknownKindsRule(Enforcement(config.unknown_kinds.enforcement)),
-        DeprecatedApiRule(),
-        ControlPlaneCostRule(),
-    ]
+    rules: list[KubeRule] = [UnknownKindsRule(Enforcement(config.unknown_kinds.enforcement))]
+    if config.deprecated_apis.enabled:
+        weights = config.deprecated_apis
+        rules.append(DeprecatedApiRule(Enforcement(weights.removed), Enforcement(weights.deprecated)))
+    if config.control_plane_cost.enabled:
+        rules.append(ControlPlaneCostRule(Enforcement(config.control_plane_cost.enforcement)))
     if config.stateful.enabled:
         rules.append(KubeStatefulRule(Enforcement(config.stateful.enforcement)))
     return rules
 
 
 def reach_analysis(settings: Settings, changes: KubeChangeSet) -> ReachAnalysis:
-    """The reach records of `changes` for the report and the reach rule's findings, computed once."""
-    return NodeReachRule(max_reach=settings.kubernetes.max_reach).analyse(changes)
+    """The reach records of `changes` for the report and, unless `kubernetes.reach.enabled` is off, the reach
+    rule's findings: one computation for both."""
+    config = settings.kubernetes
+    rule = NodeReachRule(max_reach=config.max_reach, enforcement=Enforcement(config.reach.enforcement))
+    analysis = rule.analyse(changes)
+    return analysis if config.reach.enabled else replace(analysis, findings=())
 
 
 def change_rules(settings: Settings) -> list[Rule]:

@@ -37,8 +37,10 @@ _WATCHED = {watched.resource: watched for watched in WATCHED}
 
 @dataclass(frozen=True)
 class ControlPlaneCostRule:
-    """DaemonSets that may list or watch cluster-wide from every node."""
+    """DaemonSets that may list or watch cluster-wide from every node; `enforcement` weighs such a grant (the
+    note that offline RBAC is unknown stays advisory)."""
 
+    enforcement: Enforcement = Enforcement.SOFT
     id: str = CONTROL_PLANE_COST
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
@@ -64,7 +66,7 @@ class ControlPlaneCostRule:
                 message = _message(
                     f"{namespace}/{account}", grants, changes.cluster(change.cluster), change.cluster, reached
                 )
-                findings.append(Finding(self.id, Enforcement.SOFT, address, message))
+                findings.append(Finding(self.id, self.enforcement, address, message))
             elif not cluster_rbac.live_known:
                 message = (
                     f"service account {namespace}/{account}: this change grants it no cluster-wide list or watch, "
@@ -110,7 +112,7 @@ class ControlPlaneCostRule:
             message = f"live DaemonSet {ref.address}: " + _message(
                 f"{namespace}/{account}", new, view, cluster, reached
             )
-            findings.append(Finding(self.id, Enforcement.SOFT, address, message))
+            findings.append(Finding(self.id, self.enforcement, address, message))
         return findings
 
 

@@ -83,8 +83,12 @@ def migration(entry: ApiDeprecation, kind: str, target: tuple[int, int] | None) 
 
 @dataclass(frozen=True)
 class DeprecatedApiRule:
-    """Every object change, judged at the apiVersion it is written in, against its cluster's version."""
+    """Every object change, judged at the apiVersion it is written in, against its cluster's version. `removed`
+    weighs an apiVersion the target no longer serves, `deprecated` one it still serves; an unknown version is
+    soft whatever they say (fail closed)."""
 
+    removed: Enforcement = Enforcement.HARD
+    deprecated: Enforcement = Enforcement.ADVISORY
     id: str = DEPRECATED_API
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
@@ -97,9 +101,15 @@ class DeprecatedApiRule:
             verdict = judge_api_version(change.api_version, change.ref.kind, target, cluster=change.cluster)
             if verdict is not None:
                 address = change_address(change, with_cluster=with_cluster)
-                unknown = verdict.unknown
-                findings.append(Finding(self.id, verdict.enforcement, address, verdict.message, unknown=unknown))
+                findings.append(
+                    Finding(self.id, self._weight(verdict), address, verdict.message, unknown=verdict.unknown)
+                )
         return findings
+
+    def _weight(self, verdict: ApiVerdict) -> Enforcement:
+        if verdict.unknown:
+            return verdict.enforcement
+        return self.removed if verdict.enforcement is Enforcement.HARD else self.deprecated
 
 
 def live_api_versions(
