@@ -9,7 +9,7 @@ import typer
 
 from guardrail.cli.main import app
 from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config
-from guardrail.cli.output import emit, use_color, write_atomically
+from guardrail.cli.output import show_report
 from guardrail.core.errors import BadInputError
 
 
@@ -76,13 +76,7 @@ def _gate(
     finally:
         if helper is not None:
             helper.stop()
-    from guardrail.services.wiring import renderer
-
-    if output is None:
-        emit(renderer(output_format.value, color=use_color()).render(report))
-    else:
-        write_atomically(output, renderer(output_format.value, color=False).render(report))
-        emit(renderer(OutputFormat.text.value, color=use_color()).render(report))
+    show_report(report, output_format.value, output)
     return report.exit_code
 
 

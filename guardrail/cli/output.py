@@ -6,8 +6,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrail.core.errors import BadInputError
+
+if TYPE_CHECKING:
+    from guardrail.core.report import CheckReport
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -41,3 +45,14 @@ def inert(text: str) -> str:
     from guardrail.adapters.render.common import neutralise
 
     return neutralise(text)
+
+
+def show_report(report: CheckReport, output_format: str, output: Path | None) -> None:
+    """The report in `output_format` on stdout, or written to `output` with the text report on stdout."""
+    from guardrail.services.wiring import renderer
+
+    if output is None:
+        emit(renderer(output_format, color=use_color()).render(report))
+    else:
+        write_atomically(output, renderer(output_format, color=False).render(report))
+        emit(renderer("text", color=use_color()).render(report))

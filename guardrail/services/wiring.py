@@ -7,7 +7,8 @@ markdown output loads jinja2, and only a command that reaches a cluster loads th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,7 @@ from guardrail.config.nodes import seconds
 from guardrail.config.pool_file import PoolFile
 from guardrail.core.clock import Clock
 from guardrail.core.errors import BadInputError
-from guardrail.core.kube.change import LiveDiff
-from guardrail.core.kube.cluster import Cluster, ClusterReader
+from guardrail.core.kube.cluster import Cluster
 from guardrail.core.locks import parse_duration
 from guardrail.core.nodes.ports import NodeReplacer
 from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
@@ -25,6 +25,7 @@ from guardrail.core.rollout.readings import ApiServerSample
 from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
 
 if TYPE_CHECKING:
+    from guardrail.adapters.kubernetes.cluster import KubernetesCluster
     from guardrail.config.fleet import FleetFile
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
@@ -61,6 +62,27 @@ def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUB
     from guardrail.adapters.kubernetes import connect
 
     return connect(context, kubeconfig, timeout=timeout)
+
+
+@contextmanager
+def connected_clusters(contexts: Sequence[str], kubeconfig: Path | None) -> Iterator[list[Cluster]]:
+    """A cluster per kubeconfig context (the kubeconfig's current context when none is named), closed when the
+    block ends. Raises BadInputError naming the context and the files for a kubeconfig or context that does
+    not exist, and for a context named twice, before any API server is asked anything."""
+    from guardrail.adapters.kubernetes import connect
+
+    repeated = sorted({context for context in contexts if list(contexts).count(context) > 1})
+    if repeated:
+        raise BadInputError(f"--context {repeated[0]} is given twice")
+    targets: list[str | None] = [*contexts] or [None]
+    opened: list[KubernetesCluster] = []
+    try:
+        for context in targets:
+            opened.append(connect(context, str(kubeconfig) if kubeconfig else None, timeout=KUBE_REQUEST_TIMEOUT))
+        yield list(opened)
+    finally:
+        for connected in opened:
+            connected.close()
 
 
 def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
@@ -106,27 +128,6 @@ def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -
         seed=fleet.seed,
     )
     return SimulatedFleet(spec, refuse=refuse)
-
-
-# Said by every option that needs a live cluster until the cluster adapter is installed.
-LIVE_CLUSTERS_MISSING = (
-    "live clusters need the Kubernetes cluster adapter (the official kubernetes client), which this "
-    "installation does not have; check offline (without --context, --kubeconfig and --prune), "
-    "with --target-version and --nodes for what the cluster would be"
-)
-
-
-def cluster_readers(contexts: Sequence[str], kubeconfig: Path | None) -> list[ClusterReader]:
-    """A reader per kubeconfig context (the current context when none is named), kubeconfig read as kubectl
-    reads it (`kubeconfig`, else $KUBECONFIG, else ~/.kube/config). Raises BadInputError for a kubeconfig or
-    context that does not exist, ClusterUnreachableError for a cluster that does not answer."""
-    raise BadInputError(LIVE_CLUSTERS_MISSING)
-
-
-def live_diff() -> LiveDiff:
-    """What compares rendered objects with a live cluster (server-side dry-run apply, client-side when the
-    server cannot). Raises BadInputError when no cluster adapter is installed."""
-    raise BadInputError(LIVE_CLUSTERS_MISSING)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _resource_change(change: KubeChange, with_cluster: bool) -> ResourceChange:
         after_unknown={},
         before_sensitive=_mask(change.before) if secret else {},
         after_sensitive=_mask(change.after) if secret else {},
-        cluster_object=ClusterObject(change.cluster, change.ref, change.scope_known),
+        cluster_object=ClusterObject(change.cluster, change.ref, change.scope_known, change.changed_paths),
     )
 
 
@@ -77,12 +77,14 @@ def _mask(manifest: Mapping[str, Any] | None) -> Any:
 
 def fingerprint_sections(objects: Sequence[RenderedObject], changes: KubeChangeSet) -> list[tuple[str, Any]]:
     """What a Kubernetes fingerprint covers, as plain data for a canonical JSON encoder: the target clusters
-    (names and versions), each object change (cluster, address, action, apiVersion) and every rendered object
+    (names and versions), each object change (cluster, address, action, apiVersion, the fields an update
+    changes: a live object that moved since the review is another change) and every rendered object
     in full (Secret values too: a different secret is a different change). Sorted, so the order of the input
     files does not matter; the source names are left out, so moving a manifest to another file does not."""
     clusters = [[c.name, c.version] for c in sorted(changes.clusters, key=lambda c: c.name)]
     actions = sorted(
-        [change.cluster, change.ref.address, change.action.value, change.api_version] for change in changes.changes
+        [change.cluster, change.ref.address, change.action.value, change.api_version, list(change.changed_paths)]
+        for change in changes.changes
     )
     rendered = [[obj.ref.address, obj.manifest] for obj in sorted(objects, key=lambda o: o.ref.address)]
     return [("kube-clusters", clusters), ("kube-changes", actions), ("kube-objects", rendered)]

@@ -103,8 +103,10 @@ class ClusterObject:
 
     `scope_known` is False for a kind that neither Kubernetes nor a CustomResourceDefinition of the input
     declares: whether it lives in a namespace is then unknown, and so is a namespace criterion's answer.
+    `changed_paths` are the fields an update changes against the live object (`data.level`).
     """
 
     cluster: str
     ref: ObjectRef
     scope_known: bool = True
+    changed_paths: tuple[str, ...] = ()

@@ -20,6 +20,7 @@ from guardrail.core.kube.applyset import (
 )
 from guardrail.core.kube.change import DiffSource
 from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.render import ManifestDocument, RenderedObject, render_objects
 from guardrail.core.values import SENSITIVE_PLACEHOLDER
 from guardrail.services.kube_live import LIVE_SOURCE, read_cluster
 from tests.adapters.kubernetes.emulator import ApiServer
@@ -30,6 +31,15 @@ VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.2"}
 @pytest.fixture(autouse=True)
 def _version(emulator: ApiServer) -> None:
     emulator["get /version"] << VERSION
+
+
+def _rendered(inputs: list[tuple[str, dict[str, Any]]]) -> tuple[RenderedObject, ...]:
+    """The objects of (`file#index`, manifest) documents, rendered as the gate renders its input."""
+    documents = []
+    for source, manifest in inputs:
+        file, _, index = source.partition("#")
+        documents.append(ManifestDocument(manifest, file, int(index)))
+    return render_objects(documents)
 
 
 def _config_map(name: str, data: dict[str, str], **labels: str) -> dict[str, Any]:
@@ -54,7 +64,7 @@ def test_the_clusters_view(emulator: ApiServer, cluster: KubernetesCluster) -> N
     }
     reader = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"}}
     emulator.objects["rbac.authorization.k8s.io/v1/clusterroles", None, "reader"] = reader
-    reading = read_cluster(cluster, [])
+    reading = read_cluster(cluster, _rendered([]))
     view = reading.view
     assert (view.name, view.version, view.diff_source) == ("emulated", "1.30.2", DiffSource.SERVER_SIDE)
     assert [n.name for n in view.nodes or ()] == ["n1"]
@@ -70,7 +80,7 @@ def test_the_clusters_view(emulator: ApiServer, cluster: KubernetesCluster) -> N
         "secret": 0,
         "configmap": 0,
     }
-    assert read_cluster(cluster, [], target_version="1.33").view.version == "1.33"
+    assert read_cluster(cluster, _rendered([]), target_version="1.33").view.version == "1.33"
     assert cluster.get(ObjectRef("", "Namespace", None, "app"), "v1") is not None
 
 
@@ -82,7 +92,7 @@ def test_create_update_and_no_op(emulator: ApiServer, cluster: KubernetesCluster
         ("app.yaml#1", _config_map("changed", {"level": "debug", "format": "json"})),
         ("app.yaml#2", _config_map("new", {"level": "info"})),
     ]
-    reading = read_cluster(cluster, inputs)
+    reading = read_cluster(cluster, _rendered(inputs))
     same, changed, new = reading.changes
     assert (same.action, same.changed_paths, same.source) == (Action.NO_OP, (), "app.yaml#0")
     assert (changed.action, changed.changed_paths) == (Action.UPDATE, ("data.level",))
@@ -103,7 +113,7 @@ def test_create_update_and_no_op(emulator: ApiServer, cluster: KubernetesCluster
 def test_objects_without_a_namespace_go_to_the_contexts(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     manifest = _config_map("settings", {})
     del manifest["metadata"]["namespace"]
-    (change,) = read_cluster(cluster, [("a.yaml#0", manifest)]).changes
+    (change,) = read_cluster(cluster, _rendered([("a.yaml#0", manifest)])).changes
     assert change.ref.address == "configmap/default/settings"
 
 
@@ -120,7 +130,7 @@ def test_a_server_that_refuses_dry_run_apply_gets_a_client_side_diff(
         ("a.yaml#0", _config_map("changed", {"level": "debug"})),
         ("a.yaml#1", _config_map("same", {"level": "info"})),
     ]
-    reading = read_cluster(cluster, inputs)
+    reading = read_cluster(cluster, _rendered(inputs))
     changed, same = reading.changes
     assert (changed.action, changed.changed_paths) == (Action.UPDATE, ("data.level",))
     assert same.action is Action.NO_OP
@@ -133,13 +143,14 @@ def test_an_invalid_object_is_not_hidden_by_a_fallback(emulator: ApiServer, clus
     emulator[kmock.method.PATCH] << kmock.KubernetesError(422, "Invalid", invalid)
     _live(emulator, _config_map("changed", {"level": "info"}))
     with pytest.raises(ClusterError, match="422 Invalid"):
-        read_cluster(cluster, [("a.yaml#0", _config_map("changed", {"bad key": "x"}))])
+        read_cluster(cluster, _rendered([("a.yaml#0", _config_map("changed", {"bad key": "x"}))]))
 
 
 def test_an_unserved_kind_is_bad_input_unless_the_change_defines_it(cluster: KubernetesCluster) -> None:
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "app"}}
-    with pytest.raises(BadInputError, match=r"w\.yaml#1: cluster emulated does not serve Widget at example.com/v1"):
-        read_cluster(cluster, [("w.yaml#1", widget)])
+    unserved = r"w\.yaml: document 1: context emulated does not serve Widget at example.com/v1"
+    with pytest.raises(BadInputError, match=unserved):
+        read_cluster(cluster, _rendered([("w.yaml#1", widget)]))
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -150,14 +161,14 @@ def test_an_unserved_kind_is_bad_input_unless_the_change_defines_it(cluster: Kub
             "versions": [{"name": "v1"}],
         },
     }
-    crd_change, widget_change = read_cluster(cluster, [("w.yaml#0", crd), ("w.yaml#1", widget)]).changes
+    crd_change, widget_change = read_cluster(cluster, _rendered([("w.yaml#0", crd), ("w.yaml#1", widget)])).changes
     assert (crd_change.action, widget_change.action) == (Action.CREATE, Action.CREATE)
 
 
 def test_deletes(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     _live(emulator, _config_map("there", {"level": "info"}))
     inputs = [("a.yaml#0", _config_map("there", {})), ("a.yaml#1", _config_map("absent", {}))]
-    there, absent = read_cluster(cluster, inputs, delete=True).changes
+    there, absent = read_cluster(cluster, _rendered(inputs), delete=True).changes
     assert (there.action, there.after) == (Action.DELETE, None)
     assert there.before is not None
     assert there.before["data"] == {"level": "info"}
@@ -190,7 +201,7 @@ def test_prune_deletes_the_sets_members_the_input_dropped(emulator: ApiServer, c
         "kind": "Secret",
         "metadata": parent_metadata,
     }
-    reading = read_cluster(cluster, [("a.yaml#0", _config_map("kept", {}, **member))], prune=True)
+    reading = read_cluster(cluster, _rendered([("a.yaml#0", _config_map("kept", {}, **member))]), prune=True)
     deletes = {c.ref.address: c for c in reading.changes if c.action is Action.DELETE}
     assert set(deletes) == {"configmap/app/dropped", "configmap/shared/dropped-elsewhere", "service/app/gone"}
     assert {c.source for c in deletes.values()} == {LIVE_SOURCE}
@@ -199,7 +210,7 @@ def test_prune_deletes_the_sets_members_the_input_dropped(emulator: ApiServer, c
 
 def test_prune_without_a_declared_set_is_bad_input(cluster: KubernetesCluster) -> None:
     with pytest.raises(BadInputError, match=PART_OF_LABEL):
-        read_cluster(cluster, [("a.yaml#0", _config_map("kept", {}))], prune=True)
+        read_cluster(cluster, _rendered([("a.yaml#0", _config_map("kept", {}))]), prune=True)
 
 
 def _secret(value: bytes) -> dict[str, Any]:
@@ -213,7 +224,7 @@ def _secret(value: bytes) -> dict[str, Any]:
 
 def test_secret_values_never_leave_unmasked(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     _live(emulator, _secret(b"old-password-1"), "v1/secrets")
-    reading = read_cluster(cluster, [("s.yaml#0", _secret(b"new-password-2"))])
+    reading = read_cluster(cluster, _rendered([("s.yaml#0", _secret(b"new-password-2"))]))
     (change,) = reading.changes
     assert (change.action, change.changed_paths) == (Action.UPDATE, ("data.password",))
     assert change.before is not None
