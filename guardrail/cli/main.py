@@ -46,7 +46,7 @@ def main(
 
 
 def _register_commands() -> None:
-    from guardrail.cli import apply, approvals, audit, check, kube, locks, nodes, rollout, tui  # noqa: F401  (each registers its commands)
+    from guardrail.cli import apply, approvals, audit, check, kube, kube_apply, locks, nodes, rollout, tui  # noqa: F401  (each registers its commands)
 
 
 def _fail(code: int, message: str, debug: bool) -> int:

@@ -89,7 +89,7 @@ def kube_check(request: KubeCheckRequest) -> CheckReport:
     cluster does not serve), ClusterError (a live cluster refused or did not answer); never returns an
     "allow" that a failed step would have denied.
     """
-    _check_options(request)
+    _check_options(request, live=request.live)
     with clusters_of(request) as clusters:
         return judge(request, clusters).report
 
@@ -118,7 +118,7 @@ def clusters_of(request: KubeCheckRequest) -> Iterator[list[Cluster]]:
 
 def judge(request: KubeCheckRequest, clusters: Sequence[Cluster]) -> KubeJudgement:
     """The gate on the request's manifests against `clusters` (offline when there are none)."""
-    _check_options(request)
+    _check_options(request, live=bool(clusters))
     engine = policies_of(request.settings, request.policies)  # a broken policy fails before any work
     documents = read_manifests(
         request.paths, recursive=request.recursive, stdin=request.stdin, kustomize=kustomize_build
@@ -136,12 +136,12 @@ def judge(request: KubeCheckRequest, clusters: Sequence[Cluster]) -> KubeJudgeme
     return KubeJudgement(report, changes, objects, tuple(readings))
 
 
-def _check_options(request: KubeCheckRequest) -> None:
-    if request.prune and not request.live:
+def _check_options(request: KubeCheckRequest, *, live: bool) -> None:
+    if request.prune and not live:
         raise BadInputError("--prune deletes live objects absent from PATH: it needs a live cluster (--context)")
-    if request.nodes is not None and (request.live or request.views):
+    if request.nodes is not None and (live or request.views):
         raise BadInputError("--nodes gives an offline cluster's nodes; a live cluster's nodes are read from it")
-    if request.live and request.views:
+    if live and request.views:
         raise BadInputError("give live clusters or observed cluster views, not both")
 
 

@@ -31,10 +31,11 @@ def put(emulator: ApiServer, resource: str, manifest: dict[str, Any]) -> dict[st
 
 def live(emulator: ApiServer, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
     """The emulator's live object, or None when it does not exist (or was deleted)."""
-    key = (resource, namespace, name)
-    if key not in emulator.objects or emulator.objects[key].deleted:
+    try:
+        stored = emulator.objects[resource, namespace, name]
+    except KeyError:
         return None
-    return dict(emulator.objects[key].raw)
+    return None if stored.deleted else dict(stored.raw)
 
 
 @contextmanager
