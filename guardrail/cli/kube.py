@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from guardrail.cli.check import FORMAT, OUTPUT, OutputFormat
 from guardrail.cli.options import CONFIG, POLICY, STORE, load_config, sub_app
-from guardrail.cli.output import show_report
+from guardrail.cli.output import emit, show_report, use_color
+from guardrail.cli.tables import print_json
 from guardrail.core.errors import BadInputError
 
 kube_app = sub_app("kube", "Kubernetes changes through the gate: manifests in, a fail-closed verdict out.")
@@ -89,4 +91,34 @@ def check_command(
         if helper is not None:
             helper.stop()
     show_report(report, output_format.value, output)
+    return report.exit_code
+
+
+class ScanFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@kube_app.command("scan")
+def scan_command(
+    context: str | None = typer.Option(
+        None, "--context", help="kubeconfig context of the cluster (default: the current one)."
+    ),
+    kubeconfig: Path | None = KUBECONFIG,
+    target_version: str = typer.Option(
+        ..., "--target-version", help="The Kubernetes release to upgrade to, e.g. 1.33.", show_default=False
+    ),
+    output_format: ScanFormat = typer.Option(ScanFormat.text, "--format", "-f", help="text or json."),
+) -> int:
+    """Live objects (and client requests) that an upgrade to --target-version would break: exit 0 nothing,
+    1 something would break or could not be read, 3 bad input or a cluster that cannot be read."""
+    from guardrail.services.kube_scan import KubeScanRequest, kube_scan
+
+    report = kube_scan(KubeScanRequest(parse_target_version(target_version), context, kubeconfig))
+    if output_format is ScanFormat.json:
+        print_json(report.to_json())
+    else:
+        from guardrail.adapters.render.kube_scan_text import render_scan
+
+        emit(render_scan(report, color=use_color()))
     return report.exit_code
