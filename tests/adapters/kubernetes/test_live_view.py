@@ -24,6 +24,7 @@ from guardrail.core.kube.render import ManifestDocument, RenderedObject, render_
 from guardrail.core.values import SENSITIVE_PLACEHOLDER
 from guardrail.services.kube_live import LIVE_SOURCE, read_cluster
 from tests.adapters.kubernetes.emulator import ApiServer
+from tests.adapters.kubernetes.live_objects import put
 
 VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.2"}
 
@@ -235,3 +236,57 @@ def test_secret_values_never_leave_unmasked(emulator: ApiServer, cluster: Kubern
     assert "old-password-1" not in shown
     assert base64.b64encode(b"old-password-1").decode() not in shown
     assert "old-password-1" in reading.sensitive_literals
+
+
+def _deployment(name: str, namespace: str, config_map: str, **labels: str) -> dict[str, Any]:
+    template = {
+        "metadata": {"labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "i", "envFrom": [{"configMapRef": {"name": config_map}}]}]},
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"selector": {"matchLabels": labels}, "template": template},
+    }
+
+
+def test_what_the_rules_read_of_the_live_cluster_follows_the_change(
+    emulator: ApiServer, cluster: KubernetesCluster
+) -> None:
+    put(emulator, "v1/configmaps", _config_map("settings", {"level": "info"}))
+    put(emulator, "apps/v1/deployments", _deployment("web", "app", "settings", app="web"))
+    put(emulator, "apps/v1/deployments", _deployment("other", "elsewhere", "settings", app="other"))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web-1", "namespace": "app", "labels": {"app": "web"}},
+    }
+    put(emulator, "v1/pods", pod)
+    # A ConfigMap changed: the workloads and pods of its namespace are read, not those of another namespace.
+    reading = read_cluster(cluster, _rendered([("a.yaml#0", _config_map("settings", {"level": "debug"}))]))
+    live = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in reading.view.live or ()}
+    assert {("Deployment", "app", "web"), ("Pod", "app", "web-1")} <= live
+    assert ("Deployment", "elsewhere", "other") not in live
+    # Nothing read by pods changed: no workload is listed.
+    quiet = read_cluster(cluster, _rendered([("a.yaml#0", _config_map("fresh", {}))]))
+    assert not [o for o in quiet.view.live or () if o["kind"] in ("Deployment", "Pod")]
+
+
+def test_a_definition_deleted_counts_its_custom_resources(emulator: ApiServer, cluster: KubernetesCluster) -> None:
+    for index in range(3):
+        metadata = {"name": f"f{index}"}
+        flow = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": metadata}
+        put(emulator, "flowcontrol.apiserver.k8s.io/v1/flowschemas", flow)
+    # A definition of a kind the server serves (the emulator serves no custom resources of its own).
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "flowschemas.flowcontrol.apiserver.k8s.io"},
+        "spec": {"group": "flowcontrol.apiserver.k8s.io", "names": {"kind": "FlowSchema", "plural": "flowschemas"},
+                 "scope": "Cluster", "versions": [{"name": "v1"}]},
+    }  # fmt: skip
+    put(emulator, "apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    reading = read_cluster(cluster, _rendered([("crd.yaml#0", crd)]), delete=True)
+    assert reading.view.counts is not None
+    assert reading.view.counts["flowschema.flowcontrol.apiserver.k8s.io"] == 3

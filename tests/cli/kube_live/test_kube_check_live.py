@@ -235,3 +235,23 @@ def test_live_secret_values_appear_in_no_output_nor_the_audit_log(
     assert "secret/shop/db" in exported.stdout
     assert old not in exported.stdout
     assert new not in exported.stdout
+
+
+def test_a_config_map_change_reaches_the_live_workloads_that_read_it(
+    cli: Cli, emulator: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    _shop(emulator)
+    container = {"name": "web", "image": "web:1", "envFrom": [{"configMapRef": {"name": "settings"}}]}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}},
+    }
+    put(emulator, "apps/v1/deployments", deployment)
+    result = cli(
+        "kube", "check", _write(tmp_path, SHOP), "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json"
+    )
+    (impact,) = [i for i in _json(result)["blast_radius"] if i["address"] == "configmap/shop/settings"]
+    assert impact["impacted"] == ["deployment.apps/shop/web"]
+    assert impact["unknown"] is None
