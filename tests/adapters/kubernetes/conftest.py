@@ -11,6 +11,7 @@ import yaml
 from guardrail.adapters.kubernetes import connect
 from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from tests.adapters.kubernetes.emulator import ApiServer, ServedApiServer
+from tests.adapters.kubernetes.live_objects import served_api_server
 
 CONTEXT = "emulated"
 # Short enough that a timeout test ends quickly, long enough for a loaded 2-core machine to answer.
@@ -45,12 +46,8 @@ def kubeconfig_of(contexts: Mapping[str, tuple[str, str]], current: str | None =
 
 @pytest.fixture
 def api_server() -> Iterator[ServedApiServer]:
-    served = ServedApiServer()
-    served.start()
-    try:
+    with served_api_server() as served:
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture

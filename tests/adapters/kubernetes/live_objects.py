@@ -1,5 +1,5 @@
-"""Live objects put straight into the emulated API server, stamped as a server stamps them, and a second
-emulated server for tests of several clusters."""
+"""Live objects put straight into the emulated API server, stamped as a server stamps them, and emulated
+servers (a second one for tests of several clusters)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def live(emulator: ApiServer, resource: str, namespace: str | None, name: str) -
 
 
 @contextmanager
-def another_api_server() -> Iterator[ServedApiServer]:
-    """A second emulated API server, stopped when the block ends."""
+def served_api_server() -> Iterator[ServedApiServer]:
+    """An emulated API server on a port of its own (the fixture's, or a second one), stopped when the block
+    ends."""
     served = ServedApiServer()
     served.start()
     try:

@@ -16,7 +16,7 @@ import pytest
 from guardrail.core.kube.applyset import PART_OF_LABEL, applyset_id
 from tests.adapters.kubernetes.conftest import CONTEXT, kubeconfig_of
 from tests.adapters.kubernetes.emulator import ApiServer, ServedApiServer
-from tests.adapters.kubernetes.live_objects import another_api_server, closed_port_url, put
+from tests.adapters.kubernetes.live_objects import closed_port_url, put, served_api_server
 from tests.cli.conftest import Result
 
 Cli = Callable[..., Result]
@@ -148,7 +148,7 @@ def test_several_contexts_judge_every_cluster(
     cli: Cli, api_server: ServedApiServer, emulator: ApiServer, tmp_path: Path
 ) -> None:
     _shop(emulator)
-    with another_api_server() as other:
+    with served_api_server() as other:
         assert other.emulator is not None
         version = {"major": "1", "minor": "33", "gitVersion": "v1.33.1"}
         other.emulator["get /version"] << (lambda: version)
