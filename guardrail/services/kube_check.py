@@ -29,7 +29,6 @@ from guardrail.core.kube.offline import offline_changes
 from guardrail.core.kube.render import RenderedObject, render_objects
 from guardrail.core.report import CheckReport
 from guardrail.services.kube_gate import judged, policies_of, submit
-from guardrail.services.kube_live import LiveReading, read_clusters
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_for_review
@@ -37,6 +36,7 @@ from guardrail.services.wiring import connected_clusters
 
 if TYPE_CHECKING:
     from guardrail.adapters.store_helper import StoreHelper
+    from guardrail.services.kube_live import LiveReading
 
 
 def _stdin() -> bytes:
@@ -127,6 +127,8 @@ def judge(request: KubeCheckRequest, clusters: Sequence[Cluster]) -> KubeJudgeme
     run = submit(engine, objects) if engine is not None else None
     readings: list[LiveReading] = []
     if clusters:
+        from guardrail.services.kube_live import read_clusters  # an offline check never reads a cluster
+
         changes, readings = read_clusters(
             clusters, objects, target_version=request.target_version, delete=request.delete, prune=request.prune
         )
