@@ -22,6 +22,7 @@ from guardrail.adapters.store import open_store
 from guardrail.config import Settings
 from guardrail.core.change import Action
 from guardrail.core.errors import StalePlanError
+from guardrail.core.kube.applyset import PART_OF_LABEL, applyset_id
 from guardrail.core.kube.cluster import Cluster
 from guardrail.services import apply_lock
 from guardrail.services.kube_apply import KubeApplyRequest, kube_apply
@@ -304,3 +305,46 @@ def test_a_cluster_held_by_another_apply_is_exit_1(
     assert result.code == 1
     assert "bob@example.com" in result.stderr
     assert _writes(emulator) == []
+
+
+def test_prune_policies_recursion_and_an_explicit_store(
+    cli: Cli, emulator: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    set_id = applyset_id(name="shop-set", namespace="shop", kind="Secret", group="")
+    labels = {PART_OF_LABEL: set_id}
+    for name in ("kept", "dropped"):
+        metadata = {"name": name, "namespace": "shop", "labels": labels}
+        put(emulator, "v1/configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {}})
+    kept = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "kept", "namespace": "shop", "labels": labels},
+    }
+    folder = tmp_path / "set"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "nested" / "kept.json").write_text(json.dumps({**kept, "data": {"a": "b"}}))
+    policy = _write(
+        tmp_path,
+        'package main\n\nimport rego.v1\n\nwarn contains msg if {\n\tinput.kind == "ConfigMap"\n'
+        '\tmsg := sprintf("config map %s", [input.metadata.name])\n}\n',
+        "warn.rego",
+    )
+    store = f"sqlite:///{tmp_path / 'own.db'}"
+    args = ("--context", CONTEXT, "--kubeconfig", kubeconfig, "--prune", "-R", "--policy", policy, "--store", store)
+    result = cli("kube", "apply", folder, *args)
+    assert result.code == 0, result.stderr
+    assert "[ADVISORY] rego:main.warn: config map kept" in result.stdout
+    assert "  ~ configmap/shop/kept (applied)" in result.stdout
+    assert "  - configmap/shop/dropped (deleted)" in result.stdout
+    assert live(emulator, "v1/configmaps", "shop", "dropped") is None
+    opened = open_store(store)
+    try:
+        assert opened.kube_rollback(_apply_id(result)) is not None
+    finally:
+        opened.close()
+    # Rolled back from that store: the pruned member comes back.
+    rollback = cli(
+        "kube", "rollback", _apply_id(result), "--kubeconfig", kubeconfig, "--store", store, "--policy", policy
+    )
+    assert rollback.code == 0, rollback.stderr
+    assert live(emulator, "v1/configmaps", "shop", "dropped") is not None
