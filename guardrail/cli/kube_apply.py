@@ -90,8 +90,8 @@ def _shown(outcome: KubeApplyOutcome, doing: str) -> int:
     emit(f"{doing}: {outcome.apply_id}")
     for done in outcome.objects:
         symbol = _SYMBOL.get(done.action, "?")
-        emit(f"  {symbol} {inert(done.address)} ({done.outcome}{f': {inert(done.error)}' if done.error else ''})")
-    succeeded = sum(o.outcome != "failed" for o in outcome.objects)
+        emit(f"  {symbol} {inert(done.address)} ({done.outcome.value}{f': {inert(done.error)}' if done.error else ''})")
+    succeeded = sum(o.changed for o in outcome.objects)
     if outcome.failure is not None:
         sys.stderr.write(
             f"guardrail: {doing} stopped at {inert(outcome.failure)}; {succeeded} of {outcome.planned} objects were "

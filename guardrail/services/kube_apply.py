@@ -14,8 +14,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Protocol
 
 from guardrail.config import Settings
@@ -56,15 +57,27 @@ class KubeApplyRequest:
     store: str | None = None
 
 
+class ObjectResult(StrEnum):
+    """What an apply did to one object."""
+
+    APPLIED = "applied"  # created or updated by server-side apply
+    DELETED = "deleted"
+    FAILED = "failed"  # refused: the apply stopped here
+
+
 @dataclass(frozen=True)
 class ObjectOutcome:
-    """What an apply did to one object: `applied` (created or updated), `deleted`, or `failed` with why."""
+    """What an apply did to one object, and why it failed when it did."""
 
     address: str
     cluster: str
     action: Action
-    outcome: str
+    outcome: ObjectResult
     error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome is not ObjectResult.FAILED
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,7 @@ class KubeApplyOutcome:
     apply_id: str | None = None
     objects: tuple[ObjectOutcome, ...] = ()
     planned: int = 0  # how many objects the apply set out to change
-    failure: str | None = field(default=None)
+    failure: str | None = None
 
 
 def kube_apply(request: KubeApplyRequest, *, actor: str | None = None) -> KubeApplyOutcome:
@@ -200,14 +213,14 @@ class _Run:
             try:
                 if step.action is Action.DELETE:
                     cluster.delete(step.ref, step.api_version)
-                    outcome = "deleted"
+                    outcome = ObjectResult.DELETED
                 else:
                     manifest = self.manifests[step.cluster][step.ref]
                     cluster.apply(manifest, field_manager=FIELD_MANAGER, force=True)
-                    outcome = "applied"
+                    outcome = ObjectResult.APPLIED
             except ClusterError as error:
                 why = self.scrub(str(error))  # an API server may quote the object, Secret values included
-                self._record(ObjectOutcome(self._address(step), step.cluster, step.action, "failed", why))
+                self._record(ObjectOutcome(self._address(step), step.cluster, step.action, ObjectResult.FAILED, why))
                 return self.done, f"{self._address(step)}: {why}"
             self._record(ObjectOutcome(self._address(step), step.cluster, step.action, outcome))
         return self.done, None
@@ -217,8 +230,8 @@ class _Run:
         on = [o for o in self.done if o.cluster == cluster]
         summary: dict[str, object] = {
             "apply_id": self.apply_id,
-            "applied": sum(o.outcome != "failed" for o in on),
-            "status": "failed" if any(o.outcome == "failed" for o in on) or failure else "succeeded",
+            "applied": sum(o.changed for o in on),
+            "status": "failed" if failure is not None else "succeeded",
         }
         if failure is not None:
             summary["error"] = failure
@@ -231,7 +244,7 @@ class _Run:
             "address": outcome.address,
             "cluster": outcome.cluster,
             "action": outcome.action.value,
-            "outcome": outcome.outcome,
+            "outcome": outcome.outcome.value,
         }
         if outcome.error is not None:
             payload["error"] = outcome.error

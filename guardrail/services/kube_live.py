@@ -100,13 +100,18 @@ def read_clusters(
         read_cluster(cluster, objects, target_version=target_version, delete=delete, prune=prune)
         for cluster in clusters
     ]
+    return change_set(readings, objects), readings
+
+
+def change_set(readings: Sequence[LiveReading], objects: Sequence[RenderedObject]) -> KubeChangeSet:
+    """The change several clusters' readings make together: their changes cluster after cluster, their views,
+    and the objects' Secret values with the live ones as the literals to scrub."""
     literals = secret_literals(obj.manifest for obj in objects).union(*(r.sensitive_literals for r in readings))
-    changes = KubeChangeSet(
+    return KubeChangeSet(
         tuple(c for reading in readings for c in reading.changes),
         tuple(reading.view for reading in readings),
         literals,
     )
-    return changes, readings
 
 
 # Actions whose object the apply sends to the API server.

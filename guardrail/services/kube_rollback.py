@@ -15,15 +15,13 @@ from pathlib import Path
 from guardrail.config import Settings
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError
-from guardrail.core.kube.change import KubeChangeSet
 from guardrail.core.kube.live import without_server_fields
 from guardrail.core.kube.render import RenderedObject
 from guardrail.core.kube.rollback import RollbackPoint, SavedObject, bare
-from guardrail.core.kube.secret_data import secret_literals
 from guardrail.services.kube_apply import KubeApplyOutcome, carry_out
 from guardrail.services.kube_check import KubeJudgement
 from guardrail.services.kube_gate import judged, policies_of, submit
-from guardrail.services.kube_live import read_cluster
+from guardrail.services.kube_live import change_set, read_cluster
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_store
 from guardrail.services.wiring import connected_clusters
@@ -65,11 +63,7 @@ def kube_rollback(request: KubeRollbackRequest, *, actor: str | None = None) -> 
             )
             for cluster in clusters
         ]
-        changes = KubeChangeSet(
-            tuple(c for reading in readings for c in reading.changes),
-            tuple(reading.view for reading in readings),
-            secret_literals(obj.manifest for obj in restored).union(*(r.sensitive_literals for r in readings)),
-        )
+        changes = change_set(readings, restored)
         source = f"rollback of kube apply {point.apply_id}"
         covers = [("kube-rollback-of", point.apply_id)]
         report = judged(request.settings, restored, changes, source=source, run=run, covers=covers)
