@@ -11,12 +11,12 @@ import typer
 from guardrail.cli.kube import CONTEXT, KUBECONFIG, PATHS, PRUNE, RECURSIVE, kube_app
 from guardrail.cli.options import CONFIG, POLICY, STORE, load_config
 from guardrail.cli.output import emit, inert, use_color
-from guardrail.core.change import Action
 
 if TYPE_CHECKING:
     from guardrail.services.kube_apply import KubeApplyOutcome
 
-_SYMBOL = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
+# By action (create, update, delete), as the text report marks them; the core loads only when a command runs.
+_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 
 
 @kube_app.command("apply")
@@ -89,7 +89,7 @@ def _shown(outcome: KubeApplyOutcome, doing: str) -> int:
         return 0
     emit(f"{doing}: {outcome.apply_id}")
     for done in outcome.objects:
-        symbol = _SYMBOL.get(done.action, "?")
+        symbol = _SYMBOL.get(done.action.value, "?")
         emit(f"  {symbol} {inert(done.address)} ({done.outcome.value}{f': {inert(done.error)}' if done.error else ''})")
     succeeded = sum(o.changed for o in outcome.objects)
     if outcome.failure is not None:
