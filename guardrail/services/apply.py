@@ -19,14 +19,14 @@ from guardrail.config import Settings
 from guardrail.core.errors import BadInputError, CommandError, DeniedError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
 from guardrail.core.ports import OutputLine, TerraformRunner, Workspaces
-from guardrail.core.provenance import Provenance, last_check_provenance
+from guardrail.core.provenance import Provenance
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import Scrubber, plan_scrubber, scrubber_for
 from guardrail.core.verdict import Decision
 from guardrail.services import apply_lock
 from guardrail.services.approvals import use_break_glass
 from guardrail.services.check import CheckRequest, check
-from guardrail.services.provenance import gather
+from guardrail.services.provenance import gather, plan_provenance
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_store
@@ -135,9 +135,9 @@ def apply_reviewed(
     scrub = plan_scrubber(report.changeset)
     fingerprint = report.changeset.fingerprint
     with opened_store(request.store, request.settings, scrub) as store:
-        events = list(store.events())  # read once, before this apply records anything
-        now_seen = gather(directory, events, plan_files=[request.plan_file], workspace=workspace)
-        planned = origin.provenance or last_check_provenance(events, fingerprint) or now_seen
+        # Read before this apply records anything, through the log's indexes: never the whole log.
+        now_seen = gather(directory, store, plan_files=[request.plan_file], workspace=workspace)
+        planned = origin.provenance or plan_provenance(store, fingerprint) or now_seen
         reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True, provenance=planned)
         if reviewed.report.verdict.decision is not Decision.ALLOW:
             return ApplyOutcome(reviewed.report, workspace, applied=False)

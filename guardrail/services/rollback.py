@@ -110,7 +110,7 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
 def _target(request: RollbackRequest) -> RollbackTarget:
     workspace = _workspace(request.directory)
     with opened_store(request.store, request.settings) as store:
-        return find_target(request.directory, workspace, request.to, list(store.events()), undo_seq=request.undo_seq)
+        return find_target(request.directory, workspace, request.to, store, undo_seq=request.undo_seq)
 
 
 def _checked(request: RollbackRequest, inner: Path, plan_file: Path, commit: str) -> CheckReport:
