@@ -44,9 +44,10 @@ def _request(
 ) -> RollbackRequest:
     from guardrail.services.rollback import RollbackRequest
 
+    # Like apply's, a rollback is judged by the directory's own guardrail.yaml and store, wherever it runs.
     return RollbackRequest(
-        directory=directory,
-        settings=load_config(config),
+        directory=directory.absolute(),
+        settings=load_config(config, plan=directory),
         to=to,
         store=store,
         policies=tuple(policy or ()),

@@ -247,3 +247,38 @@ def test_a_rollback_that_does_not_converge_lists_what_still_differs(cli: Cli, tm
     assert undone.code == 1, undone.stdout + undone.stderr
     assert "rollback NOT verified" in undone.stdout
     assert "  - terraform_data.clock" in undone.stdout
+
+
+RECREATE_NEEDS_APPROVAL = """
+protect:
+  - addresses: ["terraform_data.delete"]
+    actions: [create]
+    enforcement: soft
+    reason: bringing it back needs a second pair of eyes
+"""
+
+
+def test_a_rollback_from_elsewhere_meets_the_directorys_configuration_and_store(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GUARDRAIL_STORE")  # the store is the configuration's own default one
+    repo = new_repo(tmp_path / "repo")
+    first = commit_files(repo, {"infra/main.tf": BEFORE}, "start")
+    infra = repo / "infra"
+    assert plan_and_apply(cli, infra).code == 0
+    commit_files(repo, {"infra/main.tf": AFTER, "infra/guardrail.yaml": RECREATE_NEEDS_APPROVAL}, "forward")
+    assert plan_and_apply(cli, infra).code == 0  # the forward apply deletes it: allowed
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    planned = cli("rollback", "plan", infra, "-f", "json")
+    assert planned.code == 2, planned.stdout + planned.stderr  # the rollback re-creates it: needs approval
+    document = json.loads(planned.stdout)
+    assert document["rollback"]["to"]["commit"] == first  # found in the store of the forward applies
+    assert document["report"]["config"] == str(infra / "guardrail.yaml")
+    assert document["report"]["store"] == f"sqlite:///{infra / '.guardrail' / 'guardrail.db'}"
+    refused = cli("rollback", "apply", infra)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert "delete" not in state_inputs_of(infra)  # nothing applied
+    assert not (elsewhere / ".guardrail").exists()  # no stray store where the command happened to run
