@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from pathlib import Path
 from guardrail.config import Settings
 from guardrail.core.audit import EventDraft, EventKind
 from guardrail.core.errors import BadInputError
+from guardrail.core.ports import OutputLine
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.plan import RollbackPlan, RollbackResult, RollbackTarget
 from guardrail.core.rollback.undo import compare, remaining_changes
@@ -79,9 +80,12 @@ def plan_rollback(request: RollbackRequest, *, actor: str | None = None) -> Roll
     return planned
 
 
-def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> RollbackApplied:
+def apply_rollback(
+    request: RollbackRequest, *, actor: str | None = None, on_line: Callable[[OutputLine], None] | None = None
+) -> RollbackApplied:
     """Plan the rollback (as plan_rollback), apply that plan through the apply path (gate, dirty-tree
-    rule, workspace lock, rollback point), then plan the target again: verified when nothing is left.
+    rule, workspace lock, rollback point; terraform's output shown to `on_line` as it comes, scrubbed of
+    the plan's secrets), then plan the target again: verified when nothing is left.
 
     Raises what plan_rollback and `apply` raise.
     """
@@ -93,7 +97,7 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
         planned = RollbackPlan(target, report, compare(target.forward, report.changeset))
         links = {"rollback_of": target.link()}  # "rollback" already names the rollback point
         origin = PlanOrigin(inner, request.directory, target_provenance(request.directory, target.commit), links)
-        outcome = apply_reviewed(_apply_request(request, plan_file), plan_file, origin, who)
+        outcome = apply_reviewed(_apply_request(request, plan_file), plan_file, origin, who, on_line=on_line)
         planned = RollbackPlan(target, outcome.report, planned.undo)
         if not outcome.applied:
             return RollbackApplied(planned, RollbackResult(applied=False), outcome)
