@@ -55,12 +55,14 @@ class PlanOrigin:
     in; `directory` the one whose workspace lock is taken and whose rollback points are kept (the same
     for an ordinary apply; for a rollback, the original directory while terraform runs in a worktree).
     `provenance` None: the plan's last recorded check says (else the tree now); `links` are added to the
-    apply-end event (what a rollback undoes)."""
+    apply-end event (what a rollback undoes); `source` is how reports and the log name the plan (None: the
+    plan file given)."""
 
     run_in: Path
     directory: Path
     provenance: Provenance | None = None
     links: Mapping[str, object] = field(default_factory=dict)
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def apply_reviewed(
             all_namespaces=request.all_namespaces,
             terraform_bin=request.terraform_bin,
             configuration=origin.run_in,
-            source=str(request.plan_file),
+            source=origin.source or str(request.plan_file),
         )
     )
     directory = origin.directory

@@ -96,7 +96,8 @@ def apply_rollback(
         report = _checked(request, inner, plan_file, target.commit)
         planned = RollbackPlan(target, report, compare(target.forward, report.changeset))
         links = {"rollback_of": target.link()}  # "rollback" already names the rollback point
-        origin = PlanOrigin(inner, request.directory, target_provenance(request.directory, target.commit), links)
+        provenance = target_provenance(request.directory, target.commit)
+        origin = PlanOrigin(inner, request.directory, provenance, links, source=_source(request, target.commit))
         outcome = apply_reviewed(_apply_request(request, plan_file), plan_file, origin, who, on_line=on_line)
         planned = RollbackPlan(target, outcome.report, planned.undo)
         if not outcome.applied:
@@ -130,9 +131,14 @@ def _checked(request: RollbackRequest, inner: Path, plan_file: Path, commit: str
             terraform_bin=request.terraform_bin,
             variables=request.variables,
             plan_out=plan_file,
-            source=f"{request.directory} at {commit[:12]}",
+            source=_source(request, commit),
         )
     )
+
+
+def _source(request: RollbackRequest, commit: str) -> str:
+    """How reports and the log name a rollback plan: the directory and the commit it puts back."""
+    return f"{request.directory} at {commit[:12]}"
 
 
 def _apply_request(request: RollbackRequest, plan_file: Path) -> ApplyRequest:

@@ -109,6 +109,7 @@ def test_forward_apply_then_rollback_to_the_previous_commit_is_verified(
     outputs.append(undone)
     assert undone.code == 0, undone.stdout + undone.stderr
     assert "rollback verified" in undone.stdout
+    assert f"plan: {infra} at {first[:12]} (" in undone.stdout  # the commit it puts back, not a temporary file
     assert state_inputs(terraform_bin, infra) == EXPECTED_BEFORE
     assert replaced_id(terraform_bin, infra) != replaced_before  # replaced again, as the old trigger wants
     assert git(repo, "worktree", "list").count("\n") == 0  # the temporary worktree is gone
