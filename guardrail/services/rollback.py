@@ -19,6 +19,7 @@ from pathlib import Path
 from guardrail.config import Settings
 from guardrail.core.audit import EventDraft, EventKind
 from guardrail.core.errors import BadInputError
+from guardrail.core.locks import split_workspace_lock_name
 from guardrail.core.ports import OutputLine
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.plan import RollbackPlan, RollbackResult, RollbackTarget
@@ -171,7 +172,8 @@ def _workspace(directory: Path) -> str:
     lock = apply_lock_name(directory)
     if lock is None:
         raise BadInputError(f"{directory}: no Terraform configuration here (no *.tf or *.tf.json files)")
-    chosen = lock.rsplit("#", 1)[-1]
+    split = split_workspace_lock_name(lock)
+    chosen = split[1] if split is not None else DEFAULT_WORKSPACE
     if chosen != DEFAULT_WORKSPACE and not os.environ.get("TF_WORKSPACE"):
         # The worktree starts uninitialised: only TF_WORKSPACE carries the workspace into it.
         raise BadInputError(

@@ -20,6 +20,7 @@ from typing import Any
 
 from guardrail.core.audit import EventKind
 from guardrail.core.errors import BadInputError
+from guardrail.core.locks import split_workspace_lock_name
 from guardrail.core.provenance import AppliedRecord, Provenance, successful_applies
 from guardrail.core.rollback.plan import RollbackTarget
 from guardrail.core.rollback.undo import ForwardChange, forward_changes
@@ -52,7 +53,8 @@ def find_target(
     if ref is None:
         earlier = next(applied, None) if undoes is not None else None
         if earlier is None:
-            name = workspace.rsplit("#", 1)[-1]
+            split = split_workspace_lock_name(workspace)
+            name = split[1] if split is not None else workspace
             raise BadInputError(
                 f"{directory}: no earlier successful apply of this directory (workspace {name}) in the audit log "
                 "to roll back to: give --to REF"

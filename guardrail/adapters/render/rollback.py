@@ -26,8 +26,7 @@ def render_text(plan: RollbackPlan, result: RollbackResult | None = None, *, col
 
     target, undo = plan.target, plan.undo
     going = f"to {target.commit[:12]} ({clean(target.ref)})"
-    workspace = target.workspace.rsplit("#", 1)[-1]  # the lock's name is directory#workspace
-    lines = [f"rollback of {clean(target.directory)} (workspace {clean(workspace)}) {going}"]
+    lines = [f"rollback of {clean(target.directory)} (workspace {clean(target.workspace_name)}) {going}"]
     if target.undoes is None:
         lines.append("undoes: no successful apply of this workspace is recorded")
     else:

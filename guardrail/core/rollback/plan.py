@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from guardrail.core.locks import split_workspace_lock_name
 from guardrail.core.provenance import AppliedRecord
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.undo import ForwardChange, UndoReport
@@ -20,6 +21,12 @@ class RollbackTarget:
     commit: str
     undoes: AppliedRecord | None
     forward: tuple[ForwardChange, ...] | None
+
+    @property
+    def workspace_name(self) -> str:
+        """The Terraform workspace alone (`workspace` is the apply lock's name: directory#workspace)."""
+        split = split_workspace_lock_name(self.workspace)
+        return split[1] if split is not None else self.workspace
 
     def link(self) -> dict[str, object]:
         """How events name what this rollback undoes and where it goes."""
