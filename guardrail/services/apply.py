@@ -21,7 +21,7 @@ from guardrail.core.locks import ApplyLockHeldError
 from guardrail.core.ports import OutputLine, TerraformRunner, Workspaces
 from guardrail.core.provenance import Provenance
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber, plan_scrubber, scrubber_for
+from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Decision
 from guardrail.services import apply_lock
 from guardrail.services.approvals import use_break_glass
@@ -163,7 +163,7 @@ def apply_reviewed(
                     fingerprint=fingerprint,
                     outcome=outcome,
                 )
-                shown = _scrubbed_lines(on_line, report.changeset.sensitive_literals)
+                shown = _scrubbed_lines(on_line, scrub.line_by_line())
                 output = _run_apply(
                     terraform, origin.run_in, plan_file, scrub, outcome, shown_as=request.plan_file, on_line=shown
                 )
@@ -252,13 +252,10 @@ def _run_apply(
 
 
 def _scrubbed_lines(
-    on_line: Callable[[OutputLine], None] | None, secrets: frozenset[str]
+    on_line: Callable[[OutputLine], None] | None, scrub: Scrubber
 ) -> Callable[[OutputLine], None] | None:
     if on_line is None:
         return None
-    # A secret of several lines never appears whole in one line: each of its lines is scrubbed on its own too.
-    pieces = {piece for secret in secrets if "\n" in secret for piece in secret.splitlines() if piece.strip()}
-    scrub = scrubber_for(secrets | pieces)
 
     def show(line: OutputLine) -> None:
         on_line(OutputLine(scrub(line.text), line.stderr))

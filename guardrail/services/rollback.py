@@ -22,9 +22,8 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.locks import split_workspace_lock_name
 from guardrail.core.ports import OutputLine
 from guardrail.core.report import CheckReport
-from guardrail.core.rollback.plan import RollbackPlan, RollbackResult, RollbackTarget
+from guardrail.core.rollback.plan import RollbackPlan, RollbackResult, RollbackTarget, rollback_scrubber
 from guardrail.core.rollback.undo import compare, remaining_changes
-from guardrail.core.secrets import scrubber_for
 from guardrail.core.store_ports import Store
 from guardrail.services.apply import ApplyOutcome, ApplyRequest, PlanOrigin, apply_reviewed
 from guardrail.services.check import CheckRequest, check
@@ -74,7 +73,7 @@ def plan_rollback(request: RollbackRequest, *, actor: str | None = None) -> Roll
     with configuration_at(request.directory, target.commit) as inner, _plan_folder() as folder:
         report = _checked(request, inner, folder / "rollback.tfplan", target.commit)
     provenance = target_provenance(request.directory, target.commit)
-    with opened_store(request.store, request.settings, scrubber_for(report.changeset.sensitive_literals)) as store:
+    with opened_store(request.store, request.settings, rollback_scrubber(report.changeset, target)) as store:
         settled = settle(store, report, request.settings, who, datetime.now(UTC), provenance=provenance)
         planned = RollbackPlan(target, settled.report, compare(target.forward, report.changeset))
         _record(store, who, EventKind.ROLLBACK_PLAN, planned, {"decision": settled.report.verdict.decision.value})
@@ -106,8 +105,7 @@ def apply_rollback(
         again = _checked(request, inner, folder / "verify.tfplan", target.commit)
     point = str(outcome.rollback) if outcome.rollback is not None else None
     result = RollbackResult(True, tuple(remaining_changes(again.changeset.changes)), point)
-    scrub = scrubber_for(outcome.report.changeset.sensitive_literals)
-    with opened_store(request.store, request.settings, scrub) as store:
+    with opened_store(request.store, request.settings, planned.scrubber()) as store:
         verdict = {"verified": result.verified, "remaining": list(result.remaining)}
         _record(store, who, EventKind.ROLLBACK_VERIFY, planned, verdict)
     return RollbackApplied(planned, result, outcome)

@@ -283,3 +283,38 @@ def test_a_rollback_from_elsewhere_meets_the_directorys_configuration_and_store(
     assert refused.code == 2, refused.stdout + refused.stderr
     assert "delete" not in state_inputs_of(infra)  # nothing applied
     assert not (elsewhere / ".guardrail").exists()  # no stray store where the command happened to run
+
+
+NAMED_LIKE_A_SECRET = """
+variable "colour" {
+  type      = string
+  sensitive = true
+  default   = "blue"
+}
+resource "terraform_data" "secret" { input = var.colour }
+resource "terraform_data" "blue_app" { input = "%s" }
+"""
+
+
+def test_a_rollback_keeps_addresses_whole_that_hold_a_secret_word(cli: Cli, tmp_path: Path) -> None:
+    """Addresses are names, never secrets: a sensitive "blue" must not turn terraform_data.blue_app into
+    terraform_data.(sensitive value)_app in the rollback's report or its events."""
+    repo = new_repo(tmp_path / "repo")
+    commit_files(repo, {"main.tf": NAMED_LIKE_A_SECRET % "v1"}, "start")
+    assert plan_and_apply(cli, repo).code == 0
+    extra = 'resource "terraform_data" "blue_db" { input = "x" }\n'
+    commit_files(repo, {"main.tf": NAMED_LIKE_A_SECRET % "v2" + extra}, "forward")
+    assert plan_and_apply(cli, repo).code == 0
+
+    planned = cli("rollback", "plan", repo)
+    assert "undone (2): terraform_data.blue_app, terraform_data.blue_db" in planned.stdout, planned.stdout
+    as_json = json.loads(cli("rollback", "plan", repo, "-f", "json").stdout)
+    assert as_json["rollback"]["undone"] == ["terraform_data.blue_app", "terraform_data.blue_db"]
+    undone = cli("rollback", "apply", repo, "-f", "json")
+    assert undone.code == 0, undone.stdout + undone.stderr
+    events = [json.loads(line) for line in cli("audit", "export").stdout.splitlines()]
+    recorded = [e["payload"]["undone"] for e in events if e["kind"] in ("rollback-plan", "rollback-verify")]
+    assert recorded == [["terraform_data.blue_app", "terraform_data.blue_db"]] * 3
+    for output in (planned.stdout, json.dumps(as_json), undone.stdout, undone.stderr, json.dumps(events)):
+        assert '"blue"' not in output  # the value itself is never shown
+        assert "(sensitive value)_" not in output
