@@ -65,8 +65,11 @@ class ForwardedStore:
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
         return iter(_list_of(self.call("events", after_seq), AuditEvent))
 
-    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
-        return iter(_list_of(self.call("events_of_kind", kind, newest_first=newest_first), AuditEvent))
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
+        answer = self.call("events_of_kind", kind, newest_first=newest_first, fingerprint=fingerprint)
+        return iter(_list_of(answer, AuditEvent))
 
     def event(self, seq: int) -> AuditEvent | None:
         return _optional(self.call("event", seq), AuditEvent)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from guardrail.core.errors import BadInputError
+from guardrail.core.ports import OutputLine
 
 # What else may be at an output path, and why a report is never written over it.
 _REFUSED = {
@@ -106,3 +107,14 @@ def inert(text: str) -> str:
     from guardrail.adapters.render.common import neutralise
 
     return neutralise(text)
+
+
+def show_line(line: OutputLine, *, keep_stdout_clean: bool = False) -> None:
+    """Show one line of terraform's output as it comes, on the stream terraform wrote it to (on stderr when
+    `keep_stdout_clean`: stdout then carries one machine-readable document)."""
+    stream = sys.stderr if line.stderr or keep_stdout_clean else sys.stdout
+    try:
+        stream.write(line.text + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # a closed terminal or pipe: terraform must still run to its end
+        pass

@@ -52,9 +52,12 @@ class AuditStore(Protocol):
         """The event at `seq`, or None."""
         ...
 
-    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
-        """Every event of that kind, in seq order (or the newest first), exactly as stored: read through
-        the kind's index, so the last apply of a workspace is found without reading the whole log."""
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
+        """Every event of that kind (and of the plan `fingerprint`, when given), in seq order (or the newest
+        first), exactly as stored: read through the kind's index (the plan's, with a fingerprint), so the
+        last apply of a workspace or the last check of a plan is found without reading the whole log."""
         ...
 
     def head(self) -> AuditEvent | None:

@@ -41,6 +41,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _of_kind(query: sa.Select[tuple[object, ...]], kind: str, fingerprint: str | None) -> sa.Select[tuple[object, ...]]:
+    """`query` narrowed to the events of `kind` (and of the plan `fingerprint`: its index then answers)."""
+    query = query.where(audit_events.c.kind == kind)
+    return query if fingerprint is None else query.where(audit_events.c.fingerprint == fingerprint)
+
+
 class SqlStore:
     """guardrail's store on a SQLAlchemy engine. Every method raises StoreError when the database fails."""
 
@@ -90,15 +96,17 @@ class SqlStore:
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
         return self._paged(after_seq)
 
-    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
         if newest_first:
-            return self._newest_first(kind)
-        return self._paged(0, kind)
+            return self._newest_first(kind, fingerprint)
+        return self._paged(0, kind, fingerprint)
 
-    def _newest_first(self, kind: str) -> Iterator[AuditEvent]:
+    def _newest_first(self, kind: str, fingerprint: str | None) -> Iterator[AuditEvent]:
         cursor: int | None = None
         while True:
-            query = sa.select(audit_events).where(audit_events.c.kind == kind)
+            query = _of_kind(sa.select(audit_events), kind, fingerprint)
             if cursor is not None:
                 query = query.where(audit_events.c.seq < cursor)
             with db.translated(self._where), db.reading(self._engine) as conn:
@@ -108,13 +116,13 @@ class SqlStore:
                 return
             cursor = int(page[-1].seq)
 
-    def _paged(self, after_seq: int, kind: str | None = None) -> Iterator[AuditEvent]:
+    def _paged(self, after_seq: int, kind: str | None = None, fingerprint: str | None = None) -> Iterator[AuditEvent]:
         # Paged: a long log is never held in memory whole, nor a read transaction kept open between pages.
         cursor = after_seq
         while True:
             query = sa.select(audit_events).where(audit_events.c.seq > cursor)
             if kind is not None:
-                query = query.where(audit_events.c.kind == kind)
+                query = _of_kind(query, kind, fingerprint)
             with db.translated(self._where), db.reading(self._engine) as conn:
                 page = conn.execute(query.order_by(audit_events.c.seq).limit(_PAGE)).all()
             yield from (rows.event_of(row) for row in page)
