@@ -13,13 +13,16 @@ $(BIN)/guardrail: pyproject.toml
 	@touch $@
 
 DEMO_PLANS := examples/needs-approval/plan.json examples/denied/plan.json examples/allowed/plan.json
+# A store is created on purpose (guardrail store init), never by a command that merely names it.
+DEMO_STORE := sqlite:///$(abspath .guardrail/demo.db)
 
 # At a terminal: the TUI on the bundled examples (the palette, ctrl+p, opens the other two). With
 # ARGS=--no-tui, or without a terminal (CI), the gate runs on each example and checks its exit code.
 demo: $(BIN)/guardrail  ## review the bundled examples in the TUI; ARGS=--no-tui runs the gate on each instead
 	@if [ -t 0 ] && [ -t 1 ] && [ -z "$(findstring --no-tui,$(ARGS))" ]; then \
+		PATH="$(abspath $(BIN)):$$PATH" guardrail store init --store "$(DEMO_STORE)" && \
 		PATH="$(abspath $(BIN)):$$PATH" guardrail tui $(DEMO_PLANS) --config examples/guardrail.yaml \
-			--store "sqlite:///$(abspath .guardrail/demo.db)" $(ARGS); \
+			--store "$(DEMO_STORE)" $(ARGS); \
 	else \
 		PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh $(filter-out --no-tui,$(ARGS)); \
 	fi
@@ -31,7 +34,7 @@ lint: $(BIN)/guardrail
 	$(BIN)/ruff format --check guardrail tests benchmarks
 	$(BIN)/lint-imports
 
-typecheck: $(BIN)/guardrail
+typecheck: $(BIN)/guardrail  ## strict mypy on guardrail/, tests/ and benchmarks/ (the files pyproject.toml names)
 	$(BIN)/mypy
 
 unit: $(BIN)/guardrail

@@ -39,7 +39,6 @@ def main() -> None:
         plan = args.plan or generate_plan(args.stacks, Path(tmp) / "plan.json")
         data = plan.read_bytes()
     parse_times, blast_times, names_times, drift_times = [], [], [], []
-    cold = None
     for _ in range(args.runs):
         start = time.perf_counter()
         changeset = parse_plan(data, str(plan)).changeset
@@ -49,7 +48,6 @@ def main() -> None:
         graph = build_graph(changeset.configuration, changeset.prior_state, changeset.changes)
         report = analyse(changeset, graph=graph)
         blast_times.append(time.perf_counter() - start)
-        cold = cold if cold is not None else blast_times[-1]
 
         start = time.perf_counter()
         similar = list(SimilarNamesRule().evaluate(changeset))
@@ -59,6 +57,7 @@ def main() -> None:
         drift = list(DriftRule().evaluate(changeset))
         drift_times.append(time.perf_counter() - start)
 
+    cold = blast_times[0]
     impacted = sum(len(i.impacted) for i in report.impacts)
     print(f"plan: {len(changeset.changes)} changes, {len(graph.addresses)} instances, {graph.edge_count} edges")
     print(

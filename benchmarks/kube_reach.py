@@ -139,7 +139,7 @@ def naive_per_workload(changes: KubeChangeSet, nodes: tuple[NodeInfo, ...], samp
     and how many workloads there are."""
     placements = []
     for change in changes.changes:
-        spec = pod_spec(change.ref, change.after)
+        spec = pod_spec(change.after)
         if spec is not None:
             placements.append(Placement.of_template(spec, daemonset=is_daemonset(change.ref)))
     chosen = placements[:sample]

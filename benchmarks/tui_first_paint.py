@@ -34,6 +34,7 @@ from benchlib import CONFIG, generate_plan
 from guardrail.config import load_settings
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.session import OperatorSession
+from guardrail.services.store import initialise
 from guardrail.tui.app import GuardrailApp, make_app
 from guardrail.tui.widgets.change_list import ChangeList
 
@@ -42,7 +43,9 @@ SIZE = (120, 40)
 
 async def one_run(plan: Path, work: Path, run: int) -> tuple[float, float, float, int]:
     settings = load_settings(work / "guardrail.yaml", required=True)
-    session = OperatorSession(settings, store_url=f"sqlite:///{work / f'store-{run}.db'}")
+    store_url = f"sqlite:///{work / f'store-{run}.db'}"
+    initialise(store_url, settings)  # a fresh store each run, created on purpose as `guardrail store init` does
+    session = OperatorSession(settings, store_url=store_url)
     start = time.perf_counter()
     app: GuardrailApp = make_app(session, [plan])
     async with app.run_test(size=SIZE) as pilot:

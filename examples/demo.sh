@@ -3,6 +3,8 @@
 # bundled fleet rollouts (guarded and naive) and node-pool cycles, and shows each verdict and exit code.
 set -u
 cd "$(dirname "$0")"
+# The store of locks, approvals and the audit log: created on purpose (a mistyped store is refused).
+guardrail store init --config guardrail.yaml || exit 3
 status=0
 for case in allowed:0 denied:1 needs-approval:2; do
   name=${case%%:*}

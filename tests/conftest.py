@@ -106,10 +106,49 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(server.root, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Stores made once with `guardrail store init`'s code, that each test's store is copied from: a store
+    is never created by merely opening it."""
+    return {"sqlite": initialised_sqlite(tmp_path_factory.mktemp("template") / "guardrail.db")}
+
+
+def initialised_sqlite(path: Path) -> Path:
+    """A new SQLite store at `path`, as `guardrail store init` makes it."""
+    from guardrail.adapters.store import initialise_store
+
+    initialise_store(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    """The name of a database holding a new store, that each test's database is copied from."""
+    from guardrail.adapters.store import initialise_store
+
+    url = postgres_server.new_database()
+    initialise_store(url)  # disposes of its connections: the template must have none to be copied
+    return url.rsplit("/", 1)[1]
+
+
 @pytest.fixture(params=DIALECTS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty store of each dialect: a SQLite file in tmp_path, a new database on the test server."""
+def blank_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store of each dialect could be, with nothing there yet: a SQLite path in tmp_path, an empty
+    database on the test server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / '.guardrail' / 'guardrail.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.new_database()
+
+
+@pytest.fixture(params=DIALECTS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, store_templates: dict[str, Path]) -> str:
+    """A new, empty store of each dialect, initialised: a SQLite file in tmp_path, a database on the test
+    server."""
+    if request.param == "sqlite":
+        path = tmp_path / ".guardrail" / "guardrail.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store_templates["sqlite"], path)
+        return f"sqlite:///{path}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database(template=request.getfixturevalue("postgres_template"))

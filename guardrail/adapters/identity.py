@@ -28,9 +28,16 @@ def current_actor(environ: Mapping[str, str] | None = None, cwd: Path | None = N
 
 
 def git_user_email(cwd: Path) -> str | None:
-    """`user.email` as git itself resolves it in `cwd` (repository, then user and system configuration,
-    includes too), or None (no git, not set, a broken configuration): asked of `git config`, which knows
-    its own rules and costs far less than loading a library that re-implements them."""
+    """`user.email` as git resolves it in `cwd` (repository, then user and system configuration, includes
+    too), or None (no git, not set, a broken configuration).
+
+    In a repository GitPython reads the configuration files itself (no process; the import is shared with
+    the provenance every check records there). Outside one only the user's and the system's files remain,
+    and one `git config` costs far less than importing GitPython (about 0.1 s) for them."""
+    from guardrail.adapters.git import GitSourceControl, find_top_level
+
+    if find_top_level(cwd) is not None:
+        return GitSourceControl().user_email(cwd)
     from guardrail.adapters.process import run_command
     from guardrail.core.errors import BadInputError, CommandError
 

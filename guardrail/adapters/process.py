@@ -15,11 +15,14 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from guardrail.core.errors import BadInputError, CommandError, TransientError
+from guardrail.core.ports import OutputLine
 from guardrail.core.secrets import Scrubber, literal_secrets
 
 
@@ -63,6 +66,7 @@ def run_command(
     secrets: Iterable[str] = (),
     missing_hint: str = "",
     finish_on_interrupt: bool = False,
+    on_line: Callable[[OutputLine], None] | None = None,
 ) -> Completed:
     """Run `argv` to completion and return its output, or raise (see the module docstring).
 
@@ -75,6 +79,11 @@ def run_command(
     child is sent SIGINT (once per interrupt; terraform stops gracefully on the first, at once on the
     second) and waited for, and the KeyboardInterrupt is raised only after it has exited and saved what it
     did. Without it, the child is killed a moment after the interrupt, as subprocess does.
+
+    `on_line` sees each line of output as the command writes it, from a reader thread (one line at a time,
+    stdout and stderr in the order they arrive), while the whole output is still collected. Should it raise
+    (a bug), it is called no more, the output is still read to the end (a child whose pipe fills up would
+    block), and the error is raised once the command has finished.
     """
     args = [os.fspath(a) for a in argv]
     if not args:
@@ -84,8 +93,10 @@ def run_command(
         # Checked first: subprocess reports a missing cwd as a missing executable.
         raise BadInputError(f"{cwd}: not a directory (needed to run {shown[0]})")
     try:
-        if finish_on_interrupt:
-            result = _run_to_the_end(args, cwd, env, input, timeout)
+        if on_line is not None or finish_on_interrupt:
+            result = _run_watched(
+                args, cwd, env, input, timeout=timeout, on_line=on_line, finish_on_interrupt=finish_on_interrupt
+            )
         else:
             result = subprocess.run(  # an argv list, never a shell: arguments are never interpreted
                 args,
@@ -117,9 +128,55 @@ def run_command(
     return Completed(tuple(shown), result.returncode, result.stdout, result.stderr)
 
 
-def _run_to_the_end(
-    args: list[str], cwd: Path | None, env: Mapping[str, str] | None, input: bytes | None, timeout: float | None
+class _Lines:
+    """Reads a child's stdout and stderr in two threads, line by line, keeping every byte and passing each
+    line on as it comes (to `on_line`, when there is one)."""
+
+    def __init__(self, child: subprocess.Popen[bytes], on_line: Callable[[OutputLine], None] | None) -> None:
+        self._on_line: Callable[[OutputLine], None] | None = on_line
+        self._lock = threading.Lock()  # one line at a time reaches on_line
+        self.failure: BaseException | None = None
+        self.stdout: list[bytes] = []
+        self.stderr: list[bytes] = []
+        assert child.stdout is not None  # both are pipes
+        assert child.stderr is not None
+        self._readers = [
+            threading.Thread(target=self._pump, args=(child.stdout, self.stdout, False), daemon=True),
+            threading.Thread(target=self._pump, args=(child.stderr, self.stderr, True), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _pump(self, pipe: IO[bytes], kept: list[bytes], stderr: bool) -> None:
+        for raw in iter(pipe.readline, b""):
+            kept.append(raw)
+            with self._lock:
+                if self._on_line is None:
+                    continue
+                try:
+                    self._on_line(OutputLine(raw.rstrip(b"\r\n").decode("utf-8", errors="replace"), stderr))
+                except BaseException as exc:  # kept for the caller; the pipe must still be drained
+                    self.failure, self._on_line = exc, None
+
+    def finish(self) -> tuple[bytes, bytes]:
+        """Wait for both pipes to close; everything the child wrote."""
+        for reader in self._readers:
+            reader.join()
+        return b"".join(self.stdout), b"".join(self.stderr)
+
+
+def _run_watched(
+    args: list[str],
+    cwd: Path | None,
+    env: Mapping[str, str] | None,
+    input: bytes | None,
+    *,
+    timeout: float | None,
+    on_line: Callable[[OutputLine], None] | None,
+    finish_on_interrupt: bool,
 ) -> subprocess.CompletedProcess[bytes]:
+    """Run the child with its output read line by line (shown to `on_line` as it comes, when given) and, with
+    `finish_on_interrupt`, waited for after Ctrl-C (see run_command)."""
     with subprocess.Popen(
         args,
         cwd=cwd,
@@ -128,25 +185,49 @@ def _run_to_the_end(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as child:
+        lines = _Lines(child, on_line)
+        if input is not None:
+            _feed(child, input)
         interrupted = False
-        pending = input
         while True:
             try:
-                stdout, stderr = child.communicate(input=pending, timeout=timeout)
+                child.wait(timeout=timeout)
+                stdout, stderr = lines.finish()
                 break
             except KeyboardInterrupt:
+                if not finish_on_interrupt:
+                    child.kill()
+                    child.wait()
+                    lines.finish()
+                    raise
                 interrupted = True
-                pending = None
                 # From a terminal the child got the same SIGINT; from `kill -INT` only we did.
                 with contextlib.suppress(ProcessLookupError):
                     child.send_signal(signal.SIGINT)
             except subprocess.TimeoutExpired:
                 child.kill()
-                stdout, stderr = child.communicate()
+                child.wait()
+                stdout, stderr = lines.finish()
                 raise subprocess.TimeoutExpired(args, timeout or 0.0, stdout, stderr) from None
         if interrupted:
             raise KeyboardInterrupt
+        if lines.failure is not None:
+            raise lines.failure
         return subprocess.CompletedProcess(args, child.returncode, stdout, stderr)
+
+
+def _feed(child: subprocess.Popen[bytes], data: bytes) -> None:
+    """Write `data` to the child's stdin from a thread of its own, so that a child that writes before it
+    has read everything cannot block on a full pipe while we block on its stdin."""
+
+    def write() -> None:
+        assert child.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write(data)
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.close()
+
+    threading.Thread(target=write, daemon=True).start()
 
 
 def _text(output: bytes | str | None) -> str:

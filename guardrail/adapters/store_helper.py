@@ -6,6 +6,8 @@ store adapter while the parent reads its configuration and the plan on the other
 the child connect, and every call on the returned store is forwarded over a pipe and answered with the
 result or the exception, so callers see the same behaviour as an in-process SqlStore, errors included.
 
+Measured by benchmarks/check_speed.py (with and without the helper): see docs/performance.md.
+
 Fork only where it is safe: Linux, a single-threaded parent (the same rule as the Rego child).
 """
 
@@ -17,17 +19,20 @@ import signal
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrail.core.errors import StoreError
 from guardrail.core.secrets import Scrubber
 
-_OPEN = "__open__"
-_DESCRIPTION = "__description__"
-_CLOSE = "__close__"
+if TYPE_CHECKING:  # imported when a store is opened: the fork must come before anything it can wait for
+    from guardrail.adapters.forwarded_store import ForwardedStore
+
+OPEN = "__open__"
+DESCRIPTION = "__description__"
+CLOSE = "__close__"
 
 
 class StoreHelper:
@@ -37,7 +42,7 @@ class StoreHelper:
         self._pid = pid
         self._conn: Connection | None = conn
         # Dropped unused (the check failed first): the child must not linger.
-        self._reaper = weakref.finalize(self, _reap, pid, conn)
+        self._reaper = weakref.finalize(self, reap, pid, conn)
 
     @classmethod
     def start(cls) -> StoreHelper | None:
@@ -59,13 +64,17 @@ class StoreHelper:
         child_end.close()
         return cls(pid, parent_end)
 
-    def open(self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset()) -> ForwardedStore:
+    def open(
+        self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset(), create: bool = False
+    ) -> ForwardedStore:
         """The store at `url`, opened in the helper. Raises StoreError as open_store does."""
+        from guardrail.adapters.forwarded_store import ForwardedStore
+
         conn = self._take()
         self._reaper.detach()  # the store owns the child from now on, however long this helper lives
         forwarded = ForwardedStore(conn, self._pid)
         try:
-            forwarded.call(_OPEN, url, str(cwd), sorted(literals))
+            forwarded.call(OPEN, url, str(cwd), sorted(literals), create)
         except BaseException:
             forwarded.close()
             raise
@@ -84,51 +93,16 @@ class StoreHelper:
         return conn
 
 
-class ForwardedStore:
-    """A Store whose every method runs in the helper process (see the module's docstring)."""
-
-    def __init__(self, conn: Connection, pid: int) -> None:
-        self._conn = conn
-        self._pid = pid
-        self._reaper = weakref.finalize(self, _reap, pid, conn)
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        try:
-            self._conn.send((name, args, kwargs))
-            ok, value = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            self._reaper()
-            raise StoreError(f"store helper process ended unexpectedly ({type(exc).__name__})") from None
-        except BaseException:
-            # Ctrl-C (or any error) while the helper works, perhaps waiting on a database lock: end it now
-            # rather than wait for an answer nobody will read.
-            self._reaper()
-            raise
-        if not ok:
-            raise value
-        return value
-
-    @property
-    def description(self) -> str:
-        return str(self.call(_DESCRIPTION))
-
-    def close(self) -> None:
-        with contextlib.suppress(StoreError):
-            self.call(_CLOSE)
-        self._reaper()
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
-
-
 def _serve(conn: Connection) -> None:
     """The child: import the adapter now, then answer calls until told to close. Never returns."""
     status = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         from guardrail.adapters.store import open_store
+        from guardrail.core.store_ports import Store
+
+        # What the child may be asked to run: the Store port's methods, and nothing else.
+        methods = {name for name in dir(Store) if not name.startswith("_")} - {"close", "description"}
 
         store: Any = None
         while True:
@@ -136,23 +110,26 @@ def _serve(conn: Connection) -> None:
                 name, args, kwargs = conn.recv()
             except EOFError:
                 break
-            if name == _CLOSE:
+            if name == CLOSE:
                 if store is not None:
                     store.close()
                     store = None
                 _reply(conn, True, None)
                 break
             try:
-                if name == _OPEN:
-                    url, cwd, literals = args
-                    store = open_store(url, cwd=Path(cwd), scrub=Scrubber(frozenset(literals)) if literals else None)
+                if name == OPEN:
+                    url, cwd, literals, create = args
+                    scrub = Scrubber(frozenset(literals)) if literals else None
+                    store = open_store(url, cwd=Path(cwd), scrub=scrub, create=create)
                     result: Any = None
-                elif name == _DESCRIPTION:
+                elif name == DESCRIPTION:
                     result = store.description
-                else:
+                elif name in methods:
                     result = getattr(store, name)(*args, **kwargs)
                     if isinstance(result, Iterator):
                         result = list(result)
+                else:
+                    raise StoreError(f"store helper: no store method {name!r}")
             except BaseException as exc:
                 _reply(conn, False, exc)
             else:
@@ -171,7 +148,7 @@ def _reply(conn: Connection, ok: bool, value: Any) -> None:
         conn.send((False, StoreError(f"store call failed: {type(value).__name__}: {value} ({exc})")))
 
 
-def _reap(pid: int, conn: Connection) -> None:
+def reap(pid: int, conn: Connection) -> None:
     """Close the pipe and end the child. By then it has closed its store and is leaving (a normal close), is
     idle (never used) or is working for a caller that gave up (an interrupt): none of these is worth waiting
     for, and a child blocked on a database must not hang the caller."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
 from guardrail.cli.main import app
-from guardrail.cli.options import CONFIG, STORE, load_config
+from guardrail.cli.options import CONFIG, STORE, load_config, now
 from guardrail.cli.output import emit, inert
 from guardrail.core.errors import BadInputError
 
@@ -46,7 +45,7 @@ def approve_command(
             settings.approvals.policy(),
             wanted,
             who,
-            datetime.now(UTC),
+            now(),
             comment=comment,
             signature=signed,
             verifier=signature_verifier(settings),
@@ -89,7 +88,7 @@ def break_glass_command(
             wanted,
             actor(),
             reason=reason,
-            now=datetime.now(UTC),
+            now=now(),
             ttl=lifetime,
             signature=signed,
             verifier=signature_verifier(settings, BREAK_GLASS_NAMESPACE),

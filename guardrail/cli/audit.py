@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, sub_app
+from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, now, sub_app
 from guardrail.cli.output import emit, inert, write_atomically
 from guardrail.cli.tables import print_json, print_table
 from guardrail.core.errors import BadInputError
+from guardrail.core.queries import EVENT_KINDS
 
 audit_app = sub_app("audit", "The audit log: every check, lock, approval, break-glass and apply, hash-chained.")
 
@@ -27,7 +28,7 @@ class ExportFormat(StrEnum):
 def list_command(
     since: str | None = typer.Option(None, "--since", help="ISO date or time (UTC unless given), or an age like 2h."),
     actor: str | None = typer.Option(None, "--actor", help="Only this actor's events."),
-    kind: str | None = typer.Option(None, "--kind", help="check, lock, release, approval, break-glass, apply-start..."),
+    kind: str | None = typer.Option(None, "--kind", help=f"One of {', '.join(EVENT_KINDS)}."),
     address: str | None = typer.Option(None, "--address", help="Only events naming an address matching this glob."),
     output_format: ListFormat = LIST_FORMAT,
     config: Path | None = CONFIG,
@@ -35,8 +36,11 @@ def list_command(
 ) -> None:
     """Events matching every filter given, oldest first."""
     from guardrail.core.audit import EventFilter
+    from guardrail.core.queries import event_kind
     from guardrail.services.audit import as_record, list_events
 
+    if kind is not None:
+        event_kind(kind, f"--kind {kind!r}")
     selection = EventFilter(since=_since(since) if since else None, actor=actor, kind=kind, address=address)
     with command_store(config, store) as opened:
         events = list(list_events(opened, selection))
@@ -89,8 +93,13 @@ def verify_command(
     store: str | None = STORE,
 ) -> int:
     """Check the whole hash chain: exit 0 intact, 1 naming the first broken event (or a lost pinned head)."""
+    from guardrail.core.queries import parse_head_hash
     from guardrail.services.audit import verify
 
+    if expect_head is not None:
+        expect_head = parse_head_hash(expect_head, f"--expect-head {expect_head!r}")
+    elif exact:
+        raise BadInputError("--exact needs --expect-head HASH: it says that the pinned head must be the last event")
     with command_store(config, store) as opened:
         report = verify(opened, expect_head, exact=exact)
     if report.broken is not None:
@@ -106,7 +115,7 @@ def _since(text: str) -> datetime:
     from guardrail.core.queries import parse_since
 
     try:
-        return parse_since(text, datetime.now(UTC))
+        return parse_since(text, now())
     except ValueError:
         raise BadInputError(f"--since {text!r}: expected an ISO date or time, or an age like 2h or 7d") from None
 

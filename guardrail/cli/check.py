@@ -8,7 +8,16 @@ from pathlib import Path
 import typer
 
 from guardrail.cli.main import app
-from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config
+from guardrail.cli.options import (
+    ALL_NAMESPACES,
+    CONFIG,
+    NAMESPACE,
+    POLICY,
+    STORE,
+    TERRAFORM_BIN,
+    load_config,
+    now,
+)
 from guardrail.cli.output import show_report
 from guardrail.core.errors import BadInputError
 
@@ -54,14 +63,14 @@ def _gate(
 ) -> int:
     # Imported here so `guardrail --help` stays instant; the store's libraries start loading in a helper
     # process first, beside these imports and the plan's parse.
-    from guardrail.services.store_startup import start_store_helper
+    from guardrail.services.wiring import start_store_helper
 
     helper = start_store_helper()
     try:
         from guardrail.services.check import CheckRequest
         from guardrail.services.review import review
 
-        settings = load_config(config)
+        settings = load_config(config, plan=plan)
         request = CheckRequest(
             plan=plan,
             settings=settings,
@@ -72,7 +81,7 @@ def _gate(
             variables=variables,
             plan_out=plan_out,
         )
-        report = review(request, store, helper=helper)
+        report = review(request, store, helper=helper, clock=now)
     finally:
         if helper is not None:
             helper.stop()

@@ -67,7 +67,7 @@ def check_command(
 ) -> int:
     """Check manifests and record the check: exit 0 allow, 1 deny, 2 needs approval, 3 bad input or a cluster
     that cannot be read."""
-    from guardrail.services.store_startup import start_store_helper
+    from guardrail.services.wiring import start_store_helper
 
     version = parse_target_version(target_version) if target_version is not None else None
     helper = start_store_helper()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, sub_app
+from guardrail.cli.options import CONFIG, LIST_FORMAT, STORE, ListFormat, command_store, now, sub_app
 from guardrail.cli.output import emit, inert
 from guardrail.cli.tables import print_json, print_table
 
@@ -51,7 +51,7 @@ def add_command(
         lock = add_lock(
             opened,
             actor(),
-            datetime.now(UTC),
+            now(),
             reason=reason,
             address=address,
             type_=type_,
@@ -72,9 +72,9 @@ def list_command(
     """The locks in force (all of them with --all)."""
     from guardrail.services.locks import list_locks
 
-    now = datetime.now(UTC)
+    at = now()
     with command_store(config, store) as opened:
-        locks = list_locks(opened, now, include_inactive=all_)
+        locks = list_locks(opened, at, include_inactive=all_)
     if output_format is ListFormat.json:
         print_json(
             [
@@ -88,7 +88,7 @@ def list_command(
                     "expires_at": lock.expires_at.isoformat() if lock.expires_at else None,
                     "released_at": lock.released_at.isoformat() if lock.released_at else None,
                     "released_by": lock.released_by,
-                    "active": lock.is_active(now),
+                    "active": lock.is_active(at),
                 }
                 for lock in locks
             ]
@@ -101,7 +101,7 @@ def list_command(
             lock.owner,
             _minutes(lock.created_at),
             _minutes(lock.expires_at) if lock.expires_at else "-",
-            "active" if lock.is_active(now) else ("released" if lock.released_at else "expired"),
+            "active" if lock.is_active(at) else ("released" if lock.released_at else "expired"),
             lock.reason,
         )
         for lock in locks
@@ -121,7 +121,7 @@ def release_command(
     from guardrail.services.store import actor
 
     with command_store(config, store) as opened:
-        released = release_lock(opened, actor(), lock_id.strip(), reason, datetime.now(UTC))
+        released = release_lock(opened, actor(), lock_id.strip(), reason, now())
     emit(inert(f"released {released.id} ({released.target.value} {released.pattern})"))
 
 
@@ -138,8 +138,8 @@ def recover_apply_command(
     from guardrail.services.store import actor
 
     workspace = workspace_of(directory)
-    with command_store(config, store) as opened:
-        holder = recover(opened, workspace, actor(), reason, datetime.now(UTC))
+    with command_store(config, store, plan=directory) as opened:  # the store of that configuration's applies
+        holder = recover(opened, workspace, actor(), reason, now())
     emit(inert(f"recovered the apply lock of {workspace} held by {holder.describe()}"))
 
 

@@ -7,11 +7,14 @@ traceback.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import click
 import typer
 from typer.exceptions import TyperException
 
@@ -21,7 +24,54 @@ from guardrail.core.errors import BadInputError, ClusterError, CommandError, Den
 EXIT_BAD_INPUT = 3
 EXIT_INTERNAL = 4
 
-app = typer.Typer(
+Command = TypeVar("Command", bound=Callable[..., Any])
+DEBUG_HELP = "Show the full traceback of an error."
+
+
+class _Debug:
+    """Whether this run was given --debug (before the command or after it): the error boundary reads it."""
+
+    requested = False
+
+
+def _with_debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`command` with a `--debug` option of its own, so that `guardrail check PLAN --debug` works as
+    `guardrail --debug check PLAN` does. The option is declared in the signature typer reads."""
+    declared = inspect.signature(command, eval_str=True)
+
+    @functools.wraps(command)
+    def with_debug(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
+        if debug:
+            _Debug.requested = True
+        return command(*args, **kwargs)
+
+    option = inspect.Parameter(
+        "debug",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(False, "--debug", help=DEBUG_HELP),
+        annotation=bool,
+    )
+    with_debug.__signature__ = declared.replace(  # type: ignore[attr-defined]
+        parameters=[*declared.parameters.values(), option]
+    )
+    with_debug.__annotations__ = {**{p.name: p.annotation for p in declared.parameters.values()}, "debug": bool}
+    return with_debug
+
+
+class GuardrailTyper(typer.Typer):
+    """A typer app whose every command also takes --debug."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Command], Command]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(command: Command) -> Command:
+            register(_with_debug_option(command))
+            return command
+
+        return decorator
+
+
+app = GuardrailTyper(
     name="guardrail",
     help="A fail-closed gate, preview and brake in front of infrastructure changes.",
     no_args_is_help=True,
@@ -39,18 +89,34 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error."),
+    debug: bool = typer.Option(False, "--debug", help=DEBUG_HELP),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
     """guardrail: policy checks, protection, and a verdict for every Terraform plan."""
+    if debug:
+        _Debug.requested = True
 
 
 def _register_commands() -> None:
-    from guardrail.cli import apply, approvals, audit, check, kube, kube_apply, locks, nodes, rollout, tui  # noqa: F401  (each registers its commands)
+    from guardrail.cli import (  # noqa: F401  (each registers its commands)
+        apply,
+        approvals,
+        audit,
+        check,
+        kube,
+        kube_apply,
+        locks,
+        nodes,
+        rollback,
+        rollout,
+        roots,
+        store,
+        tui,
+    )
 
 
-def _fail(code: int, message: str, debug: bool) -> int:
-    if debug:
+def _fail(code: int, message: str) -> int:
+    if _Debug.requested:
         traceback.print_exc()
     sys.stderr.write(f"guardrail: {message}\n")
     return code
@@ -59,34 +125,33 @@ def _fail(code: int, message: str, debug: bool) -> int:
 def run(argv: list[str] | None = None) -> None:
     """Entry point: run the app and map whatever happens to an exit code."""
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    _Debug.requested = False
     _register_commands()
     try:
         result = app(args=args, prog_name="guardrail", standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except (click.exceptions.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except (click.exceptions.Abort, typer.Abort):
-        code = _fail(EXIT_BAD_INPUT, "aborted", debug)
-    except (click.ClickException, TyperException) as exc:
-        # Usage errors: click would exit 2, which means "needs approval" here.
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        code = _fail(EXIT_BAD_INPUT, message, debug)
+    except typer.Abort:
+        code = _fail(EXIT_BAD_INPUT, "aborted")
+    except TyperException as exc:
+        # Usage errors (typer's own, click's vendored in it): they would exit 2, "needs approval" here.
+        code = _fail(EXIT_BAD_INPUT, exc.format_message())
     except BadInputError as exc:
-        code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+        code = _fail(EXIT_BAD_INPUT, str(exc))
     except CommandError as exc:
-        code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+        code = _fail(EXIT_BAD_INPUT, str(exc))
     except ClusterError as exc:  # unreachable or refusing: never a verdict, always what to fix
-        code = _fail(EXIT_BAD_INPUT, str(exc), debug)
+        code = _fail(EXIT_BAD_INPUT, str(exc))
     except DeniedError as exc:  # refused by a rule of change management (self-approval, a held lock)
-        code = _fail(1, str(exc), debug)
+        code = _fail(1, str(exc))
     except GuardrailError as exc:
-        code = _fail(EXIT_INTERNAL, f"error: {exc}", debug)
+        code = _fail(EXIT_INTERNAL, f"error: {exc}")
     except KeyboardInterrupt:
-        code = _fail(130, "interrupted", debug)
+        code = _fail(130, "interrupted")
     except Exception as exc:  # the boundary: a bug is reported, never shown as a raw traceback
-        hint = "" if debug else " (run with --debug for the traceback)"
-        code = _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{hint}", debug)
+        hint = "" if _Debug.requested else " (run with --debug for the traceback)"
+        code = _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{hint}")
     sys.stdout.flush()
     raise SystemExit(code)
 

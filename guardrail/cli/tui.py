@@ -24,7 +24,7 @@ def tui_command(
     from guardrail.services.session import OperatorSession
     from guardrail.tui.app import make_app
 
-    settings = load_config(config)
+    settings = load_config(config, plan=plans[0] if plans else None)
     session = OperatorSession(settings, store_url=store, terraform_bin=terraform_bin)
     result = make_app(session, list(plans or ())).run()
     return result or 0

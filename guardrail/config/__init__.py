@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from guardrail.config.files import load_model
 from guardrail.config.kubernetes import KubernetesSettings
 from guardrail.config.nodes import NodesSettings
+from guardrail.config.policies import PoliciesConfig
 from guardrail.config.rollout import RolloutSettings
 from guardrail.core.approvals import ApprovalPolicy
 from guardrail.core.change import Action
@@ -181,6 +182,10 @@ class ApprovalsConfig(_Strict):
         )
 
 
+# An area's section in a module of its own; it builds on the selector entries defined above.
+from guardrail.config.rollback import RollbackConfig  # noqa: E402
+
+
 class Settings(_Strict):
     """The whole guardrail.yaml. Relative paths are relative to the file's folder."""
 
@@ -189,7 +194,10 @@ class Settings(_Strict):
     kubernetes_upgrades: KubernetesUpgradeSettings = Field(
         default_factory=KubernetesUpgradeSettings  # type: ignore[arg-type]
     )
-    policies: list[str] = Field(default_factory=list, description="Rego policy files or folders (conftest-style).")
+    policies: PoliciesConfig = Field(
+        default_factory=PoliciesConfig,  # type: ignore[arg-type]
+        description="Rego policy files or folders (a list), or {paths: [...], timeout: 30s}.",
+    )
     namespaces: list[str] = Field(default_factory=lambda: ["main"], description="Rego packages to evaluate.")
     critical: list[SelectorEntry] = Field(
         default_factory=list, description="Resources whose involvement in a blast radius raises the stakes."
@@ -204,10 +212,12 @@ class Settings(_Strict):
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
     nodes: NodesSettings = Field(default_factory=NodesSettings)
+    rollback: RollbackConfig = Field(default_factory=RollbackConfig)  # type: ignore[arg-type]
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
+    source: Path | None = Field(default=None, exclude=True, description="The file read (None: the built-in defaults).")
 
     def policy_paths(self) -> list[Path]:
-        return [self.base_dir / p for p in self.policies]
+        return [self.base_dir / p for p in self.policies.paths]
 
     def allowed_signers_path(self) -> Path | None:
         signers = self.approvals.allowed_signers
@@ -226,5 +236,9 @@ def load_settings(path: Path | None, *, required: bool = False) -> Settings:
             return Settings()
         path = default
     return load_model(
-        path, Settings, what="config file", expected="a mapping of settings", extra={"base_dir": path.parent.resolve()}
+        path,
+        Settings,
+        what="config file",
+        expected="a mapping of settings",
+        extra={"base_dir": path.parent.resolve(), "source": path.resolve()},
     )

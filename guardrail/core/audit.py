@@ -49,6 +49,8 @@ class EventKind(StrEnum):
     KUBE_ROLLBACK_POINT = "kube-rollback-point"  # a Kubernetes apply saved the live objects it changes (in the store)
     KUBE_APPLY_OBJECT = "kube-apply-object"  # one object of a Kubernetes apply or rollback: applied, deleted, failed
     KUBE_ROLLBACK = "kube-rollback"  # a rollback of a Kubernetes apply: which apply it undoes, its own apply id
+    ROLLBACK_PLAN = "rollback-plan"  # a rollback planned: the apply it undoes (seq, fingerprint), the commit it goes to
+    ROLLBACK_VERIFY = "rollback-verify"  # after a rollback apply: verified, or what still differs
 
 
 def iso_utc(moment: datetime) -> str:
@@ -179,13 +181,25 @@ def _addresses(value: Any) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class ChainBreak:
-    """Where the chain first fails: `seq` names the event (or the missing position) and why."""
+    """Where the chain first fails: `seq` names the event (or the missing position) and why; 0 for a
+    problem that is not at one event (the store's records disagreeing with the log)."""
 
     seq: int
     reason: str
 
     def __str__(self) -> str:
-        return f"event {self.seq}: {self.reason}"
+        return f"event {self.seq}: {self.reason}" if self.seq > 0 else self.reason
+
+
+@dataclass(frozen=True, slots=True)
+class ChainPoint:
+    """A place in the chain: an event's seq and hash (seq 0 and the genesis hash: before the first event)."""
+
+    seq: int
+    hash: str
+
+
+GENESIS = ChainPoint(0, GENESIS_HASH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +217,22 @@ class ChainReport:
         return self.broken is None
 
 
-def verify_chain(events: Iterable[AuditEvent], expect_head: str | None = None, *, exact: bool = False) -> ChainReport:
-    """Check `events`, read in seq order, from the genesis on; stop at the first break.
+def verify_chain(
+    events: Iterable[AuditEvent],
+    expect_head: str | None = None,
+    *,
+    exact: bool = False,
+    start: ChainPoint = GENESIS,
+    verified: ChainPoint | None = None,
+) -> ChainReport:
+    """Check `events`, read in seq order, from `start` on (the genesis, or a point verified before whose
+    events follow); stop at the first break.
 
     With `expect_head` (a head hash pinned elsewhere): the log must still contain it, else events were
-    removed or rewritten (truncation); with `exact`, it must be the head itself.
+    removed or rewritten (truncation); with `exact`, it must be the head itself. `verified` is the point
+    the store itself last verified the chain to: the log must still hold it, at its place.
     """
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    expected_seq, prev_hash, count = start.seq + 1, start.hash, 0
     seen: dict[str, int] = {}
     for event in events:
         problem = _check_event(event, expected_seq, prev_hash)
@@ -219,6 +242,12 @@ def verify_chain(events: Iterable[AuditEvent], expect_head: str | None = None, *
         seen[event.hash] = event.seq
         prev_hash, expected_seq = event.hash, expected_seq + 1
     last_seq = expected_seq - 1
+    if verified is not None and verified.seq > start.seq and seen.get(verified.hash) != verified.seq:
+        reason = (
+            f"the log ends here, but the store verified it up to event {verified.seq} "
+            f"({verified.hash[:16]}...): events were removed or rewritten"
+        )
+        return ChainReport(count, prev_hash, last_seq, ChainBreak(last_seq + 1, reason))
     if expect_head is None:
         return ChainReport(count, prev_hash, last_seq)
     wanted = expect_head.strip().lower().removeprefix("sha256:")
@@ -237,13 +266,33 @@ def _check_event(event: AuditEvent, expected_seq: int, prev_hash: str) -> ChainB
         return ChainBreak(expected_seq, f"missing (the next stored event is {event.seq})")
     if event.seq < expected_seq:
         return ChainBreak(event.seq, f"out of order or duplicated (expected event {expected_seq})")
+    problem = seal_problem(event)
+    if problem is not None:
+        return ChainBreak(event.seq, problem)
+    if event.prev_hash != prev_hash:
+        return ChainBreak(event.seq, "does not follow the event before it (inserted, removed or reordered)")
+    return None
+
+
+def stored_hash(event: AuditEvent) -> str:
+    """The hash of the event as stored, its payload text hashed as it is, without parsing it: the event's
+    own hash exactly when nothing was changed since it was sealed (the sealed text is canonical).
+
+    Cheap on a large payload (a check of thousands of changes), where seal_problem parses it."""
+    head = canonical_json([event.seq, event.time, event.actor, event.kind, event.fingerprint])
+    body = f"{head[:-1]},{event.payload_json},{canonical_json(event.prev_hash)}]"
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def seal_problem(event: AuditEvent) -> str | None:
+    """Why the event is not as it was sealed (its payload or any field edited), or None."""
     try:
         payload = event.payload
         canonical = canonical_json(payload)
     except ValueError:
-        return ChainBreak(event.seq, "payload is not valid JSON (modified)")
+        return "payload is not valid JSON (modified)"
     if canonical != event.payload_json:
-        return ChainBreak(event.seq, "payload is not in its sealed form (modified)")
+        return "payload is not in its sealed form (modified)"
     digest = event_hash(
         event.seq,
         time=event.time,
@@ -254,9 +303,7 @@ def _check_event(event: AuditEvent, expected_seq: int, prev_hash: str) -> ChainB
         prev_hash=event.prev_hash,
     )
     if digest != event.hash:
-        return ChainBreak(event.seq, "content does not match its hash (modified)")
-    if event.prev_hash != prev_hash:
-        return ChainBreak(event.seq, "does not follow the event before it (inserted, removed or reordered)")
+        return "content does not match its hash (modified)"
     return None
 
 

@@ -23,6 +23,11 @@ class StoreError(BadInputError):
     """The store is unreachable, corrupt or of an unknown schema (exit 3): never read as "allow"."""
 
 
+class StoreMissingError(StoreError):
+    """The store named does not exist (no SQLite file, no guardrail schema in the database): a store is
+    created only on purpose, so that a mistyped path never becomes an empty store that knows no locks."""
+
+
 class DeniedError(GuardrailError):
     """An action the rules refuse (exit 1): an author approving their own plan, an apply lock held."""
 

@@ -150,7 +150,26 @@ def filter_groups(groups: Sequence[tuple[Action, Sequence[ChangeRow]]], query: C
 # -- the audit browser -----------------------------------------------------------------------------------
 
 EVENT_FILTER_HELP = "actor:alice kind:approval address:module.db.* since:2h|2025-01-31"
-_KINDS = {k.value for k in EventKind}
+EVENT_KINDS = tuple(kind.value for kind in EventKind)  # in the order the enum declares them
+_HEAD_DIGITS = 64  # a sha256, as `audit verify` prints the head
+
+
+def event_kind(kind: str, given_as: str) -> str:
+    """`kind` when it is a kind of audit event; else BadInputError naming `given_as` and the kinds."""
+    if kind not in EVENT_KINDS:
+        raise BadInputError(f"{given_as}: expected one of {', '.join(sorted(EVENT_KINDS))}")
+    return kind
+
+
+def parse_head_hash(text: str, given_as: str) -> str:
+    """A head hash as `audit verify` prints it (64 hexadecimal digits, optionally `sha256:` first, any
+    case), in the form the chain stores. Raises BadInputError naming `given_as` for anything else."""
+    digits = text.strip().lower().removeprefix("sha256:")
+    if len(digits) != _HEAD_DIGITS or any(c not in "0123456789abcdef" for c in digits):
+        raise BadInputError(
+            f"{given_as}: expected a head hash of {_HEAD_DIGITS} hexadecimal digits, as audit verify prints it"
+        )
+    return digits
 
 
 def parse_event_query(text: str, now: datetime) -> EventFilter:
@@ -165,8 +184,8 @@ def parse_event_query(text: str, now: datetime) -> EventFilter:
             raise BadInputError(f"{word!r}: expected {EVENT_FILTER_HELP}")
         fields[key] = value
     kind = fields.get("kind")
-    if kind is not None and kind not in _KINDS:
-        raise BadInputError(f"kind:{kind}: expected one of {', '.join(sorted(_KINDS))}")
+    if kind is not None:
+        event_kind(kind, f"kind:{kind}")
     since = _since(fields["since"], now) if "since" in fields else None
     return EventFilter(since=since, actor=fields.get("actor"), kind=kind, address=fields.get("address"))
 

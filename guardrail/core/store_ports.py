@@ -4,25 +4,45 @@ One store, several dialects (SQLite by default, PostgreSQL for teams) with the s
 write that changes what guardrail allows appends its audit event in the same transaction, so the log
 cannot miss a change nor record one that did not happen. Writes are serialised: the chain never forks.
 
-Every method raises StoreError (a BadInputError: exit 3) when the store cannot be reached, is corrupt
-or has a schema this version does not know; callers never treat that as "allow".
+The verified chain is the authority (core/ledger.py): a lock, release, approval, break-glass pass or
+use, plan author or apply lock is returned only when its event is in the intact chain and says the same,
+and every event that records one still has it; every write first verifies the events appended since the
+last write. Every method raises StoreError (a BadInputError: exit 3) when the store cannot be reached,
+is corrupt, has a schema this version does not know, or holds records the chain does not back; callers
+never treat that as "allow".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from guardrail.core.approvals import Approval, BreakGlass
-from guardrail.core.audit import AuditEvent, EventDraft
+from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft
 from guardrail.core.kube.rollback import RollbackPoint
 from guardrail.core.locks import ApplyLockHolder, Lock
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Everything people decided that bears on one plan, read at once and backed by the chain: every
+    lock (released and expired ones too), the plan's author (None: never checked), its approvals and its
+    break-glass passes (used and expired ones too), oldest first."""
+
+    locks: tuple[Lock, ...]
+    author: str | None
+    approvals: tuple[Approval, ...]
+    passes: tuple[BreakGlass, ...]
+
+
 class AuditStore(Protocol):
     def append(self, draft: EventDraft) -> AuditEvent:
-        """Seal `draft` after the current head, stamped with the store's clock, and keep it."""
+        """Seal `draft` after the current head, stamped with the store's clock, and keep it. The kinds that
+        record a lock, approval, pass, check or apply lock are written by their own methods only: asking
+        for one here is a bug (ValueError)."""
         ...
 
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
@@ -33,8 +53,26 @@ class AuditStore(Protocol):
         """The event at `seq`, or None."""
         ...
 
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
+        """Every event of that kind (and of the plan `fingerprint`, when given), in seq order (or the newest
+        first), exactly as stored: read through the kind's index (the plan's, with a fingerprint), so the
+        last apply of a workspace or the last check of a plan is found without reading the whole log."""
+        ...
+
     def head(self) -> AuditEvent | None:
         """The event with the highest seq, or None for an empty log."""
+        ...
+
+    def verified_point(self) -> ChainPoint | None:
+        """The last event the store verified the chain up to (None: never): the log must still hold it."""
+        ...
+
+    def records_problem(self) -> ChainBreak | None:
+        """Where the store's records and its chain disagree (a record whose event is missing, altered or
+        says otherwise, an event whose record is gone, records beside an empty log), or None. Reads the
+        chain's events only where records point, not the whole log."""
         ...
 
 
@@ -57,12 +95,22 @@ class LockStore(Protocol):
 
 
 class ApprovalStore(Protocol):
-    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
-        """Record a check of the plan; returns its author: the actor of the first check ever recorded."""
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft, *, author: str) -> str:
+        """Record `actor`'s check of the plan, deciding its author in the same write transaction.
+
+        The author is the actor of the first check ever recorded: the one stored, or `actor` when there
+        is none yet. `event` was settled assuming `author`: it is recorded only when that is the author
+        decided; otherwise nothing is written. Returns the decided author: when it is not `author`, settle
+        again with it and call again (an author, once stored, never changes).
+        """
         ...
 
     def plan_author(self, fingerprint: str) -> str | None:
         """The author of the plan, or None when it was never checked."""
+        ...
+
+    def standing(self, fingerprint: str) -> Standing:
+        """The locks, author, approvals and passes that settle the plan, read in one transaction."""
         ...
 
     def add_approval(self, approval: Approval, event: EventDraft) -> AuditEvent:
@@ -116,7 +164,7 @@ class KubeRollbackStore(Protocol):
         ...
 
 
-class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, Protocol):
+class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, KubeRollbackStore, Protocol):
     """Everything guardrail keeps. `close()` releases connections; using a closed store is a bug."""
 
     @property
@@ -125,6 +173,20 @@ class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class StoreOpener(Protocol):
+    """A store made ready ahead of use: its libraries load elsewhere while the caller does other work."""
+
+    def open(self, url: str, *, cwd: Path, literals: frozenset[str] = frozenset(), create: bool = False) -> Store:
+        """The store at `url` (relative SQLite paths from `cwd`), its audit payloads scrubbed of `literals`,
+        created first when `create` and it does not exist. Raises StoreMissingError when it does not exist
+        (and not `create`), StoreError when it cannot be opened. Once only."""
+        ...
+
+    def stop(self) -> None:
+        """Give up the preparation when no store was opened (after `open`, closing the store ends it)."""
+        ...
 
 
 class SignatureVerifier(Protocol):

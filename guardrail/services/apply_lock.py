@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from guardrail.adapters.identity import hostname, process_alive
 from guardrail.core.audit import EventDraft, EventKind, iso_utc
 from guardrail.core.errors import BadInputError, DeniedError
 from guardrail.core.locks import ApplyLockHeldError, ApplyLockHolder, stale_reason
 from guardrail.core.store_ports import ApplyLockStore, AuditStore
+from guardrail.services.wiring import hostname, process_alive
 
 DEFAULT_LEASE = timedelta(hours=2)
 

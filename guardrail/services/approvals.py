@@ -25,10 +25,16 @@ from guardrail.core.approvals import (
 )
 from guardrail.core.audit import EventDraft, EventKind, iso_utc
 from guardrail.core.change import Action, ChangeSet
-from guardrail.core.errors import BadInputError, DeniedError
+from guardrail.core.errors import BadInputError, DeniedError, StoreError
+from guardrail.core.provenance import Provenance
+from guardrail.core.rollback.reversibility import RollbackAssessment
+from guardrail.core.rollback.undo import check_record
 from guardrail.core.secrets import plan_scrubber
-from guardrail.core.store_ports import ApprovalStore, SignatureVerifier
+from guardrail.core.store_ports import ApprovalStore, SignatureVerifier, Standing
 from guardrail.core.verdict import Verdict
+
+# An author, once stored, never changes: a second attempt always settles with the decided one.
+_SETTLE_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -53,28 +59,44 @@ def gate(
     verifier: SignatureVerifier | None = None,
     applying: bool = False,
     break_glass_verifier: SignatureVerifier | None = None,
+    provenance: Provenance | None = None,
+    rollback: RollbackAssessment | None = None,
+    standing: Standing | None = None,
 ) -> GateResult:
     """Settle `verdict` with the plan's approvals and break-glass passes, and record the check.
 
-    The first actor to check a fingerprint is its author. Enough valid approvals turn "needs approval"
-    into "allow"; when `applying`, a usable break-glass pass lets a denied plan through (spend it with
-    `use_break_glass`); a check only reports the pass. Raises StoreError when the store fails,
-    BadInputError when signatures are required but no verifier is configured.
+    The first actor to check a fingerprint is its author, decided by the store in the same transaction
+    that records the check, so that actors checking a new plan at once are never each told they wrote
+    it. Enough valid approvals turn "needs approval" into "allow"; when `applying`, a usable break-glass
+    pass lets a denied plan through (spend it with `use_break_glass`); a check only reports the pass.
+    `provenance` (where the plan came from) and the lossy and irreversible changes of `rollback` are
+    recorded with the check. `standing` is the plan's standing when the caller has read it already.
+    Raises StoreError when the store fails, BadInputError when signatures are required but no verifier
+    is configured.
     """
     fingerprint = changeset.fingerprint
-    recorded_author = store.plan_author(fingerprint)
-    author = recorded_author or actor  # no approval can exist before the first check
-    given = store.approvals(fingerprint)
-    invalid = _invalid_signatures(given, policy, fingerprint, recorded_author, verifier)
-    status = tally(policy, author, given, invalid)
-    all_passes = store.break_glass_passes(fingerprint)
+    standing = standing or store.standing(fingerprint)
+    given = list(standing.approvals)
+    all_passes = list(standing.passes)
     passes, refused = _signed_passes(all_passes, policy, fingerprint, break_glass_verifier)
-    settlement = settle(verdict, status, passes, now, policy=policy, applying=applying)
-    if refused:
-        settlement = replace(settlement, notes=(*refused, *settlement.notes))
-    payload = _check_payload(changeset, verdict, settlement, author, status)
-    store.record_check(fingerprint, actor, now, EventDraft(actor, EventKind.CHECK, payload, fingerprint))
-    return GateResult(settlement, author, status, tuple(all_passes))
+    author = standing.author or actor  # the likely author; the store decides below
+    for _attempt in range(_SETTLE_ATTEMPTS):
+        invalid = _invalid_signatures(given, policy, fingerprint, author, verifier)
+        status = tally(policy, author, given, invalid)
+        settlement = settle(verdict, status, passes, now, policy=policy, applying=applying)
+        if refused:
+            settlement = replace(settlement, notes=(*refused, *settlement.notes))
+        payload = _check_payload(changeset, verdict, settlement, author, status)
+        if rollback is not None:
+            payload["rollback"] = check_record(rollback)
+        if provenance is not None:
+            payload["provenance"] = provenance.to_payload()
+        event = EventDraft(actor, EventKind.CHECK, payload, fingerprint)
+        decided = store.record_check(fingerprint, actor, now, event, author=author)
+        if decided == author:
+            return GateResult(settlement, author, status, tuple(all_passes))
+        author = decided  # another actor's first check was recorded first: settle again with theirs
+    raise StoreError(f"plan {fingerprint}: its author kept changing while the check was recorded")
 
 
 def approve(

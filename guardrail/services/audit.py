@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 
 from guardrail.core.audit import AuditEvent, ChainReport, EventFilter, verify_chain
 from guardrail.core.errors import BadInputError
@@ -44,6 +45,13 @@ def as_record(event: AuditEvent) -> dict[str, object]:
 
 
 def verify(store: AuditStore, expect_head: str | None = None, *, exact: bool = False) -> ChainReport:
-    """Check the whole chain (see guardrail.core.audit.verify_chain): `report.ok` false means exit 1,
-    and `report.broken` names the first broken event. Raises StoreError when the store fails."""
-    return verify_chain(store.events(), expect_head, exact=exact)
+    """Check the whole chain (see guardrail.core.audit.verify_chain), that it still holds the point the
+    store verified it to, and that the store's records agree with it: `report.ok` false means exit 1, and
+    `report.broken` names the first broken event or disagreeing record. Raises StoreError when the store
+    fails."""
+    verified = store.verified_point()  # read first: events written meanwhile only extend the chain
+    report = verify_chain(store.events(), expect_head, exact=exact, verified=verified)
+    if not report.ok:
+        return report
+    problem = store.records_problem()
+    return report if problem is None else replace(report, broken=problem)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from guardrail.adapters.terraform.intake import read_plan_document
-from guardrail.adapters.terraform.parse import parse_plan
 from guardrail.config import Settings
 from guardrail.core.policy import evaluate
-from guardrail.core.ports import PolicyEngine, TerraformRunner
+from guardrail.core.ports import PolicyEngine
 from guardrail.core.report import CheckReport
 from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Finding, Verdict
-from guardrail.services.rules import blast_radius_rule, builtin_rules
-from guardrail.services.wiring import policy_engine, terraform_runner
+from guardrail.services.rules import blast_radius_rule, builtin_rules, reversibility_rule
+from guardrail.services.wiring import plan_intake, policy_engine
 
 
 @dataclass(frozen=True)
@@ -41,24 +39,28 @@ def check(request: CheckRequest) -> CheckReport:
     Raises BadInputError (bad plan, config or policy) and CommandError (terraform failed); never returns
     an "allow" that a failed step would have denied.
     """
-    runner: Callable[[], TerraformRunner] = lambda: terraform_runner(request.terraform_bin)  # noqa: E731
+    intake = plan_intake(request.terraform_bin)
     engine = _engine(request)  # loads and compiles policies: a broken policy fails before any work
-    document = read_plan_document(
-        request.plan, runner, request.variables, request.plan_out, configuration=request.configuration
+    document = intake.read(
+        request.plan, variables=request.variables, out=request.plan_out, configuration=request.configuration
     )
     # Custom policies start first: the engine may evaluate them in parallel with the parse below.
     run = engine.submit(document) if engine is not None else None
-    changeset = parse_plan(document, request.source or str(request.plan), freeze=request.freeze).changeset
+    changeset = intake.parse(document, request.source or str(request.plan), freeze=request.freeze)
     findings = evaluate(changeset, builtin_rules(request.settings))
     blast = None
     blast_rule = blast_radius_rule(request.settings)
     if blast_rule is not None:  # analysed once: its findings here, the analysis itself in the outputs
         blast = blast_rule.analyse(changeset)
         findings.extend(blast_rule.findings(blast))
+    reversibility = reversibility_rule(request.settings)
+    rollback = reversibility.analyse(changeset)  # once: the findings here, the classes in every output
+    if request.settings.rollback.enabled:
+        findings.extend(reversibility.findings(rollback))
     if run is not None:
         scrub = plan_scrubber(changeset)
         findings.extend(_scrubbed(f, scrub) for f in run.findings())
-    return CheckReport(changeset, Verdict.of(findings), blast=blast)
+    return CheckReport(changeset, Verdict.of(findings), blast=blast, rollback=rollback)
 
 
 def _engine(request: CheckRequest) -> PolicyEngine | None:
@@ -66,7 +68,8 @@ def _engine(request: CheckRequest) -> PolicyEngine | None:
     if not paths:
         return None
     namespaces = tuple(request.namespaces) or tuple(request.settings.namespaces)
-    return policy_engine(paths, namespaces, request.all_namespaces)
+    timeout = request.settings.policies.timeout.total_seconds()
+    return policy_engine(paths, namespaces, request.all_namespaces, timeout=timeout)
 
 
 def _scrubbed(finding: Finding, scrub: Scrubber) -> Finding:

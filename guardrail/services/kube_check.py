@@ -18,24 +18,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from guardrail.adapters.manifests.kustomize import kustomize_build
-from guardrail.adapters.manifests.nodes import read_nodes
-from guardrail.adapters.manifests.reading import STDIN, read_manifests
 from guardrail.config import Settings
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import OFFLINE_CLUSTER, ClusterView, KubeChangeSet
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.kube.offline import offline_changes
-from guardrail.core.kube.render import RenderedObject, render_objects
+from guardrail.core.kube.render import STDIN, RenderedObject, render_objects
 from guardrail.core.report import CheckReport
 from guardrail.services.kube_gate import judged, policies_of, submit
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_for_review
-from guardrail.services.wiring import connected_clusters
+from guardrail.services.wiring import connected_clusters, manifest_documents, node_inventory
 
 if TYPE_CHECKING:
-    from guardrail.adapters.store_helper import StoreHelper
+    from guardrail.core.store_ports import StoreOpener
     from guardrail.services.kube_live import LiveReading
 
 
@@ -95,7 +92,7 @@ def kube_check(request: KubeCheckRequest) -> CheckReport:
 
 
 def kube_review(
-    request: KubeCheckRequest, store: str | None = None, *, helper: StoreHelper | None = None
+    request: KubeCheckRequest, store: str | None = None, *, helper: StoreOpener | None = None
 ) -> CheckReport:
     """Check, then settle with the store chosen by `store` exactly as a plan's review: active locks, approvals,
     break-glass passes, and a `check` event in the audit log. Raises what kube_check raises, and StoreError."""
@@ -120,9 +117,7 @@ def judge(request: KubeCheckRequest, clusters: Sequence[Cluster]) -> KubeJudgeme
     """The gate on the request's manifests against `clusters` (offline when there are none)."""
     _check_options(request, live=bool(clusters))
     engine = policies_of(request.settings, request.policies)  # a broken policy fails before any work
-    documents = read_manifests(
-        request.paths, recursive=request.recursive, stdin=request.stdin, kustomize=kustomize_build
-    )
+    documents = manifest_documents(request.paths, recursive=request.recursive, stdin=request.stdin)
     objects = render_objects(documents, default_namespace=request.settings.kubernetes.default_namespace)
     run = submit(engine, objects) if engine is not None else None
     readings: list[LiveReading] = []
@@ -152,7 +147,7 @@ def _offline(request: KubeCheckRequest, objects: Sequence[RenderedObject]) -> Ku
     if request.target_version is not None:
         views = [replace(view, version=request.target_version) for view in views]
     if not views:
-        nodes = read_nodes(request.nodes) if request.nodes is not None else None
+        nodes = node_inventory(request.nodes) if request.nodes is not None else None
         views = [ClusterView(OFFLINE_CLUSTER, version=request.target_version, nodes=nodes)]
     names = [view.name for view in views]
     if len(set(names)) != len(names):

@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from guardrail.adapters.kubernetes.metrics import requested_deprecated_apis
 from guardrail.core.errors import ClusterError, ClusterUnreachableError
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.kube.deprecated_api_table import listed_kinds
 from guardrail.core.kube.deprecated_apis import METRIC, judge_live_object, judge_requested_apis
 from guardrail.core.kube.scan import ScanReport
 from guardrail.core.verdict import Finding
-from guardrail.services.wiring import connected_clusters
+from guardrail.services.wiring import connected_clusters, requested_deprecated_apis
 
 _FORBIDDEN = 403
 

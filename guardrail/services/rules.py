@@ -8,6 +8,7 @@ from guardrail.core.rules.blast_radius import BlastRadiusRule, BlastRadiusSettin
 from guardrail.core.rules.drift import DriftRule, DriftSettings
 from guardrail.core.rules.k8s_upgrade import KubernetesUpgradeRule
 from guardrail.core.rules.protection import ProtectionRule
+from guardrail.core.rules.reversibility import ReversibilityRule
 from guardrail.core.rules.similar_names import SimilarNamesRule, SimilarNamesSettings
 from guardrail.core.rules.stateful import StatefulRule
 from guardrail.core.verdict import Enforcement
@@ -46,3 +47,9 @@ def blast_radius_rule(settings: Settings) -> BlastRadiusRule | None:
             names_shown=config.names_shown,
         )
     )
+
+
+def reversibility_rule(settings: Settings) -> ReversibilityRule:
+    """The reversibility rule: its assessment is shown in every report (the rollback section), its findings
+    count only while `rollback.enabled`."""
+    return ReversibilityRule(settings.rollback.rule_settings(dict(settings.stateful.extra_types)))

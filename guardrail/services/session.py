@@ -17,14 +17,16 @@ from pathlib import Path
 
 from guardrail.config import Settings
 from guardrail.core.approvals import Approval, ApprovalStatus, BreakGlass
-from guardrail.core.audit import AuditEvent, ChainReport, EventFilter
-from guardrail.core.errors import StoreError
-from guardrail.core.locks import Lock, LockTarget
+from guardrail.core.audit import AuditEvent, ChainReport, EventFilter, EventKind
+from guardrail.core.errors import BadInputError, StoreError
+from guardrail.core.locks import Lock, LockTarget, split_workspace_lock_name
 from guardrail.core.report import CheckReport
+from guardrail.core.rollback.plan import RollbackPlan
 from guardrail.core.store_ports import Store
 from guardrail.services import approvals, audit, locks
 from guardrail.services.check import CheckRequest, check
 from guardrail.services.review import settle as settle_review
+from guardrail.services.rollback import RollbackApplied, RollbackRequest, apply_rollback, plan_rollback
 from guardrail.services.store import actor as configured_actor
 from guardrail.services.store import open_configured_store, signature_verifier
 
@@ -217,3 +219,26 @@ class OperatorSession:
 
     def verify(self) -> ChainReport:
         return audit.verify(self.store())
+
+    # -- rollback -------------------------------------------------------------------------------------
+
+    def rollback_plan(self, seq: int) -> RollbackPlan:
+        """Plan the rollback of the apply whose apply-end event is `seq` (back to the commit of the apply
+        before it). Raises BadInputError (not a successful apply, not in a repository), CommandError."""
+        return plan_rollback(self._rollback_request(seq), actor=self.actor())
+
+    def rollback_apply(self, seq: int) -> RollbackApplied:
+        """Plan that rollback again, apply it through the gate and verify it (see apply_rollback)."""
+        return apply_rollback(self._rollback_request(seq), actor=self.actor())
+
+    def _rollback_request(self, seq: int) -> RollbackRequest:
+        event = audit.show(self.store(), seq)
+        payload = event.payload if event.kind == EventKind.APPLY_END else None
+        workspace = payload.get("workspace") if isinstance(payload, dict) else None
+        split = split_workspace_lock_name(workspace) if isinstance(workspace, str) else None
+        if split is None:
+            raise BadInputError(f"audit event {seq} is not the end of an apply: nothing to roll back")
+        directory = Path(split[0])
+        return RollbackRequest(
+            directory, self.settings, store=self.store_url, terraform_bin=self.terraform_bin, undo_seq=seq
+        )

@@ -1,32 +1,36 @@
-"""The one place that picks an adapter for each port.
+"""The one place that picks an adapter for each port (core/ports.py, core/store_ports.py).
 
-Adapters are imported when first asked for: checking a JSON plan never loads python-terraform, only the
-markdown output loads jinja2, and only a command that reaches a cluster loads the kubernetes client
-(about 0.4 s), which keeps the gate fast to start.
+Services ask here and never import guardrail.adapters themselves (an import-linter contract holds it).
+Adapters are imported when first asked for, and this module imports nothing else at run time: checking a
+JSON plan never loads python-terraform, only the markdown output loads jinja2, only a command that reaches
+a cluster loads the kubernetes client (about 0.4 s), and `guardrail check` can start the store helper
+before anything heavy is imported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from guardrail.config.nodes import seconds
-from guardrail.config.pool_file import PoolFile
-from guardrail.core.clock import Clock
-from guardrail.core.errors import BadInputError
-from guardrail.core.kube.cluster import Cluster
-from guardrail.core.locks import parse_duration
-from guardrail.core.nodes.ports import NodeReplacer
-from guardrail.core.ports import PolicyEngine, Renderer, TerraformRunner
-from guardrail.core.rollout.readings import ApiServerSample
-from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
-
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from pathlib import Path
+
     from guardrail.adapters.kubernetes.cluster import KubernetesCluster
     from guardrail.config.fleet import FleetFile
+    from guardrail.config.pool_file import PoolFile
+    from guardrail.core.clock import Clock
+    from guardrail.core.kube.cluster import Cluster, NodeInfo
+    from guardrail.core.kube.deprecated_apis import RequestedDeprecatedApi
+    from guardrail.core.kube.render import ManifestDocument
+    from guardrail.core.nodes.ports import NodeReplacer
+    from guardrail.core.ports import PlanIntake, PolicyEngine, Renderer, TerraformRunner, Workspaces
+    from guardrail.core.rollout.readings import ApiServerSample
+    from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
+    from guardrail.core.secrets import Scrubber
+    from guardrail.core.source_control import SourceControl
+    from guardrail.core.store_ports import SignatureVerifier, Store, StoreOpener
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
@@ -39,11 +43,28 @@ def terraform_runner(binary: str | None) -> TerraformRunner:
     return TerraformCli(binary)
 
 
-def policy_engine(paths: Sequence[Path], namespaces: Sequence[str], all_namespaces: bool) -> PolicyEngine:
-    """Rego policies, conftest-compatible. Raises PolicyError when one does not load."""
+def plan_intake(binary: str | None) -> PlanIntake:
+    """Plan JSON, binary plans and directories; terraform (see terraform_runner) only when one needs it."""
+    from guardrail.adapters.terraform.intake import TerraformPlanIntake
+
+    return TerraformPlanIntake(lambda: terraform_runner(binary))
+
+
+def workspaces() -> Workspaces:
+    """Terraform configuration directories: their workspace, their rollback points."""
+    from guardrail.adapters.terraform.workspace import TerraformWorkspaces
+
+    return TerraformWorkspaces()
+
+
+def policy_engine(
+    paths: Sequence[Path], namespaces: Sequence[str], all_namespaces: bool, *, timeout: float | None = None
+) -> PolicyEngine:
+    """Rego policies, conftest-compatible, each evaluation stopped after `timeout` seconds (None: no
+    limit). Raises PolicyError when one does not load."""
     from guardrail.adapters.rego import load_policies
 
-    return load_policies(paths, namespaces=namespaces, all_namespaces=all_namespaces)
+    return load_policies(paths, namespaces=namespaces, all_namespaces=all_namespaces, timeout=timeout)
 
 
 def renderer(output_format: str, *, color: bool) -> Renderer:
@@ -51,6 +72,74 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     from guardrail.adapters.render import renderer_for
 
     return renderer_for(output_format, color=color)
+
+
+def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> Store:
+    """The store at `url` (SQLite or PostgreSQL), migrated to this version, created first when `create`.
+    Raises StoreMissingError when it does not exist (and not `create`), StoreError."""
+    from guardrail.adapters.store import open_store as open_sql_store
+
+    return open_sql_store(url, cwd=cwd, scrub=scrub, create=create)
+
+
+def initialise_store(url: str, *, cwd: Path) -> tuple[str, bool]:
+    """Create the store at `url` or bring it to this version's schema: its description, and whether it was
+    created now. Raises StoreError."""
+    from guardrail.adapters.store import initialise_store as initialise_sql_store
+
+    return initialise_sql_store(url, cwd=cwd)
+
+
+def start_store_helper() -> StoreOpener | None:
+    """Begin importing the store adapter in a forked helper while the caller reads its configuration and
+    the plan (see adapters/store_helper.py); None where forking is unsafe: the store then opens in-process."""
+    from guardrail.adapters.store_helper import StoreHelper
+
+    return StoreHelper.start()
+
+
+def signature_verifier(allowed_signers: Path, namespace: str) -> SignatureVerifier:
+    """OpenSSH signatures (`ssh-keygen -Y verify`) made in `namespace` by a key of `allowed_signers`."""
+    from guardrail.adapters.signatures import SshSignatureVerifier
+
+    return SshSignatureVerifier(allowed_signers, namespace)
+
+
+def current_actor() -> str:
+    """Who is acting: $GUARDRAIL_ACTOR, else git user.email, else the OS user."""
+    from guardrail.adapters.identity import current_actor as actor
+
+    return actor()
+
+
+def hostname() -> str:
+    """This host's name, as apply locks record it."""
+    from guardrail.adapters.identity import hostname as name
+
+    return name()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with that id runs on this host."""
+    from guardrail.adapters.identity import process_alive as alive
+
+    return alive(pid)
+
+
+def manifest_documents(paths: Sequence[str], *, recursive: bool, stdin: Callable[[], bytes]) -> list[ManifestDocument]:
+    """Every object of the manifest paths (files, directories, kustomizations rendered with kubectl, `-` for
+    `stdin`), in order. Raises BadInputError naming the file and document of bad input."""
+    from guardrail.adapters.manifests.kustomize import kustomize_build
+    from guardrail.adapters.manifests.reading import read_manifests
+
+    return read_manifests(paths, recursive=recursive, stdin=stdin, kustomize=kustomize_build)
+
+
+def node_inventory(path: Path) -> tuple[NodeInfo, ...]:
+    """The nodes of `kubectl get nodes -o json` output. Raises BadInputError naming the file."""
+    from guardrail.adapters.manifests.nodes import read_nodes
+
+    return read_nodes(path)
 
 
 def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT) -> Cluster:
@@ -70,6 +159,7 @@ def connected_clusters(contexts: Sequence[str], kubeconfig: Path | None) -> Iter
     block ends. Raises BadInputError naming the context and the files for a kubeconfig or context that does
     not exist, and for a context named twice, before any API server is asked anything."""
     from guardrail.adapters.kubernetes import connect
+    from guardrail.core.errors import BadInputError
 
     repeated = sorted({context for context in contexts if list(contexts).count(context) > 1})
     if repeated:
@@ -83,6 +173,14 @@ def connected_clusters(contexts: Sequence[str], kubeconfig: Path | None) -> Iter
     finally:
         for connected in opened:
             connected.close()
+
+
+def requested_deprecated_apis(metrics_text: str, *, cluster: str) -> list[RequestedDeprecatedApi]:
+    """The deprecated APIs that clients requested of `cluster`, read from its API server's /metrics text.
+    Raises ClusterError naming the cluster when that text is not Prometheus text format."""
+    from guardrail.adapters.kubernetes.metrics import requested_deprecated_apis as requested
+
+    return requested(metrics_text, cluster=cluster)
 
 
 def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
@@ -110,6 +208,7 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
 
 def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
     """The deterministic simulator of a fleet file's clusters, workload and cost."""
+    from guardrail.core.locks import parse_duration
     from guardrail.simulation.fleet import SimulatedFleet
     from guardrail.simulation.spec import CallSpec, ClusterSpec, CostSpec, FleetSpec
 
@@ -142,6 +241,7 @@ class SimulatedPool:
 def pool_simulator(pool: PoolFile) -> SimulatedPool:
     """The pool file's pool, simulated (guardrail.simulation): the rehearsal's cluster and clock."""
     from guardrail.adapters.node_replacers import DeleteNodeReplacer
+    from guardrail.config.nodes import seconds
     from guardrail.simulation.pool_sim import PoolSimulator, ReimageReplacer
     from guardrail.simulation.pool_spec import GroupSpec, PoolSpec, ReplaceMode, WorkloadSpec
 
@@ -173,3 +273,23 @@ def pool_simulator(pool: PoolFile) -> SimulatedPool:
     simulator = PoolSimulator(spec)
     replacer = ReimageReplacer(simulator) if mode is ReplaceMode.REIMAGE else DeleteNodeReplacer(simulator)
     return SimulatedPool(simulator, simulator.clock, replacer)
+
+
+def source_control() -> SourceControl:
+    """git, through GitPython (imported only once a repository is found: see adapters/git.py)."""
+    from guardrail.adapters.git import GitSourceControl
+
+    return GitSourceControl()
+
+
+def apply_lock_name(directory: Path) -> str | None:
+    """The apply lock's name of a configuration directory (its absolute path and Terraform workspace), or
+    None when `directory` holds no Terraform configuration."""
+    from guardrail.core.errors import BadInputError
+
+    directories = workspaces()
+    try:
+        directories.require_configuration(directory)
+    except BadInputError:
+        return None
+    return directories.apply_lock_name(directory)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from guardrail.core.change import Action
 from guardrail.core.locks import Lock, LockTarget
+from guardrail.core.rollback.reversibility import Reversibility
 from guardrail.core.verdict import Decision, Enforcement
 from guardrail.tui.inert import Tone
 
@@ -17,6 +18,11 @@ VERDICT_TONES = {Decision.ALLOW: Tone.GOOD, Decision.DENY: Tone.BAD, Decision.NE
 ENFORCEMENT_TONES = {Enforcement.HARD: Tone.BAD, Enforcement.SOFT: Tone.WARN, Enforcement.ADVISORY: Tone.MUTED}
 # One letter in the change list, so a narrow terminal still shows each change's weightiest finding.
 ENFORCEMENT_LETTERS = {Enforcement.HARD: "H", Enforcement.SOFT: "S", Enforcement.ADVISORY: "a"}
+REVERSIBILITY_TONES = {
+    Reversibility.IRREVERSIBLE: Tone.BAD,
+    Reversibility.LOSSY: Tone.WARN,
+    Reversibility.REVERSIBLE: Tone.MUTED,
+}
 ACTION_TONES = {
     Action.DELETE: Tone.BAD,
     Action.REPLACE: Tone.BAD,

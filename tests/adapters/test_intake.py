@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 from guardrail.adapters.terraform.intake import load_plan, read_plan_document
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError
-from guardrail.core.ports import TerraformRunner
+from guardrail.core.ports import OutputLine, TerraformRunner
 
 PLAN = {
     "format_version": "1.2",
@@ -43,6 +43,12 @@ class Recorder:
         self.calls.append(("plan", directory, dict(variables), out))
         if self.write_plan:
             out.write_bytes(b"PK\x03\x04 a binary plan")
+
+    def state_pull(self, directory: Path) -> bytes:
+        raise AssertionError("intake never reads the state")
+
+    def apply_plan(self, directory: Path, plan_file: Path, on_line: Callable[[OutputLine], None] | None = None) -> str:
+        raise AssertionError("intake never applies")
 
 
 def never() -> TerraformRunner:

@@ -12,7 +12,9 @@ import pytest
 from guardrail.adapters.terraform.parse import parse_plan
 from guardrail.core.change import Action, ChangeSet, ReplaceOrder
 from guardrail.core.errors import BadInputError
-from guardrail.core.values import SENSITIVE_PLACEHOLDER, Unknown, after_value
+from guardrail.core.values import Unknown, after_value
+
+MASKED = "(sensitive value)"  # what every output shows in place of a value marked sensitive
 
 SOURCE = "plans/prod-network.json"
 
@@ -246,11 +248,11 @@ def test_sensitive_values_are_redacted_and_collected() -> None:
     )
     changeset = parse(document)
     (db,) = changeset.changes
-    assert db.before == {"password": SENSITIVE_PLACEHOLDER, "name": "main"}
+    assert db.before == {"password": MASKED, "name": "main"}
     assert db.after == {
-        "password": SENSITIVE_PLACEHOLDER,
+        "password": MASKED,
         "name": "main",
-        "certs": [{"key": SENSITIVE_PLACEHOLDER, "cn": "db"}],
+        "certs": [{"key": MASKED, "cn": "db"}],
     }
     secrets = {secret_before, secret_after, nested, "out-secret-1", "out-secret-2", "var-secret-token"}
     assert secrets <= changeset.sensitive_literals

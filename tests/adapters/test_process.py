@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from guardrail.adapters.process import CommandTimeoutError, run_command
+from guardrail.adapters.process import CommandTimeoutError, Completed, run_command
 from guardrail.core.errors import BadInputError, CommandError, TransientError
+from guardrail.core.ports import OutputLine
 
 PY = sys.executable
 
@@ -135,3 +138,114 @@ def test_a_command_that_must_finish_is_interrupted_gracefully_and_waited_for(tmp
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert saved.exists()  # the child ran its interrupt handler to the end before we gave up
+
+
+# -- output as it comes -------------------------------------------------------------------------------
+
+
+def _fifo(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+def _release(fifo: Path) -> None:
+    with fifo.open("w") as writer:  # blocks until the child opens its end
+        writer.write("go\n")
+
+
+@pytest.mark.parametrize("finish_on_interrupt", [False, True])
+def test_lines_are_seen_as_the_command_writes_them(tmp_path: Path, finish_on_interrupt: bool) -> None:
+    gate = _fifo(tmp_path, "gate")
+    code = (
+        "import sys\n"
+        "print('first', flush=True)\n"
+        "print('warned', file=sys.stderr, flush=True)\n"
+        f"open({str(gate)!r}).read()\n"  # blocks until the test has seen both lines
+        "print('last')\n"
+    )
+    seen: queue.Queue[OutputLine] = queue.Queue()
+    done: list[Completed] = []
+    runner = threading.Thread(
+        target=lambda: done.append(
+            run_command(python(code), on_line=seen.put, finish_on_interrupt=finish_on_interrupt)
+        ),
+        daemon=True,
+    )
+    runner.start()
+    early = {seen.get(timeout=60), seen.get(timeout=60)}
+    assert early == {OutputLine("first", stderr=False), OutputLine("warned", stderr=True)}
+    assert runner.is_alive(), "the lines came before the command ended"
+    assert not done
+    _release(gate)
+    runner.join(timeout=60)
+    assert seen.get(timeout=60) == OutputLine("last", stderr=False)
+    [completed] = done
+    assert completed.stdout == b"first\nlast\n"  # everything is still collected
+    assert completed.stderr == b"warned\n"
+
+
+def test_a_failing_line_handler_neither_blocks_the_command_nor_loses_its_output(tmp_path: Path) -> None:
+    # 200 kB: more than a pipe holds, so a reader that stopped reading would leave the child blocked.
+    code = "import sys\nfor i in range(20000): print(f'line {i:05}')\n"
+    calls: list[str] = []
+
+    def handler(line: OutputLine) -> None:
+        calls.append(line.text)
+        raise RuntimeError("display broke")
+
+    with pytest.raises(RuntimeError, match="display broke"):
+        run_command(python(code), on_line=handler)
+    assert calls == ["line 00000"]
+
+
+def test_failures_while_streaming_carry_the_whole_output() -> None:
+    code = "import sys; print('partial', flush=True); print('Error: it broke', file=sys.stderr); sys.exit(3)"
+    seen: list[OutputLine] = []
+    with pytest.raises(CommandError) as raised:
+        run_command(python(code), on_line=seen.append)
+    assert raised.value.stdout == "partial\n"
+    assert str(raised.value).endswith("exited 3: Error: it broke")
+    assert OutputLine("partial", stderr=False) in seen
+
+
+def test_a_streamed_command_that_must_finish_is_waited_for_after_ctrl_c(tmp_path: Path) -> None:
+    """Ctrl-C while terraform apply streams: the child is interrupted, not killed, and waited for while it
+    saves what it did; its output keeps coming meanwhile. The test decides when the child may finish."""
+    blocked, release, saved = _fifo(tmp_path, "blocked"), _fifo(tmp_path, "release"), tmp_path / "saved"
+    code = (
+        "import signal, sys\n"
+        "def stop(*_):\n"
+        "    print('saving state', flush=True)\n"
+        f"    open({str(release)!r}).read()\n"
+        f"    open({str(saved)!r}, 'w').close()\n"
+        "    sys.exit(130)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "print('applying', flush=True)\n"
+        f"open({str(blocked)!r}).read()\n"  # nobody writes here: only SIGINT moves it on
+    )
+    seen: queue.Queue[str] = queue.Queue()
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    observed: list[object] = []
+
+    def operator() -> None:
+        observed.append(seen.get(timeout=60))
+        os.kill(os.getpid(), signal.SIGALRM)  # Ctrl-C, delivered to the main thread as KeyboardInterrupt
+        observed.append(seen.get(timeout=60))
+        observed.append(saved.exists())  # not yet: the child waits for us
+        _release(release)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    helper = threading.Thread(target=operator, daemon=True)
+    try:
+        helper.start()
+        with pytest.raises(KeyboardInterrupt):
+            run_command(python(code), finish_on_interrupt=True, on_line=lambda line: seen.put(line.text))
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    helper.join(timeout=60)
+    assert observed == ["applying", "saving state", False]
+    assert saved.exists(), "the child saved what it did before guardrail gave up"

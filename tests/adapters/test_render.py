@@ -19,17 +19,16 @@ import pytest
 from markdown_it import MarkdownIt
 
 import guardrail
-from guardrail.adapters.render import FORMATS, renderer_for
-from guardrail.adapters.render.blast_section import MAX_TREES
+from guardrail.adapters.render import FORMATS as RENDERED_FORMATS
+from guardrail.adapters.render import renderer_for
 from guardrail.adapters.render.common import neutralise
-from guardrail.adapters.render.markdown import COMMENT_LIMIT, MarkdownRenderer, md, utf16_length
+from guardrail.adapters.render.markdown import MarkdownRenderer, md, utf16_length
 from guardrail.adapters.render.sarif import SarifRenderer, artifact_uri
 from guardrail.adapters.render.text import TextRenderer
 from guardrail.adapters.terraform.parse import parse_plan
 from guardrail.core.blast.impact import analyse
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.errors import BadInputError, ConfigError
-from guardrail.core.reasons import ACTION_REASONS as REASONS
 from guardrail.core.report import CheckReport
 from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Enforcement, Finding, Verdict
 from tests.unit.factories import change
@@ -38,6 +37,27 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "terraform-plans"
 GEN_PLAN = REPO.parent / "shared" / "tools" / "gen_plan.py"
 HARD, SOFT, ADVISORY = Enforcement.HARD, Enforcement.SOFT, Enforcement.ADVISORY
+
+# What the README promises, stated here rather than read from the renderers.
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
+COMMENT_LIMIT = 65_536  # GitHub's limit on a pull-request comment, in UTF-16 code units
+MAX_TREES = 10  # blast-radius trees drawn before "... and N more"
+# Every `action_reason` Terraform's JSON output format documents, and the words a reviewer reads for it.
+REASONS = {
+    "replace_because_tainted": "the object is tainted (marked as degraded or damaged)",
+    "replace_because_cannot_update": "an attribute that cannot be updated in place changed",
+    "replace_by_request": "a replacement was requested (-replace)",
+    "replace_by_triggers": "a value in its replace_triggered_by changed",
+    "delete_because_no_resource_config": "its resource block was removed from the configuration",
+    "delete_because_wrong_repetition": "count or for_each was added or removed, so its instance key changed kind",
+    "delete_because_count_index": "its index is past the new count",
+    "delete_because_each_key": "its key is no longer in for_each",
+    "delete_because_no_module": "its module call was removed from the configuration",
+    "delete_because_no_move_target": "a moved block points it at an address that does not exist",
+    "read_because_config_unknown": "its configuration depends on values known only after apply",
+    "read_because_dependency_pending": "it depends on a resource with changes pending",
+    "read_because_check_nested": "a check block reads it",
+}
 
 
 def make_report(
@@ -72,8 +92,12 @@ def render(fmt: str, report: CheckReport) -> str:
 
 
 def spelled(fmt: str, text: str) -> str:
-    """How a format writes plain text: Markdown escapes its punctuation (`_` becomes `\\_`)."""
-    return str(md(text)) if fmt == "markdown" else text
+    """How a format writes a plain address: Markdown escapes its underscores (`_` becomes `\\_`)."""
+    return text.replace("_", "\\_") if fmt == "markdown" else text
+
+
+def test_the_formats_are_the_documented_ones() -> None:
+    assert sorted(RENDERED_FORMATS) == sorted(FORMATS)
 
 
 def mixed_report() -> CheckReport:
@@ -140,9 +164,14 @@ def test_json_contract_keys_and_values() -> None:
         "notes",
         "clusters",
         "reach",
+        "rollback",
+        "rollback_summary",
+        "config",
+        "store",
     ]
     assert doc["blast_radius"] is None  # the analysis did not run for this report
     assert (doc["clusters"], doc["reach"]) == (None, None)  # Kubernetes keys, null for a plan
+    assert (doc["config"], doc["store"]) == (None, None)  # never settled against a store
     assert doc["schema_version"] == 1
     assert doc["guardrail_version"] == guardrail.__version__
     assert doc["verdict"] == "deny"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,16 @@ class Result:
 
 
 @pytest.fixture(autouse=True)
-def isolated_store(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> str:
+def isolated_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, store_templates: dict[str, Path]
+) -> str:
     """Every command records to a store of this test's own (never .guardrail/ where pytest runs), as a
     known actor; a test picks another store with GUARDRAIL_STORE or --store, another actor with
     GUARDRAIL_ACTOR."""
     # Outside tmp_path, which some tests expect to hold only what they wrote.
-    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'guardrail.db'}"
+    path = tmp_path_factory.mktemp("store") / "guardrail.db"
+    shutil.copyfile(store_templates["sqlite"], path)  # an initialised store, as `guardrail store init` makes
+    url = f"sqlite:///{path}"
     monkeypatch.setenv("GUARDRAIL_STORE", url)
     monkeypatch.setenv("GUARDRAIL_ACTOR", "alice@example.com")
     return url

@@ -99,6 +99,51 @@ def test_verify_names_the_first_tampered_event(cli: Cli, history: list[dict[str,
 
     with sqlite3.connect(database) as conn:
         conn.execute("UPDATE audit_events SET actor = 'alice@example.com' WHERE seq = 2")
-        conn.execute("DELETE FROM audit_events WHERE seq = 4")  # truncation: only a pinned head shows it
+        conn.execute("DELETE FROM audit_events WHERE seq = 4")  # truncation: the store's verified point shows it
+    truncated = cli("audit", "verify")
+    assert truncated.code == 1
+    assert "the store verified it up to event 4" in truncated.stdout
+    with sqlite3.connect(database) as conn:
+        conn.execute("DELETE FROM chain_checkpoint")
+    records = cli("audit", "verify")  # the approval the deleted event recorded is still there: it says so
+    assert records.code == 1
+    assert "by bob@example.com: its event 4 is not in the audit log" in records.stdout
+    with sqlite3.connect(database) as conn:
+        conn.execute("DELETE FROM approvals")  # and with every trace of it gone, only a pinned head shows it
     assert cli("audit", "verify").code == 0
     assert cli("audit", "verify", "--expect-head", str(history[-1]["hash"])).code == 1
+
+
+def test_an_unknown_kind_is_refused_naming_the_kinds(cli: Cli, history: list[dict[str, Any]]) -> None:
+    result = cli("audit", "list", "--kind", "chek")
+    assert result.code == 3
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("guardrail: --kind 'chek': expected one of ")
+    for kind in ("check", "lock", "release", "approval", "break-glass", "apply-start", "apply-end"):
+        assert kind in line
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--expect-head", "not-a-hash"), "--expect-head 'not-a-hash': expected"),
+        (("--expect-head", "f" * 63), "64 hexadecimal digits"),
+        (("--expect-head", "g" * 64), "64 hexadecimal digits"),
+        (("--exact",), "--exact needs --expect-head"),
+    ],
+)
+def test_verify_refuses_a_malformed_head_and_exact_alone(
+    cli: Cli, history: list[dict[str, Any]], args: tuple[str, ...], words: str
+) -> None:
+    result = cli("audit", "verify", *args)
+    assert result.code == 3, result.stdout
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert words in line
+
+
+def test_verify_takes_the_head_as_printed_or_prefixed(cli: Cli, history: list[dict[str, Any]]) -> None:
+    head = str(history[-1]["hash"])
+    for spelled in (head, head.upper(), f"sha256:{head}", f"  {head}\n"):
+        assert cli("audit", "verify", "--expect-head", spelled, "--exact").code == 0, spelled

@@ -179,3 +179,25 @@ def test_a_secret_a_policy_quotes_json_escaped_is_scrubbed_everywhere(cli: Cli, 
     assert "vars are" in recorded
     for where in (text, *messages, recorded.replace("\\\\", "\\")):
         assert not any(fragment in where for fragment in fragments), where
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_before_or_after_the_command_shows_the_traceback(
+    cli: Cli, examples: Path, tmp_path: Path, where: str
+) -> None:
+    plan = examples / "allowed" / "plan.json"
+    flagged = ("--debug", "check", plan) if where == "before" else ("check", plan, "--debug")
+    allowed = cli(*flagged)
+    assert (allowed.code, allowed.stderr) == (0, "")
+    missing = tmp_path / "nope.json"
+    failed = cli(*(str(part).replace(str(plan), str(missing)) for part in flagged))
+    assert failed.code == 3
+    assert "Traceback (most recent call last)" in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1].startswith(f"guardrail: {missing}")
+
+
+def test_debug_is_an_option_of_every_command(cli: Cli) -> None:
+    for command in (("check",), ("apply",), ("lock", "add"), ("audit", "verify"), ("approve",), ("tui",)):
+        helped = cli(*command, "--help")
+        assert helped.code == 0, helped.stderr
+        assert "--debug" in helped.stdout, command

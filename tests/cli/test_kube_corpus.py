@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.cli.conftest import Result
-from tests.conftest import CORPUS_DIR
+from tests.conftest import CORPUS_DIR, initialised_sqlite
 
 Cli = Callable[..., Result]
 KUBE_CORPUS = [CORPUS_DIR / "kubernetes-manifests", CORPUS_DIR / "kubernetes-deprecations"]
@@ -71,14 +71,14 @@ def first_refusal(documents: list[Any]) -> int | None:
 def store_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two hundred and fifty checks: the store opens in this process instead of a forked helper per check
     (the helper only overlaps imports that this test process has long done; the CLI tests keep it)."""
-    import guardrail.services.store_startup
+    import guardrail.services.wiring
 
-    monkeypatch.setattr(guardrail.services.store_startup, "start_store_helper", lambda: None)
+    monkeypatch.setattr(guardrail.services.wiring, "start_store_helper", lambda: None)
 
 
 @pytest.fixture(scope="module")
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('corpus-store') / 'guardrail.db'}"
+    return f"sqlite:///{initialised_sqlite(tmp_path_factory.mktemp('corpus-store') / 'guardrail.db')}"
 
 
 def judge(cli: Cli, target: Path, store: str) -> Result:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import Result
+from tests.store.conftest import FakeClock
 
 Cli = Callable[..., Result]
 
@@ -74,10 +75,15 @@ def test_every_kind_of_target_blocks_a_matching_change(
     }
 
 
-def test_an_expired_lock_stops_applying(cli: Cli, allowed: Path) -> None:
+def test_an_expired_lock_stops_applying(cli: Cli, allowed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()  # a second is a second of this clock, however long each command takes
+    monkeypatch.setattr("guardrail.cli.options.clock", clock)
     assert cli("lock", "add", "--type", "aws_instance", "--reason", "short freeze", "--expires", "1s").code == 0
     assert cli("check", allowed).code == 1
-    time.sleep(1.1)
+    clock.advance(timedelta(milliseconds=999))
+    assert cli("check", allowed).code == 1
+    assert "active" in cli("lock", "list").stdout
+    clock.advance(timedelta(milliseconds=1))
     assert cli("check", allowed).code == 0
     assert cli("lock", "list").stdout.strip() == "no locks"
     assert "expired" in cli("lock", "list", "--all").stdout

@@ -93,14 +93,17 @@ def test_store_is_chosen_by_option_then_environment_then_config_then_default(
 
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "guardrail.yaml").write_text("store: sqlite:///team.db\n")  # relative to the file
+    assert cli("store", "init", "--config", "conf/guardrail.yaml").code == 0
     assert cli("lock", "add", "--type", "b", "--reason", "x", "--config", "conf/guardrail.yaml").code == 0
     assert lock_count(tmp_path / "conf" / "team.db") == 1
 
     monkeypatch.setenv("GUARDRAIL_STORE", f"sqlite:///{tmp_path / 'env.db'}")
+    assert cli("store", "init").code == 0
     assert cli("lock", "add", "--type", "c", "--reason", "x", "--config", "conf/guardrail.yaml").code == 0
     assert lock_count(tmp_path / "env.db") == 1
 
     explicit = f"sqlite:///{tmp_path / 'explicit.db'}"
+    assert cli("store", "init", "--store", explicit).code == 0
     assert cli("lock", "add", "--type", "d", "--reason", "x", "--store", explicit).code == 0
     assert lock_count(tmp_path / "explicit.db") == 1
     assert lock_count(tmp_path / "env.db") == 1

@@ -16,6 +16,7 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChangeSet, KubeRule
 from guardrail.core.verdict import Decision, Enforcement, Finding
 from guardrail.services.kube_check import KubeCheckRequest, kube_check, kube_review
+from tests.conftest import initialised_sqlite
 
 MANIFESTS = """\
 apiVersion: v1
@@ -91,7 +92,7 @@ def test_review_records_the_check_and_settles_it(
     manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GUARDRAIL_ACTOR", "alice@example.com")
-    store = f"sqlite:///{tmp_path / 'store.db'}"
+    store = f"sqlite:///{initialised_sqlite(tmp_path / 'store.db')}"
     request = KubeCheckRequest(paths=(str(manifests),), settings=Settings(), delete=True)
     report = kube_review(request, store)
     assert report.verdict.decision is Decision.NEEDS_APPROVAL

@@ -42,7 +42,7 @@ def main(mode: str, url: str, folder: Path, count: int) -> None:
     _wait_for(folder / "go")
     if mode == "append":
         for i in range(count):
-            store.append(EventDraft(f"writer-{os.getpid()}", "check", {"i": i}))
+            store.append(EventDraft(f"writer-{os.getpid()}", "note", {"i": i}))
         _result(folder, {"appended": count})
         return
     try:

@@ -6,16 +6,24 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from guardrail.adapters.signatures import SshSignatureVerifier
 from guardrail.adapters.store import SqlStore
-from guardrail.core.approvals import ApprovalPolicy, ApprovalRefusedError, InvalidSignatureError, signed_message
+from guardrail.core.approvals import (
+    ApprovalPolicy,
+    ApprovalRefusedError,
+    InvalidSignatureError,
+    Settlement,
+    signed_message,
+)
 from guardrail.core.change import ChangeSet
-from guardrail.core.errors import BadInputError, DeniedError
+from guardrail.core.errors import BadInputError, DeniedError, StoreError
 from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict
 from guardrail.services import approvals, audit
+from guardrail.services.approvals import GateResult
 from tests.store.conftest import FakeClock
 from tests.unit.factories import change
 
@@ -27,7 +35,7 @@ def _plan(fingerprint: str = "sha256:" + "a" * 64) -> ChangeSet:
     return ChangeSet("plan.json", fingerprint, "1.2", changes=(change("aws_db_instance.main", ["delete"], {}, None),))
 
 
-def _gate(store: SqlStore, policy: ApprovalPolicy, actor: str, clock: FakeClock, **kw):  # type: ignore[no-untyped-def]
+def _gate(store: SqlStore, policy: ApprovalPolicy, actor: str, clock: FakeClock, **kw: Any) -> GateResult:
     plan = kw.pop("plan", _plan())
     verdict = kw.pop("verdict", SOFT)
     return approvals.gate(store, policy, plan, verdict, actor, now=clock.now, **kw)
@@ -220,14 +228,14 @@ def test_signed_approvals(store: SqlStore, clock: FakeClock, ssh_keygen: str, si
     with pytest.raises(BadInputError, match="allowed_signers"):
         _gate(store, policy, "author", clock)
 
-    # A signature swapped in the store behind guardrail's back no longer counts.
+    # A signature swapped in the store behind guardrail's back: the approval's event says otherwise, so
+    # the store is refused outright (exit 3), before the signature is even looked at.
     import sqlalchemy as sa
 
     with store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE approvals SET signature = :s"), {"s": forged})
-    result = _gate(store, policy, "author", clock, verifier=verifier)
-    assert result.settlement.verdict.decision is Decision.NEEDS_APPROVAL
-    assert "does not verify" in result.status.ignored[0][1]
+    with pytest.raises(StoreError, match=r"approval of .* by alice@example\.com: its event \d+ says otherwise"):
+        _gate(store, policy, "author", clock, verifier=verifier)
 
 
 def test_a_missing_allowed_signers_file_is_bad_input(tmp_path: Path, ssh_keygen: str) -> None:
@@ -248,13 +256,13 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
     policy = ApprovalPolicy(signatures_required=True, break_glass=frozenset({"alice@example.com"}))
     fp = _plan().fingerprint
     _gate(store, policy, "author", clock, verdict=HARD, verifier=approval_verifier)
-    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
+    signed = _sign(ssh_keygen, alice, signed_message(fp), namespace="guardrail-break-glass")  # as the README says
     grant = approvals.break_glass(
         store, policy, fp, "alice@example.com", reason="outage", now=clock.now, signature=signed, verifier=verifier
     )
     assert grant.signature == signed.strip()
 
-    def applying():  # type: ignore[no-untyped-def]
+    def applying() -> Settlement:
         return _gate(
             store,
             policy,
@@ -268,10 +276,10 @@ def test_a_signed_break_glass_pass_is_verified_again_whenever_it_would_count(  #
 
     assert applying().break_glass == grant
     # Written into the store behind guardrail's back: a pass without, or with someone else's, signature.
+    # Its event says otherwise: the store is refused (exit 3), the pass never counts.
     forged = _sign(ssh_keygen, mallory, signed_message(fp), namespace=BREAK_GLASS_NAMESPACE)
-    for tampered, why in ((None, "not signed"), (forged, "does not verify")):
+    for tampered, fact in ((None, "signed"), (forged, "signature")):
         with store.engine.begin() as conn:
             conn.execute(sa.text("UPDATE break_glass SET signature = :s"), {"s": tampered})
-        settled = applying()
-        assert settled.verdict.decision is Decision.DENY
-        assert why in settled.notes[0]
+        with pytest.raises(StoreError, match=rf"break-glass pass {grant.id}: its event \d+ says otherwise \({fact}\)"):
+            applying()

@@ -134,7 +134,7 @@ def test_naive_times_are_refused() -> None:
 
 def test_appends_form_a_verifiable_chain_that_survives_reopening(store: SqlStore, reopen) -> None:  # type: ignore[no-untyped-def]
     for i in range(7):
-        store.append(EventDraft("alice@example.com", "check", {"i": i, "nested": {"list": [1, 2.5, None, True]}}))
+        store.append(EventDraft("alice@example.com", "note", {"i": i, "nested": {"list": [1, 2.5, None, True]}}))
     again = reopen()
     events = list(again.events())
     assert [e.seq for e in events] == list(range(1, 8))
@@ -148,19 +148,20 @@ def test_appends_form_a_verifiable_chain_that_survives_reopening(store: SqlStore
 
 
 def test_times_are_utc_iso_and_follow_the_store_clock(store: SqlStore, clock: FakeClock) -> None:
-    first = store.append(EventDraft("a", "check", {}))
+    first = store.append(EventDraft("a", "note", {}))
     clock.advance(timedelta(minutes=5))
-    second = store.append(EventDraft("a", "check", {}))
+    second = store.append(EventDraft("a", "note", {}))
     assert first.time == "2030-01-02T03:04:05.000000Z"
     assert second.time == "2030-01-02T03:09:05.000000Z"
 
 
 def test_list_filters_by_since_actor_kind_and_address(store: SqlStore, clock: FakeClock) -> None:
-    store.append(EventDraft("alice", "check", {"addresses": ["aws_s3_bucket.logs"]}, "sha256:1"))
+    # Kinds the store writes only with their records (check, lock, approval) are not appended bare.
+    store.append(EventDraft("alice", "note", {"addresses": ["aws_s3_bucket.logs"]}, "sha256:1"))
     clock.advance(timedelta(hours=1))
     cut = clock.now
-    store.append(EventDraft("bob", "lock", {"pattern": "module.prod.*", "address": "module.prod.*"}))
-    store.append(EventDraft("alice", "approval", {"comment": "ok"}, "sha256:1"))
+    store.append(EventDraft("bob", "memo", {"pattern": "module.prod.*", "address": "module.prod.*"}))
+    store.append(EventDraft("alice", "remark", {"comment": "ok"}, "sha256:1"))
 
     def seqs(selection: EventFilter) -> list[int]:
         return [e.seq for e in audit.list_events(store, selection)]
@@ -168,14 +169,14 @@ def test_list_filters_by_since_actor_kind_and_address(store: SqlStore, clock: Fa
     assert seqs(EventFilter()) == [1, 2, 3]
     assert seqs(EventFilter(since=cut)) == [2, 3]
     assert seqs(EventFilter(actor="alice")) == [1, 3]
-    assert seqs(EventFilter(kind="lock")) == [2]
+    assert seqs(EventFilter(kind="memo")) == [2]
     assert seqs(EventFilter(address="aws_s3_bucket.*")) == [1]
     assert seqs(EventFilter(address="module.prod.*")) == [2]
 
 
 def test_show_and_export(store: SqlStore) -> None:
-    store.append(EventDraft("alice", "check", {"addresses": ["a.b"]}, "sha256:1"))
-    store.append(EventDraft("bob", "approval", {"comment": "lgtm ✓"}, "sha256:1"))
+    store.append(EventDraft("alice", "note", {"addresses": ["a.b"]}, "sha256:1"))
+    store.append(EventDraft("bob", "remark", {"comment": "lgtm ✓"}, "sha256:1"))
     assert audit.show(store, 2).actor == "bob"
     with pytest.raises(BadInputError, match="no such event"):
         audit.show(store, 3)
@@ -190,12 +191,61 @@ def test_show_and_export(store: SqlStore) -> None:
 
 
 def test_paging_reads_long_logs_in_order(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    from guardrail.adapters.store import sql_store
+    from guardrail.adapters.store import ledger, sql_store
 
     monkeypatch.setattr(sql_store, "_PAGE", 4)
+    monkeypatch.setattr(ledger, "_PAGE", 4)
     for i in range(10):  # several pages, the last one partial
-        store.append(EventDraft("a", "check", {"i": i}))
+        store.append(EventDraft("a", "note", {"i": i}))
     report = audit.verify(store)
     assert report.ok
     assert report.count == 10
     assert [e.seq for e in store.events(after_seq=7)] == [8, 9, 10]
+
+
+def test_events_of_one_kind_come_in_seq_order_across_pages(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    for number in range(5):
+        store.append(EventDraft("a", "rollback-plan", {"n": number}))
+        store.append(EventDraft("a", "apply-end", {"n": number}))
+    monkeypatch.setattr("guardrail.adapters.store.sql_store._PAGE", 2)  # pages of the kind, other kinds between
+    found = list(store.events_of_kind("apply-end"))
+    assert [e.payload["n"] for e in found] == [0, 1, 2, 3, 4]
+    assert [e.seq for e in found] == [2, 4, 6, 8, 10]
+    newest = list(store.events_of_kind("apply-end", newest_first=True))
+    assert [e.seq for e in newest] == [10, 8, 6, 4, 2]
+    assert list(store.events_of_kind("lock")) == []
+
+
+def test_events_of_one_kind_and_one_plan_come_through_the_plan_index(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(6):
+        plan = "sha256:1" if number % 2 else "sha256:2"
+        store.append(EventDraft("a", "rollback-plan", {"n": number}, plan))
+        store.append(EventDraft("a", "apply-end", {"n": number}, plan))
+    monkeypatch.setattr("guardrail.adapters.store.sql_store._PAGE", 2)  # across pages, the other plan between
+    newest = list(store.events_of_kind("apply-end", newest_first=True, fingerprint="sha256:1"))
+    assert [(e.seq, e.payload["n"]) for e in newest] == [(12, 5), (8, 3), (4, 1)]
+    oldest = list(store.events_of_kind("rollback-plan", fingerprint="sha256:2"))
+    assert [(e.seq, e.payload["n"]) for e in oldest] == [(1, 0), (5, 2), (9, 4)]
+    assert list(store.events_of_kind("apply-end", fingerprint="sha256:3")) == []
+
+
+@pytest.mark.parametrize(
+    "kind", ["check", "lock", "release", "approval", "break-glass", "break-glass-used", "apply-start"]
+)
+def test_events_that_record_a_decision_are_written_only_with_their_record(store: SqlStore, kind: str) -> None:
+    with pytest.raises(ValueError, match="written with its record"):
+        store.append(EventDraft("mallory", kind, {"comment": "trust me"}, "sha256:1"))
+    assert store.head() is None
+
+
+def test_the_stored_hash_is_the_sealed_one_until_anything_changes() -> None:
+    from guardrail.core.audit import stored_hash
+
+    events = _chain(3)
+    assert [stored_hash(event) for event in events] == [event.hash for event in events]
+    edited = replace(events[1], payload_json=events[1].payload_json.replace('"n":2', '"n":3'))
+    spaced = replace(events[1], payload_json=events[1].payload_json.replace(",", ", "))  # same data, not as sealed
+    renamed = replace(events[1], actor="mallory@example.com")
+    assert all(stored_hash(event) != events[1].hash for event in (edited, spaced, renamed))

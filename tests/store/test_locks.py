@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from guardrail.adapters.store import SqlStore
+from guardrail.core.change import ResourceChange
 from guardrail.core.errors import BadInputError
 from guardrail.core.locks import Lock, LockTarget, new_lock, parse_duration, parse_tag
 from guardrail.core.matching import Match
@@ -20,8 +21,16 @@ from tests.unit.factories import change, changeset
 NOW = FakeClock().now
 
 
-def _lock(**target: str) -> Lock:
-    return new_lock("lk-1", "alice@example.com", "quarter-end freeze", NOW, **target)
+def _lock(**target: str | None) -> Lock:
+    return new_lock(
+        "lk-1",
+        "alice@example.com",
+        "quarter-end freeze",
+        NOW,
+        address=target.get("address"),
+        type_=target.get("type_"),
+        tag=target.get("tag"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +50,9 @@ def _lock(**target: str) -> Lock:
         ),
     ],
 )
-def test_a_lock_matches_by_address_glob_type_or_tag(target: dict[str, str], resource, expected: Match) -> None:  # type: ignore[no-untyped-def]
+def test_a_lock_matches_by_address_glob_type_or_tag(
+    target: dict[str, str], resource: ResourceChange, expected: Match
+) -> None:
     assert _lock(**target).matches(resource) is expected
 
 

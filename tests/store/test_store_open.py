@@ -9,34 +9,50 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from guardrail.adapters.store import default_store_url, open_store, resolve_store_url
+from guardrail.adapters.store import initialise_store, open_store
 from guardrail.adapters.store.engine import MIGRATIONS_DIR, SCHEMA_HEAD
 from guardrail.adapters.store.schema import metadata
 from guardrail.core.audit import EventDraft
-from guardrail.core.errors import BadInputError, StoreError
+from guardrail.core.errors import BadInputError, StoreError, StoreMissingError
 from guardrail.core.locks import new_lock
 from guardrail.services import locks
+from guardrail.services.store import BY_DEFAULT, BY_ENVIRONMENT, BY_OPTION, default_store_url, locate
 
 
-def test_the_default_store_is_a_file_under_dot_guardrail_created_on_first_use(tmp_path: Path) -> None:
-    url = resolve_store_url(None, {}, None, cwd=tmp_path)
-    assert url == default_store_url(tmp_path)
+def test_the_default_store_is_a_file_under_dot_guardrail_the_one_created_on_first_use(tmp_path: Path) -> None:
+    location = locate(None, None, home=tmp_path, environ={})
+    assert (location.url, location.is_default) == (default_store_url(tmp_path), True)
     assert not (tmp_path / ".guardrail").exists()
-    store = open_store(url, cwd=tmp_path)
+    store = open_store(location.url, cwd=tmp_path, create=location.is_default)
     store.close()
     assert (tmp_path / ".guardrail" / "guardrail.db").is_file()
 
 
+def test_opening_never_creates_a_store(blank_store_url: str, tmp_path: Path) -> None:
+    with pytest.raises(StoreMissingError, match="no such store"):
+        open_store(blank_store_url, cwd=tmp_path)
+    assert not (tmp_path / ".guardrail").exists()  # not even the SQLite file's folder
+    where, created = initialise_store(blank_store_url, cwd=tmp_path)
+    assert created
+    open_store(blank_store_url, cwd=tmp_path).close()
+    assert initialise_store(blank_store_url, cwd=tmp_path) == (where, False)  # again: nothing to do
+
+
 def test_relative_sqlite_paths_are_relative_to_the_working_directory(tmp_path: Path) -> None:
-    open_store("sqlite:///state/g.db", cwd=tmp_path).close()
+    initialise_store("sqlite:///state/g.db", cwd=tmp_path)
     assert (tmp_path / "state" / "g.db").is_file()
+    open_store("sqlite:///state/g.db", cwd=tmp_path).close()
 
 
 def test_url_precedence_is_flag_then_environment_then_config() -> None:
     env = {"GUARDRAIL_STORE": "sqlite:///env.db"}
-    assert resolve_store_url("sqlite:///flag.db", env, "sqlite:///cfg.db", cwd=Path("/w")) == "sqlite:///flag.db"
-    assert resolve_store_url(None, env, "sqlite:///cfg.db", cwd=Path("/w")) == "sqlite:///env.db"
-    assert resolve_store_url(None, {"GUARDRAIL_STORE": " "}, "sqlite:///cfg.db", cwd=Path("/w")) == "sqlite:///cfg.db"
+    flag = locate("sqlite:///flag.db", "sqlite:///cfg.db", home=Path("/w"), environ=env)
+    assert (flag.url, flag.chosen_by, flag.is_default) == ("sqlite:///flag.db", BY_OPTION, False)
+    from_env = locate(None, "sqlite:///cfg.db", home=Path("/w"), environ=env)
+    assert (from_env.url, from_env.chosen_by) == ("sqlite:///env.db", BY_ENVIRONMENT)
+    configured = locate(None, "sqlite:///cfg.db", home=Path("/w"), environ={"GUARDRAIL_STORE": " "})
+    assert (configured.url, configured.is_default) == ("sqlite:///cfg.db", False)
+    assert locate(None, None, home=Path("/w"), environ={}).chosen_by == BY_DEFAULT
 
 
 @pytest.mark.parametrize("url", ["mysql://db/x", "sqlite://", "sqlite:///:memory:", "not a url at all"])
@@ -79,41 +95,6 @@ def test_migrations_create_exactly_the_schema_the_queries_use(store_url: str, tm
     open_store(store_url, cwd=tmp_path).close()  # a second open finds the schema current
 
 
-def test_a_store_made_by_the_first_schema_is_upgraded_in_place(store_url: str, tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from guardrail.adapters.store.engine import normalise_url
-
-    url = normalise_url(store_url, tmp_path)
-    if url.get_backend_name() == "sqlite":
-        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
-            conn.execute(
-                sa.text(
-                    "INSERT INTO break_glass (id, fingerprint, actor, reason, created_at, expires_at) "
-                    "VALUES ('bg-1', 'sha256:x', 'ops', 'outage', '2030-01-01T00:00:00.000000Z', "
-                    "'2030-01-01T01:00:00.000000Z')"
-                )
-            )
-    finally:
-        engine.dispose()
-    store = open_store(store_url, cwd=tmp_path)
-    try:
-        (grant,) = store.break_glass_passes("sha256:x")
-        assert (grant.id, grant.signature) == ("bg-1", None)  # kept, and unsigned
-        with store.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
-    finally:
-        store.close()
-
-
 def test_a_schema_from_a_newer_guardrail_is_refused(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, cwd=tmp_path)
     with store.engine.begin() as conn:
@@ -135,7 +116,7 @@ def test_a_damaged_store_fails_closed_for_locks(store_url: str, tmp_path: Path) 
         with store.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE audit_events"))
         with pytest.raises(StoreError):
-            store.append(EventDraft("a", "check", {}))
+            store.append(EventDraft("a", "note", {}))
     finally:
         store.close()
 

@@ -22,7 +22,7 @@ def _fill(store: SqlStore) -> list[str]:
     hashes = []
     for i in range(EVENTS):
         payload = {"addresses": [f"aws_instance.web[{i}]"], "decision": "allow", "count": i}
-        hashes.append(store.append(EventDraft(f"dev{i % 4}@example.com", "check", payload, f"sha256:{i:064x}")).hash)
+        hashes.append(store.append(EventDraft(f"dev{i % 4}@example.com", "note", payload, f"sha256:{i:064x}")).hash)
     assert audit.verify(store).ok
     return hashes
 
@@ -71,12 +71,17 @@ def test_a_deleted_event_is_named(store: SqlStore, seed: int) -> None:
     assert _broken_seq(store) == seq
 
 
-def test_deleting_the_last_events_is_caught_by_the_pinned_head(store: SqlStore) -> None:
+def test_deleting_the_last_events_is_caught_by_the_stores_verified_point_and_the_pinned_head(store: SqlStore) -> None:
     hashes = _fill(store)
     with store.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM audit_events WHERE seq > :s"), {"s": EVENTS - 2})
-    assert audit.verify(store).ok  # nothing inside the log is wrong...
-    assert _broken_seq(store, expect_head=hashes[-1]) == EVENTS - 1  # ...but it no longer reaches the pin
+    # Nothing inside the log is wrong, but the store verified it further than it now goes...
+    assert _broken_seq(store) == EVENTS - 1
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM chain_checkpoint"))
+    # ...and with that point deleted too, the head pinned elsewhere still catches it.
+    assert audit.verify(store).ok
+    assert _broken_seq(store, expect_head=hashes[-1]) == EVENTS - 1
 
 
 def _shift_up_from(conn: sa.Connection, seq: int) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail.adapters.store import open_store
+from guardrail.adapters.store import initialise_store, open_store
 from guardrail.config import Settings, load_settings
 from guardrail.core.store_ports import Store
 from guardrail.services.session import OperatorSession
@@ -45,7 +45,9 @@ class Harness:
 def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
     # Plans are given relative to their folder, as an operator would type them: the screens show the path.
     monkeypatch.chdir(PLANS)
-    return Harness(f"sqlite:///{tmp_path / 'store.db'}", load_settings(PLANS / "guardrail.yaml", required=True))
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    initialise_store(url)  # as `guardrail store init` does: opening a store never creates it
+    return Harness(url, load_settings(PLANS / "guardrail.yaml", required=True))
 
 
 @pytest.hookimpl(tryfirst=True)

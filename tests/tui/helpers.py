@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input
 
 
-async def settle(pilot: Pilot[object]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     """Every worker finished and its result painted (a result may start another call: wait again)."""
-    app: App[object] = pilot.app
+    app: App[Any] = pilot.app
     for _ in range(4):
         await app.workers.wait_for_complete()
         await pilot.pause()
 
 
-async def press_each(pilot: Pilot[object], *keys: str) -> None:
+async def press_each(pilot: Pilot[Any], *keys: str) -> None:
     """Press keys one at a time, each after the screen or modal the previous one opened is up and its
     workers are done: a key sent while a screen is still mounting goes elsewhere on a loaded machine."""
     for key in keys:
@@ -24,13 +26,13 @@ async def press_each(pilot: Pilot[object], *keys: str) -> None:
         await settle(pilot)
 
 
-def shown(app: App[object], selector: str) -> str:
+def shown(app: App[Any], selector: str) -> str:
     """The plain text a Static (or any widget) on the current screen renders."""
     widget: Widget = app.screen.query_one(selector)
     return str(widget.render())
 
 
-async def type_text(pilot: Pilot[object], text: str) -> None:
+async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type into the focused Input: one key per character would make tests slow for no added coverage."""
     focused = pilot.app.focused
     assert isinstance(focused, Input), f"expected a focused Input, got {focused!r}"
@@ -38,7 +40,7 @@ async def type_text(pilot: Pilot[object], text: str) -> None:
     await pilot.pause()
 
 
-async def clear_input(pilot: Pilot[object]) -> None:
+async def clear_input(pilot: Pilot[Any]) -> None:
     focused = pilot.app.focused
     assert isinstance(focused, Input)
     focused.value = ""

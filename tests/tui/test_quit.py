@@ -8,14 +8,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from pathlib import Path
 
 import pytest
 
+from guardrail.adapters.store import SqlStore, open_store
 from guardrail.config import Settings
 from guardrail.core.errors import StoreError
 from guardrail.core.store_ports import Store
 from guardrail.services.session import OperatorSession
+from tests.conftest import initialised_sqlite
 from tests.tui.conftest import Harness
 
 
@@ -106,41 +108,57 @@ async def _wait_for(event: threading.Event, seconds: float = 5.0) -> bool:
 
 
 # -- the session on its own ---------------------------------------------------------------------------
+# The store is the real SQLite store. What the test controls is the port the session opens it through: an
+# opener that waits for the test's word before it opens the store (or fails).
+
+WAIT = 30  # seconds before a test that went wrong gives up; never a pause when it goes right
 
 
-class FakeStore:
-    """Stands in for a store: only closing it matters here."""
+class ObservedStore(SqlStore):
+    """The real SQLite store, which also lets the test see the session close it."""
 
-    description = "fake"
-
-    def __init__(self) -> None:
+    def __init__(self, url: str) -> None:
+        opened = open_store(url)  # connects and migrates, as the session's own opener does
+        super().__init__(opened.engine, opened.description)
         self.closes = 0
         self.closed = threading.Event()
 
     def close(self) -> None:
         self.closes += 1
+        super().close()
         self.closed.set()
 
 
 @dataclass
 class SlowOpener:
-    """Opens a FakeStore once `release` is set (or raises `failures` first); `entered`: it has been called."""
+    """Opens the real store once `release` is set (or raises `failures` first). `entered`: it was called;
+    `opened`: the stores it opened, `done`: it has returned."""
 
+    url: str
     entered: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
     failures: list[StoreError] = field(default_factory=list)
     calls: int = 0
-    opened: list[FakeStore] = field(default_factory=list)
+    opened: list[ObservedStore] = field(default_factory=list)
 
     def __call__(self, _explicit: str | None, _settings: Settings) -> Store:
         self.calls += 1
         self.entered.set()
-        assert self.release.wait(timeout=5), "never released"
-        if self.failures:
-            raise self.failures.pop(0)
-        store = FakeStore()
-        self.opened.append(store)
-        return cast("Store", store)
+        try:
+            assert self.release.wait(timeout=WAIT), "never released"
+            if self.failures:
+                raise self.failures.pop(0)
+            store = ObservedStore(self.url)
+            self.opened.append(store)
+            return store
+        finally:
+            self.done.set()
+
+
+@pytest.fixture
+def opener(tmp_path: Path) -> SlowOpener:
+    return SlowOpener(f"sqlite:///{initialised_sqlite(tmp_path / 'store.db')}")
 
 
 def _session(opener: SlowOpener) -> OperatorSession:
@@ -161,35 +179,34 @@ def _in_thread(call: Callable[[], Store]) -> tuple[threading.Thread, list[BaseEx
     return thread, outcome
 
 
-def test_closing_while_the_store_is_being_opened_frees_every_caller_and_the_opener_closes_it() -> None:
-    opener = SlowOpener()
+def test_closing_while_the_store_is_being_opened_frees_every_caller_and_the_opener_closes_it(
+    opener: SlowOpener,
+) -> None:
     session = _session(opener)
     first, first_outcome = _in_thread(session.store)
-    assert opener.entered.wait(timeout=5)
+    assert opener.entered.wait(timeout=WAIT)
     second, second_outcome = _in_thread(session.store)  # waits for the same opening
 
-    started = time.monotonic()
     session.close()
-    first.join(timeout=5)
-    second.join(timeout=5)
-    assert time.monotonic() - started < 1.0, "the callers waited for the opening to finish"
+    first.join(timeout=WAIT)
+    second.join(timeout=WAIT)
+    # Both callers are back while the opening is still held up: they did not wait for it.
+    assert not opener.release.is_set()
+    assert not opener.done.is_set()
     for outcome in (first_outcome, second_outcome):
         assert len(outcome) == 1
         assert isinstance(outcome[0], StoreError)
         assert "closed" in str(outcome[0])
 
     opener.release.set()  # the opening finishes after the close
-    deadline = time.monotonic() + 5
-    while not opener.opened and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(opener.opened) == 1
-    assert opener.opened[0].closed.wait(timeout=5), "the store opened after the close is left open"
+    assert opener.done.wait(timeout=WAIT)
+    [store] = opener.opened
+    assert store.closed.wait(timeout=WAIT), "the store opened after the close is left open"
     assert opener.calls == 1
-    assert opener.opened[0].closes == 1
+    assert store.closes == 1
 
 
-def test_a_closed_session_opens_no_store() -> None:
-    opener = SlowOpener()
+def test_a_closed_session_opens_no_store(opener: SlowOpener) -> None:
     opener.release.set()
     session = _session(opener)
     session.close()
@@ -198,8 +215,10 @@ def test_a_closed_session_opens_no_store() -> None:
     assert opener.calls == 0
 
 
-def test_a_failed_opening_is_retried_on_the_next_call_and_closing_closes_the_store_once() -> None:
-    opener = SlowOpener(failures=[StoreError("store unreachable")])
+def test_a_failed_opening_is_retried_on_the_next_call_and_closing_closes_the_store_once(
+    opener: SlowOpener,
+) -> None:
+    opener.failures.append(StoreError("store unreachable"))
     opener.release.set()
     session = _session(opener)
     with pytest.raises(StoreError, match="unreachable"):
@@ -207,6 +226,8 @@ def test_a_failed_opening_is_retried_on_the_next_call_and_closing_closes_the_sto
     store = session.store()
     assert store is session.store()
     assert opener.calls == 2
+    assert list(store.events()) == []  # a working store: a fresh, empty audit log
     session.close()
     session.close()
-    assert opener.opened[0].closes == 1
+    [opened] = opener.opened
+    assert opened.closes == 1

@@ -19,8 +19,10 @@ async def test_opens_with_the_verdict_and_destructive_changes_first(harness: Har
         await settle(pilot)
         verdict = shown(app, "#verdict")
         assert "NEEDS APPROVAL" in verdict
-        assert "6 findings: 0 hard, 6 soft, 0 advisory" in verdict
+        # The bucket delete and the minor upgrade are irreversible: the reversibility rule adds one each.
+        assert "8 findings: 0 hard, 8 soft, 0 advisory" in verdict
         assert "1 delete, 1 replace, 2 update, 1 no-op" in verdict
+        assert "rollback: 2 irreversible, 1 lossy, 1 reversible" in verdict
         changes = app.screen.query_one(ChangeList)
         assert _addresses(changes)[:2] == ['aws_s3_bucket.logs["[bold red]boom[/]\x1b[2J"]', "aws_db_instance.orders"]
 
@@ -55,6 +57,7 @@ async def test_selecting_a_change_shows_its_diff_reason_findings_and_blast_radiu
         assert "password: (sensitive) → (sensitive)" in diff
         assert "id = (known after apply)" in diff
         assert "stateful-data" in shown(app, "#detail-findings")
+        assert "rollback: lossy · replaced database: it comes back empty" in head
         tree = app.screen.query_one("#detail-blast")
         assert tree.display
         assert "CRITICAL aws_instance.app" in str(tree.root.children[0].label)  # type: ignore[attr-defined]
@@ -112,3 +115,13 @@ async def test_an_unreachable_store_is_shown_and_the_plan_is_still_reviewed(harn
         await pilot.press("2")
         await settle(pilot)
         assert "store" in shown(app, "#locks-message").lower()
+
+
+async def test_the_detail_says_how_reversible_each_change_is(harness: Harness) -> None:
+    app = harness.app("plan.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        head = shown(app, "#detail-head")  # the bucket delete, first in the list
+        assert "rollback: irreversible · deleted: bucket names are global" in head
+        await pilot.press("down", "down")
+        assert "rollback: irreversible · control plane upgrade" in shown(app, "#detail-head")

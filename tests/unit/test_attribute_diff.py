@@ -69,7 +69,8 @@ def test_a_create_has_no_before_and_paths_forcing_replacement_are_flagged() -> N
 
 
 def test_shown_values_are_json_or_words() -> None:
-    assert [shown_value(v) for v in ("a", 3, None, True, Mark.UNKNOWN, {})] == [
+    values: tuple[object, ...] = ("a", 3, None, True, Mark.UNKNOWN, {})
+    assert [shown_value(v) for v in values] == [
         '"a"',
         "3",
         "null",

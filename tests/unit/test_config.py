@@ -139,7 +139,31 @@ def test_approvals_and_store_settings(tmp_path: Path, monkeypatch: pytest.Monkey
     assert policy.signatures_required
     assert policy.max_break_glass_ttl.total_seconds() == 8 * 3600
     assert settings.allowed_signers_path() == tmp_path.resolve() / "keys" / "allowed_signers"
-    from guardrail.services.store import store_url
+    from guardrail.services.store import store_location
 
     # A relative SQLite path in guardrail.yaml is relative to the file, not to where guardrail runs.
-    assert store_url(None, settings) == f"sqlite:///{tmp_path.resolve() / 'state' / 'guardrail.db'}"
+    assert store_location(None, settings).url == f"sqlite:///{tmp_path.resolve() / 'state' / 'guardrail.db'}"
+
+
+def test_rollback_section_marks_irreversible_resources_with_selectors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "rollback:\n  enforcement: hard\n  lossy_enforcement: advisory\n  irreversible:\n"
+        "    - types: [aws_route53_zone]\n      actions: [delete]\n      reason: delegation\n",
+    )
+    rollback = load_settings(path).rollback
+    settings = rollback.rule_settings({"my_store": "database"})
+    assert settings.irreversible.value == "hard"
+    assert settings.lossy is not None
+    assert settings.lossy.value == "advisory"
+    (mark,) = settings.policy.marks
+    assert mark.reason == "delegation"
+    assert mark.selector.types == frozenset({"aws_route53_zone"})
+    assert dict(settings.policy.extra_stateful) == {"my_store": "database"}
+
+
+def test_rollback_section_refuses_unknown_keys_and_empty_selectors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"guardrail.yaml:3: rollback.irreversible\[0\].reasn: unknown key"):
+        load_settings(write(tmp_path, "rollback:\n  irreversible:\n    - reasn: x\n      types: [a]\n"))
+    with pytest.raises(ConfigError, match=r"rollback.irreversible\[0\]: Value error, needs at least one"):
+        load_settings(write(tmp_path, "rollback:\n  irreversible:\n    - reason: nothing selected\n"))

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from guardrail.core.change import Action
+from guardrail.core.change import Action, ResourceChange
 from guardrail.core.matching import Selector
+from guardrail.core.policy import Rule
 from guardrail.core.rules.k8s_upgrade import KubernetesUpgradeRule, parse_version
 from guardrail.core.rules.protection import Protection, ProtectionRule
 from guardrail.core.rules.stateful import StatefulRule
@@ -13,8 +14,8 @@ from tests.unit.factories import change, changeset
 CLUSTERS = Protection(Selector(types=frozenset({"azurerm_kubernetes_cluster"})), reason="production clusters")
 
 
-def run(rule: object, *changes: object) -> list[Finding]:
-    return list(rule.evaluate(changeset(*changes)))  # type: ignore[attr-defined]
+def run(rule: Rule, *changes: ResourceChange) -> list[Finding]:
+    return list(rule.evaluate(changeset(*changes)))
 
 
 class TestProtection:
@@ -70,7 +71,7 @@ class TestProtection:
         assert run(ProtectionRule((CLUSTERS,)), read) == []
 
 
-def aks(before: str | None, after: object, unknown: bool = False) -> object:
+def aks(before: str | None, after: object, unknown: bool = False) -> ResourceChange:
     return change(
         "azurerm_kubernetes_cluster.prod",
         ["update"],

@@ -25,9 +25,8 @@ from typing import Any
 from guardrail.adapters.manifests.yaml_documents import BadDocument, DocumentError, documents
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.objects import split_api_version
-from guardrail.core.kube.render import ManifestDocument
+from guardrail.core.kube.render import STDIN, ManifestDocument
 
-STDIN = "-"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"

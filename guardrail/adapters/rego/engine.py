@@ -5,6 +5,10 @@ tenths more evaluating, all while holding the GIL, and its engine may only be us
 made it (pyo3 `unsendable`), so a thread cannot overlap that work with guardrail's own parsing. A forked
 child can: the parent has already parsed every policy (so a broken policy fails before any work), the
 child sets the input, evaluates one query and sends the raw JSON back through a pipe.
+
+A child is also what bounds the evaluation in time: regorus cannot be interrupted, so a policy that loops
+over a large range is stopped by ending its process once `timeout` has passed. A process that runs other
+threads must not fork; there the policies run in a fresh interpreter (child.py) under the same limit.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import contextlib
 import dataclasses
 import json
 import os
+import selectors
 import signal
 import sys
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Sequence
@@ -23,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrail.adapters.rego.inputs import input_keys, prune
+from guardrail.adapters.rego.lazy import LazyRun
 from guardrail.adapters.rego.loading import (
     PolicyFile,
     add_policy,
@@ -36,11 +43,12 @@ from guardrail.adapters.rego.loading import (
     syntax_trees,
 )
 from guardrail.adapters.rego.results import Selection, select, to_findings
+from guardrail.adapters.rego.spawned import SpawnedRun
 from guardrail.core.errors import PolicyError
 from guardrail.core.ports import PolicyRun
 from guardrail.core.verdict import Finding
 
-Mode = Literal["auto", "fork", "inline"]
+Mode = Literal["auto", "fork", "spawn", "inline"]
 _OK, _FAILED = b"R", b"E"
 _CHILD_CRASHED = 70  # the child's exit status when even reporting its error failed
 
@@ -51,19 +59,22 @@ def load_policies(
     all_namespaces: bool = False,
     *,
     mode: Mode = "auto",
+    timeout: float | None = None,
 ) -> RegoPolicyEngine:
     """Load and parse every policy under `paths` (files or folders, see `discover`).
 
-    `mode` says where `submit` evaluates: `fork` in a child process, `inline` in this process when
-    `findings()` is called, `auto` forks on Linux when this process runs no other thread (forking a
-    threaded process is unsafe) and is inline otherwise. Raises PolicyError naming the file (and line) of
-    a policy that does not parse, or an unknown namespace.
+    `mode` says where `submit` evaluates: `fork` in a forked child, `spawn` in a fresh interpreter when
+    `findings()` is called, `inline` in this process when `findings()` is called (no time limit: tests and
+    benchmarks), `auto` forks on Linux when this process runs no other thread (forking a threaded process
+    is unsafe) and spawns otherwise. `timeout` (seconds) bounds an evaluation in a child: past it the
+    child is stopped and `findings()` raises PolicyError naming the policies. Raises PolicyError naming
+    the file (and line) of a policy that does not parse, or an unknown namespace.
     """
     engine = new_engine()
     files = [add_policy(engine, str(path), read_policy(path)) for path in discover(paths)]
     trees = syntax_trees(engine)
     selection = select(inspect_modules(trees), namespaces, all_namespaces)
-    return RegoPolicyEngine(tuple(files), selection, mode, engine, input_keys(trees))
+    return RegoPolicyEngine(tuple(files), selection, mode, engine, input_keys(trees), timeout=timeout)
 
 
 class RegoPolicyEngine:
@@ -76,11 +87,14 @@ class RegoPolicyEngine:
         mode: Mode,
         engine: Any,
         input_keys: frozenset[str] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> None:
         self.files = files
         self.selection = selection
         self.mode = mode
         self.input_keys = input_keys  # the top-level plan keys the policies read; None: any
+        self.timeout = timeout  # seconds an evaluation in a child may take; None: no limit
         self._query = selection.query()
         self._engines = threading.local()  # regorus engines must stay in the thread that made them
         self._engines.engine = engine
@@ -99,6 +113,8 @@ class RegoPolicyEngine:
                 return _ForkedRun(self, list(documents))
             except OSError:  # no memory or process slot for a child: slower, but the same answer
                 pass
+        elif self.mode in ("spawn", "auto"):
+            return SpawnedRun(self, list(documents))
         return _InlineRun(self, list(documents))
 
     def evaluate(self, document: bytes) -> list[Finding]:
@@ -161,9 +177,19 @@ class RegoPolicyEngine:
 
     def _evaluation_error(self, message: str) -> PolicyError:
         where = self.selection.namespace_of_file(error_file(message))
-        namespaces = [where] if where is not None else sorted({rule.namespace for rule in self.selection.rules})
-        named = "; ".join(f"{'.'.join(ns)} ({', '.join(self.selection.files_of.get(ns, ()))})" for ns in namespaces)
+        named = self._named([where] if where is not None else None)
         return PolicyError(f"Rego evaluation failed in namespace {named}: {describe_error(message)}")
+
+    def timed_out(self) -> PolicyError:
+        """The error of an evaluation stopped at the time limit, naming every policy that was running."""
+        return PolicyError(
+            f"Rego evaluation ran past policies.timeout ({self.timeout:g} s) and was stopped, in namespace "
+            f"{self._named(None)}: a policy loops or iterates over too much"
+        )
+
+    def _named(self, namespaces: list[tuple[str, ...]] | None) -> str:
+        chosen = namespaces or sorted({rule.namespace for rule in self.selection.rules})
+        return "; ".join(f"{'.'.join(ns)} ({', '.join(self.selection.files_of.get(ns, ()))})" for ns in chosen)
 
 
 class _Done:
@@ -174,20 +200,11 @@ class _Done:
         return list(self._findings)
 
 
-class _InlineRun:
+class _InlineRun(LazyRun):
     """Evaluates when asked: in-process there is nothing to overlap with."""
 
-    def __init__(self, engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]]) -> None:
-        self._engine = engine
-        self._documents = documents
-        self._findings: list[Finding] | None = None
-
-    def findings(self) -> list[Finding]:
-        if self._findings is None:
-            raw = self._engine.raw_results_each(self._documents)
-            self._findings = self._engine.findings_from_each(raw, self._documents)
-            self._documents = []
-        return list(self._findings)
+    def _evaluate(self, documents: list[tuple[str | None, bytes]]) -> str:
+        return self._engine.raw_results_each(documents)
 
 
 class _ForkedRun:
@@ -215,6 +232,8 @@ class _ForkedRun:
         os.close(write_end)
         self._pid = pid
         self._read_end = read_end
+        # The child started evaluating now: its time runs from here, while the caller parses the plan.
+        self._deadline = None if engine.timeout is None else time.monotonic() + engine.timeout
         # A run that is dropped unread (the caller failed first) must not leave a child or a zombie behind.
         self._reaper = weakref.finalize(self, _reap, pid, read_end)
 
@@ -224,8 +243,10 @@ class _ForkedRun:
         return list(self._findings)
 
     def _collect(self) -> list[Finding]:
-        with os.fdopen(self._read_end, "rb", closefd=False) as pipe:
-            payload = pipe.read()
+        payload = self._read_until_deadline()
+        if payload is None:
+            self._reaper()  # kills the child, reaps it and closes the pipe: nothing is left running
+            raise self._engine.timed_out()
         self._reaper.detach()
         os.close(self._read_end)
         _, status = os.waitpid(self._pid, 0)
@@ -234,6 +255,22 @@ class _ForkedRun:
         if payload[:1] != _OK or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             raise PolicyError(f"Rego evaluation process failed ({_describe_status(status)}): no result")
         return self._engine.findings_from_each(payload[1:].decode("utf-8"), self._documents)
+
+    def _read_until_deadline(self) -> bytes | None:
+        """Everything the child writes, or None when the deadline passes first."""
+        chunks: list[bytes] = []
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._read_end, selectors.EVENT_READ)
+            while True:
+                remaining = None if self._deadline is None else self._deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                if not selector.select(remaining):
+                    continue
+                chunk = os.read(self._read_end, 1 << 20)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
 
 
 def _child(engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]], read_end: int, write_end: int) -> None:

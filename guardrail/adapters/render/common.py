@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.queries import findings_for, index_findings
 from guardrail.core.report import CheckReport
+from guardrail.core.rollback.reversibility import ChangeReversibility
 from guardrail.core.secrets import plan_scrubber
 from guardrail.core.verdict import Finding
 
@@ -83,6 +84,12 @@ class SafeReport:
         """Findings on the change, under its address or (across a `moved` block) its former one."""
         return list(findings_for(change, self.by_address))
 
+    def reversibility(self, change: ResourceChange) -> ChangeReversibility | None:
+        """How reversible the change is (None for a no-op, a read, or a report without the assessment)."""
+        if self.report.rollback is None:
+            return None
+        return self.report.rollback.of(change.address, change.deposed)
+
     def orphans(self, changes: Iterable[ResourceChange]) -> list[Finding]:
         """Findings on an address that no change in the plan has: still reported, never dropped."""
         known = {address for change in changes for address in change.addresses}
@@ -92,3 +99,8 @@ class SafeReport:
 def counts_line(report: CheckReport) -> str:
     """`2 hard, 1 soft, 0 advisory`."""
     return report.verdict.counts_line()
+
+
+def rollback_line(report: CheckReport) -> str | None:
+    """`1 irreversible, 2 lossy, 5 reversible`, or None for a report without the assessment."""
+    return report.rollback.counts_line() if report.rollback is not None else None

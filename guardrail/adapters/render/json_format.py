@@ -85,6 +85,18 @@ class JsonReach(msgspec.Struct):
     total: int | None
 
 
+class JsonReversibility(msgspec.Struct):
+    """How far re-applying the earlier configuration undoes one change: `reversibility` is reversible,
+    lossy or irreversible; `unknown` when it depends on values known only after apply."""
+
+    address: str
+    reversibility: str
+    reason: str
+    action: str
+    deposed: str | None
+    unknown: bool
+
+
 class JsonReport(msgspec.Struct):
     """The document. `summary` counts changes per action, every action present."""
 
@@ -102,6 +114,10 @@ class JsonReport(msgspec.Struct):
     notes: list[str]
     clusters: list[JsonCluster] | None  # Kubernetes only: null for a Terraform plan
     reach: list[JsonReach] | None  # Kubernetes only
+    rollback: list[JsonReversibility] | None  # every change but no-ops and reads, weightiest first
+    rollback_summary: dict[str, int] | None  # changes per class: irreversible, lossy, reversible
+    config: str | None  # the guardrail.yaml the plan was judged by; null: the built-in defaults
+    store: str | None  # the store of its locks and approvals; null: not consulted
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -162,6 +178,10 @@ def build(report: CheckReport) -> JsonReport:
         notes=[text(note) for note in report.notes],
         clusters=_clusters(report, name),
         reach=_reach(report, name),
+        rollback=_rollback(report, text, name),
+        rollback_summary=report.rollback.counts() if report.rollback is not None else None,
+        config=report.config,
+        store=report.store,
     )
 
 
@@ -178,6 +198,24 @@ def _reach(report: CheckReport, name: Callable[[str], str]) -> list[JsonReach] |
     if report.kube is None:
         return None
     return [JsonReach(name(r.address), name(r.cluster), r.nodes, r.total) for r in report.kube.reach]
+
+
+def _rollback(
+    report: CheckReport, text: Callable[[str], str], name: Callable[[str], str]
+) -> list[JsonReversibility] | None:
+    if report.rollback is None:
+        return None
+    return [
+        JsonReversibility(
+            address=name(entry.address),
+            reversibility=entry.reversibility.value,
+            reason=text(entry.reason),
+            action=entry.action.value,
+            deposed=entry.deposed,
+            unknown=entry.unknown,
+        )
+        for entry in report.rollback.changes
+    ]
 
 
 def _impacts(report: CheckReport, name: Callable[[str], str]) -> list[JsonImpact] | None:

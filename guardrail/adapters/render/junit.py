@@ -19,6 +19,7 @@ from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Enforcement, Finding, 
 
 PLAN_WIDE = "(plan)"
 VERDICT_CASE = "guardrail verdict"
+ROLLBACK_SUITE = "rollback"
 
 # XML 1.0 cannot carry these characters even escaped; ElementTree would write them raw and produce a
 # document no parser accepts.
@@ -55,6 +56,7 @@ class JUnitRenderer:
                 counts["tests"] += 1
                 counts[self._outcome(case, [_xml_text(self._line(safe, f)) for f in findings], findings)] += 1
             self._count(suite, counts, totals)
+        self._rollback(root, safe, totals)
         if not cases:
             suite = ET.SubElement(root, "testsuite", name="guardrail")
             self._properties(suite, report)
@@ -94,6 +96,24 @@ class JUnitRenderer:
         for cluster in report.kube.clusters if report.kube is not None else ():
             where = f"{cluster.name} ({cluster.version or 'version unknown'}, diff {cluster.diff_source.value})"
             ET.SubElement(properties, "property", name="cluster", value=_xml_text(where))
+        if report.rollback is not None:
+            ET.SubElement(properties, "property", name="rollback", value=report.rollback.counts_line())
+
+    def _rollback(self, root: ET.Element, safe: SafeReport, totals: dict[str, int]) -> None:
+        """A `rollback` suite: one skipped case per lossy or irreversible change, its class and reason as the
+        message (shown in every CI view, never red: the reversibility rule's findings fail where they should)."""
+        assessment = safe.report.rollback
+        weighty = assessment.not_reversible() if assessment is not None else ()
+        if not weighty:
+            return
+        suite = ET.SubElement(root, "testsuite", name=ROLLBACK_SUITE)
+        self._properties(suite, safe.report)
+        for entry in weighty:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"guardrail.{ROLLBACK_SUITE}", name=_clean(safe, entry.address), time="0"
+            )
+            ET.SubElement(case, "skipped", message=_xml_text(safe.text(f"{entry.reversibility.value}: {entry.reason}")))
+        self._count(suite, {"tests": len(weighty), "failures": 0, "skipped": len(weighty)}, totals)
 
     @staticmethod
     def _count(suite: ET.Element, counts: dict[str, int], totals: dict[str, int]) -> None:

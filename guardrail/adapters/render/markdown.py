@@ -23,11 +23,13 @@ from guardrail.adapters.render.common import (
     ACTION_TITLES,
     SafeReport,
     neutralise,
+    rollback_line,
 )
 from guardrail.adapters.render.kube_section import kube_section
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import planned_because
 from guardrail.core.report import CheckReport
+from guardrail.core.rollback.reversibility import Reversibility
 from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, Decision, Enforcement, Finding
 
 COMMENT_LIMIT = 65_536
@@ -150,6 +152,7 @@ class MarkdownRenderer:
         return _template().render(
             headline=_HEADLINES[verdict.decision],
             lead=lead,
+            rollback=md(rollback_line(report) or ""),
             summary=[_Summary(a.capitalize(), f"{n:,}") for a, n in changeset.summary().items()],
             findings=shown_rows,
             hidden_findings=f"{hidden_findings:,}" if hidden_findings else "",
@@ -195,6 +198,11 @@ class MarkdownRenderer:
         why = planned_because(change).sentence()
         if why:
             item += Markup(" — ") + md(why)
+        way_back = safe.reversibility(change)
+        if way_back is not None:
+            item += Markup(" · rollback: <b>{}</b>").format(way_back.reversibility.value)
+            if way_back.reversibility is not Reversibility.REVERSIBLE:
+                item += Markup(" ({})").format(md(safe.text(way_back.reason)))
         return item
 
     @staticmethod

@@ -86,6 +86,7 @@ class SarifRenderer:
                 rule_ids[rule_id] = len(rules)
                 rules.append(self._rule(safe, rule_id, finding))
             results.append(self._result(safe, finding, rule_id, rule_ids[rule_id], uri))
+            self._add_reversibility(safe, finding, results[-1])
         driver: dict[str, Any] = {"name": "guardrail", "version": guardrail.__version__, "rules": rules}
         home = self._information_uri or information_uri()
         if home:
@@ -98,6 +99,7 @@ class SarifRenderer:
                 "verdict": report.verdict.decision.value,
                 "fingerprint": report.changeset.fingerprint,
                 "summary": report.changeset.summary(),
+                **self._rollback(safe),
             },
         }
         if report.kube is not None:  # Kubernetes: each target cluster, and how its diff was made
@@ -110,6 +112,28 @@ class SarifRenderer:
                 for r in report.kube.reach
             ]
         return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+    @staticmethod
+    def _rollback(safe: SafeReport) -> dict[str, Any]:
+        """The run's rollback section: counts per class, and every change that is not simply reversible."""
+        assessment = safe.report.rollback
+        if assessment is None:
+            return {}
+        weighty = assessment.not_reversible()
+        return {
+            "rollbackSummary": assessment.counts(),
+            "rollback": [
+                {"address": safe.text(e.address), "reversibility": e.reversibility.value, "reason": safe.text(e.reason)}
+                for e in weighty
+            ],
+        }
+
+    @staticmethod
+    def _add_reversibility(safe: SafeReport, finding: Finding, result: dict[str, Any]) -> None:
+        assessment = safe.report.rollback
+        entry = assessment.of(finding.address) if assessment is not None and finding.address else None
+        if entry is not None:
+            result["properties"]["reversibility"] = entry.reversibility.value
 
     @staticmethod
     def _rule(safe: SafeReport, rule_id: str, first: Finding) -> dict[str, Any]:

@@ -16,11 +16,13 @@ from guardrail.adapters.render.common import (
     SafeReport,
     counts_line,
     neutralise,
+    rollback_line,
 )
 from guardrail.adapters.render.kube_section import kube_section
 from guardrail.core.change import Action, ResourceChange
 from guardrail.core.reasons import plan_symbol, planned_because
 from guardrail.core.report import CheckReport
+from guardrail.core.rollback.reversibility import Reversibility
 from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS, VERDICT_WORDS, Decision, Enforcement, Finding
 
 # Enough to see what kind of creates and updates a plan makes without scrolling past its deletions.
@@ -40,6 +42,7 @@ _ACTION_STYLE = {
     Action.READ: "36",
     Action.NO_OP: "2",
 }
+_REVERSIBILITY_STYLE = {Reversibility.IRREVERSIBLE: "1;31", Reversibility.LOSSY: "33", Reversibility.REVERSIBLE: "2"}
 _MORE_WORDS = {
     Action.DELETE: "to delete",
     Action.REPLACE: "to replace",
@@ -104,6 +107,9 @@ class TextRenderer:
             lines.append(f"plan: {self._name(safe, changeset.source)} (format {plan_format}{version})")
         summary = changeset.summary()
         lines.append("changes: " + ", ".join(f"{count:,} {action}" for action, count in summary.items()))
+        rollback = rollback_line(report)
+        if rollback is not None:
+            lines.append(f"rollback: {rollback}")
 
     def _loose_findings(self, lines: list[str], safe: SafeReport) -> None:
         if safe.plan_level:
@@ -182,6 +188,11 @@ class TextRenderer:
         if changed:
             more = f" and {len(changed) - _PATHS_SHOWN:,} more" if len(changed) > _PATHS_SHOWN else ""
             lines.append(f"      changes {self._name(safe, ', '.join(changed[:_PATHS_SHOWN]))}{more}")
+        way_back = safe.reversibility(change)
+        if way_back is not None:
+            style = _REVERSIBILITY_STYLE[way_back.reversibility]
+            word = self._paint(way_back.reversibility.value, style)
+            lines.append(f"      rollback: {word}: {self._clean(safe, way_back.reason)}")
         lines.extend(self._finding(safe, f, indent="      ") for f in findings)
 
     @staticmethod
@@ -199,6 +210,7 @@ class TextRenderer:
         return text
 
     def _notes(self, lines: list[str], safe: SafeReport) -> None:
-        if safe.report.notes:
+        notes = (*safe.report.notes, *safe.report.provenance())
+        if notes:
             lines.extend(["", self._paint("Notes", "1")])
-            lines.extend(f"  - {self._clean(safe, note)}" for note in safe.report.notes)
+            lines.extend(f"  - {self._clean(safe, note)}" for note in notes)

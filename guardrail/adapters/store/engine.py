@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc, make_url
 from sqlalchemy.engine import URL, Connection, Engine
 
-from guardrail.core.errors import StoreError
+from guardrail.core.errors import StoreError, StoreMissingError
 
 # The newest schema revision this version knows; tests check it is the head of migrations/versions.
 SCHEMA_HEAD = "0005"
-KNOWN_REVISIONS = frozenset({"0001", "0002", "0005"})
+KNOWN_REVISIONS = frozenset({"0001", "0002", "0003", "0005"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit number: every guardrail writer on a PostgreSQL database takes this one lock.
 _PG_WRITE_LOCK = 0x67756172_64726C31
@@ -53,13 +53,14 @@ def describe(url: URL) -> str:
     return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
 
-def create(url: URL) -> Engine:
+def create(url: URL, *, new: bool = False) -> Engine:
     """An engine for `url`, set up so that write transactions are serialised (see the module docstring).
 
-    Raises StoreError when the SQLite file's folder cannot be created.
+    With `new`, a SQLite file's folder is created when missing. Raises StoreError when it cannot be, and
+    StoreMissingError when, without `new`, the SQLite file does not exist (connecting would create it).
     """
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, new=new)
     engine = sa.create_engine(url, connect_args={"connect_timeout": _PG_CONNECT_SECONDS}, pool_pre_ping=True)
 
     @sa.event.listens_for(engine, "begin")
@@ -70,8 +71,10 @@ def create(url: URL) -> Engine:
     return engine
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, *, new: bool) -> Engine:
     path = Path(url.database or "")
+    if not new and not path.exists():
+        raise StoreMissingError(f"store {describe(url)}: no such store (the file does not exist)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -129,30 +132,41 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A read transaction that never blocks writers for longer than it lasts."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """A read transaction that never blocks writers for longer than it lasts, and sees one state of the
+    store throughout (records and the events behind them are compared within it): SQLite's read lock
+    gives that, PostgreSQL needs REPEATABLE READ (its default lets each statement see newer commits)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
 
 
-def ensure_schema(engine: Engine, where: str) -> None:
-    """Create or upgrade the schema to SCHEMA_HEAD, once, even with many processes starting together.
+def ensure_schema(engine: Engine, where: str, *, create: bool = False) -> str | None:
+    """Upgrade the schema to SCHEMA_HEAD (and, with `create`, create it in an empty store), once, even
+    with many processes starting together. Returns the revision found: None for a store created now.
 
-    Raises StoreError when the store is unreachable or corrupt, or was migrated by a newer guardrail.
+    Raises StoreMissingError when the store holds no guardrail schema and `create` is false, StoreError
+    when it is unreachable or corrupt, or was migrated by a newer guardrail.
     """
     with translated(where):
         with reading(engine) as conn:
             try:
                 if _revision(conn, where) == SCHEMA_HEAD:
-                    return
+                    return SCHEMA_HEAD
             except StoreError:
                 # Without the lock, another process's migration can commit between our catalog queries
                 # (tables seen, version not yet): judge damage only under the write lock below.
                 pass
         with writing(engine) as conn:
             # Re-read under the write lock: another process may have migrated meanwhile.
-            if _revision(conn, where) == SCHEMA_HEAD:
-                return
+            found = _revision(conn, where)
+            if found == SCHEMA_HEAD:
+                return found
+            if found is None and not create:
+                raise StoreMissingError(f"store {where}: no such store (no guardrail schema in this database)")
             _upgrade(conn)
+            return found
 
 
 def _revision(conn: Connection, where: str) -> str | None:

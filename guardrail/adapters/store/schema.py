@@ -25,7 +25,22 @@ audit_events = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_audit_events_actor", "actor"),
     sa.Index("ix_audit_events_kind", "kind"),
-    sa.Index("ix_audit_events_fingerprint", "fingerprint"),
+    # revision 0003: a plan's approvals, passes and first check (its author) are found without reading its
+    # other checks; seq is in the index because SQLite's BIGINT key is not the rowid an index entry holds.
+    sa.Index("ix_audit_events_fingerprint_kind", "fingerprint", "kind", "seq"),
+)
+
+# Revision 0003. Each record names the event that recorded it (see core/ledger.py): `event_seq`, and
+# `release_seq` / `used_seq` for a lock's release and a pass's use. NULL: no event backs it.
+EVENT_SEQ = sa.BigInteger
+
+# Revision 0003: the last event the store verified the chain up to; every write verifies the events since.
+chain_checkpoint = sa.Table(
+    "chain_checkpoint",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: a single row
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 locks = sa.Table(
@@ -41,6 +56,8 @@ locks = sa.Table(
     sa.Column("released_at", TIME, nullable=True),
     sa.Column("released_by", sa.String(320), nullable=True),
     sa.Column("release_reason", sa.Text, nullable=True),
+    sa.Column("event_seq", EVENT_SEQ, nullable=True),
+    sa.Column("release_seq", EVENT_SEQ, nullable=True),
 )
 
 plans = sa.Table(
@@ -49,6 +66,7 @@ plans = sa.Table(
     sa.Column("fingerprint", sa.String(128), primary_key=True),
     sa.Column("author", sa.String(320), nullable=False),
     sa.Column("first_seen", TIME, nullable=False),
+    sa.Column("event_seq", EVENT_SEQ, nullable=True),  # its first check
 )
 
 approvals = sa.Table(
@@ -59,6 +77,7 @@ approvals = sa.Table(
     sa.Column("time", TIME, nullable=False),
     sa.Column("comment", sa.Text, nullable=False),
     sa.Column("signature", sa.Text, nullable=True),
+    sa.Column("event_seq", EVENT_SEQ, nullable=True),
 )
 
 break_glass = sa.Table(
@@ -72,6 +91,8 @@ break_glass = sa.Table(
     sa.Column("expires_at", TIME, nullable=False),
     sa.Column("used_at", TIME, nullable=True),
     sa.Column("signature", sa.Text, nullable=True),  # revision 0002
+    sa.Column("event_seq", EVENT_SEQ, nullable=True),
+    sa.Column("used_seq", EVENT_SEQ, nullable=True),
     sa.Index("ix_break_glass_fingerprint", "fingerprint"),
 )
 
@@ -86,6 +107,7 @@ apply_locks = sa.Table(
     sa.Column("acquired_at", TIME, nullable=False),
     sa.Column("expires_at", TIME, nullable=False),
     sa.Column("fingerprint", sa.String(128), nullable=True),
+    sa.Column("event_seq", EVENT_SEQ, nullable=True),  # its apply-start
 )
 
 # Revision 0005: the rollback point of each Kubernetes apply, and each object as it lived before it.

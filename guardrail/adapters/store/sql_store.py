@@ -1,8 +1,13 @@
-"""The store on SQLAlchemy Core: one implementation for SQLite and PostgreSQL (see core/store_ports.py)."""
+"""The store on SQLAlchemy Core: one implementation for SQLite and PostgreSQL (see core/store_ports.py).
+
+Every record is written in the same transaction as the audit event that records it, the record's facts in
+the event's payload and the event's seq in the record (core/ledger.py); every read of records goes
+through records.py, which holds them to the chain.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -10,7 +15,8 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Engine
 
 from guardrail.adapters.store import engine as db
-from guardrail.adapters.store import rows
+from guardrail.adapters.store import records, rows
+from guardrail.adapters.store.ledger import BOUND_KINDS, ChainCheck
 from guardrail.adapters.store.schema import (
     apply_locks,
     approvals,
@@ -22,11 +28,20 @@ from guardrail.adapters.store.schema import (
     plans,
 )
 from guardrail.core.approvals import Approval, BreakGlass
-from guardrail.core.audit import GENESIS_HASH, AuditEvent, EventDraft, iso_utc, seal
+from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft, iso_utc, scrub_payload, seal
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.rollback import RollbackPoint
+from guardrail.core.ledger import (
+    apply_lock_facts,
+    approval_facts,
+    break_glass_facts,
+    lock_facts,
+    release_facts,
+    use_facts,
+)
 from guardrail.core.locks import ApplyLockHeldError, ApplyLockHolder, Lock
 from guardrail.core.secrets import Scrubber
+from guardrail.core.store_ports import Standing
 
 Clock = Callable[[], datetime]
 _PAGE = 1000
@@ -34,6 +49,12 @@ _PAGE = 1000
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _of_kind(query: sa.Select[tuple[object, ...]], kind: str, fingerprint: str | None) -> sa.Select[tuple[object, ...]]:
+    """`query` narrowed to the events of `kind` (and of the plan `fingerprint`: its index then answers)."""
+    query = query.where(audit_events.c.kind == kind)
+    return query if fingerprint is None else query.where(audit_events.c.fingerprint == fingerprint)
 
 
 class SqlStore:
@@ -59,31 +80,61 @@ class SqlStore:
 
     # -- audit ---------------------------------------------------------------------------------------
 
-    def _append(self, conn: Connection, draft: EventDraft) -> AuditEvent:
+    def _append(self, conn: Connection, draft: EventDraft, facts: Mapping[str, object] | None = None) -> AuditEvent:
         # Runs inside a serialised write transaction: nobody else can read or move the head meanwhile.
-        head = conn.execute(
-            sa.select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
-        ).first()
-        seq, prev_hash = (int(head.seq) + 1, str(head.hash)) if head is not None else (1, GENESIS_HASH)
+        # The events since the last write are verified first: nothing is added to a broken chain.
+        check = ChainCheck(conn, self._where)
+        head = check.verified_head()
+        payload = scrub_payload(draft.payload, self._scrub) if self._scrub is not None else draft.payload
+        # The facts are the record's own (ids, names, times): they must reach the event exactly as the row
+        # holds them, to be compared with it later.
+        sealed = EventDraft(draft.actor, draft.kind, {**payload, **(facts or {})}, draft.fingerprint)
         try:
-            event = seal(draft, seq, self._clock(), prev_hash, self._scrub)
+            event = seal(sealed, head.seq + 1, self._clock(), head.hash)
         except (TypeError, ValueError) as error:
             raise ValueError(f"audit payload of {draft.kind!r} is not plain JSON data: {error}") from None
         conn.execute(audit_events.insert().values(rows.event_row(event)))
+        check.advance(ChainPoint(event.seq, event.hash))
         return event
 
     def append(self, draft: EventDraft) -> AuditEvent:
+        if draft.kind in BOUND_KINDS:
+            raise ValueError(f"a {draft.kind!r} event is written with its record, by the store's own method")
         with db.translated(self._where), db.writing(self._engine) as conn:
             return self._append(conn, draft)
 
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
+        return self._paged(after_seq)
+
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
+        if newest_first:
+            return self._newest_first(kind, fingerprint)
+        return self._paged(0, kind, fingerprint)
+
+    def _newest_first(self, kind: str, fingerprint: str | None) -> Iterator[AuditEvent]:
+        cursor: int | None = None
+        while True:
+            query = _of_kind(sa.select(audit_events), kind, fingerprint)
+            if cursor is not None:
+                query = query.where(audit_events.c.seq < cursor)
+            with db.translated(self._where), db.reading(self._engine) as conn:
+                page = conn.execute(query.order_by(audit_events.c.seq.desc()).limit(_PAGE)).all()
+            yield from (rows.event_of(row) for row in page)
+            if len(page) < _PAGE:
+                return
+            cursor = int(page[-1].seq)
+
+    def _paged(self, after_seq: int, kind: str | None = None, fingerprint: str | None = None) -> Iterator[AuditEvent]:
         # Paged: a long log is never held in memory whole, nor a read transaction kept open between pages.
         cursor = after_seq
         while True:
+            query = sa.select(audit_events).where(audit_events.c.seq > cursor)
+            if kind is not None:
+                query = _of_kind(query, kind, fingerprint)
             with db.translated(self._where), db.reading(self._engine) as conn:
-                page = conn.execute(
-                    sa.select(audit_events).where(audit_events.c.seq > cursor).order_by(audit_events.c.seq).limit(_PAGE)
-                ).all()
+                page = conn.execute(query.order_by(audit_events.c.seq).limit(_PAGE)).all()
             yield from (rows.event_of(row) for row in page)
             if len(page) < _PAGE:
                 return
@@ -99,24 +150,35 @@ class SqlStore:
             row = conn.execute(sa.select(audit_events).order_by(audit_events.c.seq.desc()).limit(1)).first()
         return rows.event_of(row) if row is not None else None
 
+    def verified_point(self) -> ChainPoint | None:
+        with db.translated(self._where), db.reading(self._engine) as conn:
+            return ChainCheck(conn, self._where).checkpoint()
+
+    def records_problem(self) -> ChainBreak | None:
+        with db.translated(self._where), db.reading(self._engine) as conn:
+            return records.records_problem(conn, self._where)
+
     # -- locks ---------------------------------------------------------------------------------------
 
     def add_lock(self, lock: Lock, event: EventDraft) -> AuditEvent:
         with db.translated(self._where), db.writing(self._engine) as conn:
             if conn.execute(sa.select(locks.c.id).where(locks.c.id == lock.id)).first() is not None:
                 raise BadInputError(f"lock id {lock.id} is already taken")
-            conn.execute(locks.insert().values(rows.lock_row(lock)))
-            return self._append(conn, event)
+            recorded = self._append(conn, event, lock_facts(lock))
+            conn.execute(locks.insert().values({**rows.lock_row(lock), "event_seq": recorded.seq}))
+            return recorded
 
     def locks(self) -> list[Lock]:
         with db.translated(self._where), db.reading(self._engine) as conn:
-            found = conn.execute(sa.select(locks).order_by(locks.c.created_at, locks.c.id)).all()
-        return [rows.lock_of(row) for row in found]
+            return records.checked_locks(conn, self._where)
 
     def lock(self, lock_id: str) -> Lock | None:
         with db.translated(self._where), db.reading(self._engine) as conn:
-            row = conn.execute(sa.select(locks).where(locks.c.id == lock_id)).first()
-        return rows.lock_of(row) if row is not None else None
+            check = ChainCheck(conn, self._where)
+            head = check.verified_head()
+            found, claims = records.read_locks(conn, lock_id)
+            check.require(claims, head)
+        return found[0] if found else None
 
     def release_lock(self, lock_id: str, by: str, reason: str, at: datetime, event: EventDraft) -> Lock:
         with db.translated(self._where), db.writing(self._engine) as conn:
@@ -125,30 +187,38 @@ class SqlStore:
                 raise BadInputError(f"lock {lock_id}: no such lock")
             if row.released_at is not None:
                 raise BadInputError(f"lock {lock_id}: already released by {row.released_by} at {row.released_at}")
+            recorded = self._append(conn, event, release_facts(lock_id, reason))
             conn.execute(
                 locks.update()
                 .where(locks.c.id == lock_id)
-                .values(released_at=iso_utc(at), released_by=by, release_reason=reason)
+                .values(released_at=iso_utc(at), released_by=by, release_reason=reason, release_seq=recorded.seq)
             )
-            self._append(conn, event)
             released = conn.execute(sa.select(locks).where(locks.c.id == lock_id)).one()
         return rows.lock_of(released)
 
     # -- plans, approvals, break-glass ---------------------------------------------------------------
 
-    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft) -> str:
+    def record_check(self, fingerprint: str, actor: str, at: datetime, event: EventDraft, *, author: str) -> str:
         with db.translated(self._where), db.writing(self._engine) as conn:
-            author = conn.execute(sa.select(plans.c.author).where(plans.c.fingerprint == fingerprint)).scalar()
-            if author is None:
-                author = actor
-                conn.execute(plans.insert().values(fingerprint=fingerprint, author=actor, first_seen=iso_utc(at)))
-            self._append(conn, event)
-        return str(author)
+            # Under the write lock: of any number of first checks, exactly one finds no author and claims it.
+            stored = conn.execute(sa.select(plans.c.author).where(plans.c.fingerprint == fingerprint)).scalar()
+            decided = actor if stored is None else str(stored)
+            if decided != author:
+                return decided  # the event was settled for another author: the caller settles again
+            recorded = self._append(conn, event)
+            if stored is None:
+                first_seen = iso_utc(at)
+                row = {"fingerprint": fingerprint, "author": actor, "first_seen": first_seen, "event_seq": recorded.seq}
+                conn.execute(plans.insert().values(row))
+        return decided
 
     def plan_author(self, fingerprint: str) -> str | None:
         with db.translated(self._where), db.reading(self._engine) as conn:
-            author = conn.execute(sa.select(plans.c.author).where(plans.c.fingerprint == fingerprint)).scalar()
-        return None if author is None else str(author)
+            return records.checked_author(conn, self._where, fingerprint)
+
+    def standing(self, fingerprint: str) -> Standing:
+        with db.translated(self._where), db.reading(self._engine) as conn:
+            return records.standing(conn, self._where, fingerprint)
 
     def add_approval(self, approval: Approval, event: EventDraft) -> AuditEvent:
         with db.translated(self._where), db.writing(self._engine) as conn:
@@ -159,65 +229,58 @@ class SqlStore:
             ).scalar()
             if taken is not None:
                 raise BadInputError(f"{approval.actor} already approved plan {approval.fingerprint} at {taken}")
-            conn.execute(approvals.insert().values(rows.approval_row(approval)))
-            return self._append(conn, event)
+            recorded = self._append(conn, event, approval_facts(approval))
+            conn.execute(approvals.insert().values({**rows.approval_row(approval), "event_seq": recorded.seq}))
+            return recorded
 
     def approvals(self, fingerprint: str) -> list[Approval]:
-        with db.translated(self._where), db.reading(self._engine) as conn:
-            found = conn.execute(
-                sa.select(approvals).where(approvals.c.fingerprint == fingerprint).order_by(approvals.c.time)
-            ).all()
-        return [rows.approval_of(row) for row in found]
+        return list(self.standing(fingerprint).approvals)
 
     def add_break_glass(self, grant: BreakGlass, event: EventDraft) -> AuditEvent:
         with db.translated(self._where), db.writing(self._engine) as conn:
-            conn.execute(break_glass.insert().values(rows.break_glass_row(grant)))
-            return self._append(conn, event)
+            recorded = self._append(conn, event, break_glass_facts(grant))
+            conn.execute(break_glass.insert().values({**rows.break_glass_row(grant), "event_seq": recorded.seq}))
+            return recorded
 
     def break_glass_passes(self, fingerprint: str) -> list[BreakGlass]:
-        with db.translated(self._where), db.reading(self._engine) as conn:
-            found = conn.execute(
-                sa.select(break_glass)
-                .where(break_glass.c.fingerprint == fingerprint)
-                .order_by(break_glass.c.created_at, break_glass.c.id)
-            ).all()
-        return [rows.break_glass_of(row) for row in found]
+        return list(self.standing(fingerprint).passes)
 
     def use_break_glass(self, pass_id: str, at: datetime, event: EventDraft) -> bool:
         stamp = iso_utc(at)
+        unused = break_glass.c.id == pass_id, break_glass.c.used_at.is_(None), break_glass.c.expires_at > stamp
         with db.translated(self._where), db.writing(self._engine) as conn:
-            spent = conn.execute(
-                break_glass.update()
-                .where(break_glass.c.id == pass_id, break_glass.c.used_at.is_(None), break_glass.c.expires_at > stamp)
-                .values(used_at=stamp)
-            )
+            spent = conn.execute(break_glass.update().where(*unused).values(used_at=stamp))
             if spent.rowcount != 1:
                 return False
-            self._append(conn, event)
+            recorded = self._append(conn, event, use_facts(pass_id))
+            conn.execute(break_glass.update().where(break_glass.c.id == pass_id).values(used_seq=recorded.seq))
         return True
 
     # -- apply locks ---------------------------------------------------------------------------------
 
     def acquire_apply_lock(self, holder: ApplyLockHolder, event: EventDraft) -> None:
         with db.translated(self._where), db.writing(self._engine) as conn:
-            current = self._apply_lock(conn, holder.workspace)
+            current = rows.apply_lock_of(row) if (row := self._apply_lock_row(conn, holder.workspace)) else None
             if current is not None:
                 raise ApplyLockHeldError(current)
+            recorded = self._append(conn, event, apply_lock_facts(holder))
             try:
-                conn.execute(apply_locks.insert().values(rows.apply_lock_row(holder)))
+                conn.execute(apply_locks.insert().values({**rows.apply_lock_row(holder), "event_seq": recorded.seq}))
             except exc.IntegrityError:
                 # Unreachable while writes are serialised; kept so a lost race still names the holder.
                 raise ApplyLockHeldError(holder) from None
-            self._append(conn, event)
 
     def apply_lock(self, workspace: str) -> ApplyLockHolder | None:
         with db.translated(self._where), db.reading(self._engine) as conn:
-            return self._apply_lock(conn, workspace)
+            check = ChainCheck(conn, self._where)
+            head = check.verified_head()
+            holder, claims = records.read_apply_lock(conn, workspace)
+            check.require(claims, head)
+        return holder
 
     @staticmethod
-    def _apply_lock(conn: Connection, workspace: str) -> ApplyLockHolder | None:
-        row = conn.execute(sa.select(apply_locks).where(apply_locks.c.workspace == workspace)).first()
-        return rows.apply_lock_of(row) if row is not None else None
+    def _apply_lock_row(conn: Connection, workspace: str) -> sa.Row[tuple[object, ...]] | None:
+        return conn.execute(sa.select(apply_locks).where(apply_locks.c.workspace == workspace)).first()
 
     def release_apply_lock(self, workspace: str, token: str, event: EventDraft) -> bool:
         return self._drop_apply_lock(workspace, token, event)

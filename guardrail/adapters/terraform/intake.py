@@ -13,6 +13,7 @@ from pathlib import Path
 
 from guardrail.adapters.terraform.encoding import to_utf8
 from guardrail.adapters.terraform.parse import LoadedPlan, parse_plan
+from guardrail.core.change import ChangeSet
 from guardrail.core.errors import BadInputError
 from guardrail.core.ports import TerraformRunner
 
@@ -20,6 +21,31 @@ ZIP_MAGIC = b"PK\x03\x04"  # a binary plan file is a zip archive
 NOT_A_PLAN = "not a Terraform plan: expected JSON from terraform show -json, a binary plan file, or a directory"
 # JSON may start with whitespace; a leading run this long without a `{` is not a plan.
 _SNIFF_LIMIT = 4096
+
+
+class TerraformPlanIntake:
+    """The plan intake port (core/ports.py) on terraform: `terraform` makes the runner, when one is needed."""
+
+    def __init__(self, terraform: Callable[[], TerraformRunner]) -> None:
+        self._terraform = terraform
+
+    def read(self, path: Path, *, variables: Mapping[str, str], out: Path | None, configuration: Path | None) -> bytes:
+        return read_plan_document(path, self._terraform, variables, out, configuration=configuration)
+
+    def parse(self, document: bytes, source: str, *, freeze: bool) -> ChangeSet:
+        return parse_plan(document, source, freeze=freeze).changeset
+
+
+def is_binary_plan(path: Path) -> bool:
+    """Whether the file at `path` starts as a binary plan (a zip archive). Raises BadInputError naming it
+    when it is missing or unreadable."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+    except FileNotFoundError:
+        raise BadInputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
 
 def load_plan(

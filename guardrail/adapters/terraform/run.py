@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from python_terraform import IsFlagged, Terraform
 from guardrail.adapters.process import CommandTimeoutError, Completed, run_command
 from guardrail.adapters.terraform.intake import require_configuration
 from guardrail.core.errors import CommandError, StalePlanError
+from guardrail.core.ports import OutputLine
 
 BINARY_ENV = "GUARDRAIL_TERRAFORM"
 MISSING_HINT = f"set --terraform-bin or {BINARY_ENV}"
@@ -97,8 +98,9 @@ class TerraformCli:
         require_configuration(directory)
         return self._run(directory, "state", "pull").stdout
 
-    def apply_plan(self, directory: Path, plan_file: Path) -> str:
-        """`terraform apply -input=false PLANFILE` in `directory`; returns its output.
+    def apply_plan(self, directory: Path, plan_file: Path, on_line: Callable[[OutputLine], None] | None = None) -> str:
+        """`terraform apply -input=false PLANFILE` in `directory`; returns its output, and shows `on_line`
+        each line as terraform writes it.
 
         A saved plan is applied as it is, without a prompt. Raises StalePlanError when terraform refuses
         the plan because the state changed after it was made, TerraformError for any other failure.
@@ -106,7 +108,13 @@ class TerraformCli:
         require_configuration(directory)
         try:
             done = self._run(
-                directory, "apply", str(plan_file.absolute()), input=False, no_color=IsFlagged, to_the_end=True
+                directory,
+                "apply",
+                str(plan_file.absolute()),
+                input=False,
+                no_color=IsFlagged,
+                to_the_end=True,
+                on_line=on_line,
             )
         except TerraformError as failed:
             if STALE_PLAN_MARK in failed.stderr or STALE_PLAN_MARK in failed.stdout:
@@ -125,6 +133,7 @@ class TerraformCli:
         ok_codes: tuple[int, ...] = (0,),
         secrets: Iterable[str] = (),
         to_the_end: bool = False,
+        on_line: Callable[[OutputLine], None] | None = None,
         **options: Any,
     ) -> Completed:
         """The one helper every command goes through: spell it, run it, and turn failures into errors.
@@ -143,6 +152,7 @@ class TerraformCli:
                 shown_as=mask_variables(argv),
                 secrets=secrets,
                 missing_hint=MISSING_HINT,
+                on_line=on_line,
             )
         except CommandTimeoutError:
             raise

@@ -19,6 +19,9 @@ from guardrail.core.kube.scopes import Scopes
 
 DEFAULT_NAMESPACE = "default"
 
+# The manifest path that means standard input, as kubectl spells it.
+STDIN = "-"
+
 
 @dataclass(frozen=True, slots=True)
 class ManifestDocument:

@@ -13,13 +13,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from guardrail.adapters.render.rollback import render_text
 from guardrail.core.audit import AuditEvent, ChainReport, EventFilter
 from guardrail.core.errors import BadInputError
 from guardrail.core.queries import EVENT_FILTER_HELP, parse_event_query
+from guardrail.core.rollback.plan import RollbackPlan
+from guardrail.core.verdict import Decision
+from guardrail.services.rollback import RollbackApplied
 from guardrail.services.session import EventPage
 from guardrail.tui.calls import run_service, tell
 from guardrail.tui.inert import Tone, append, inert
 from guardrail.tui.widgets.modals import TextModal
+from guardrail.tui.widgets.rollback_modal import RollbackModal
 from guardrail.tui.wording import short_fingerprint
 
 if TYPE_CHECKING:
@@ -33,6 +38,7 @@ class AuditScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "verify", "Verify chain"),
+        Binding("r", "rollback", "Rollback"),
         Binding("slash", "focus_filter", "Filter"),
         Binding("escape", "leave_filter", "Table", show=False),
         Binding("ctrl+r", "refresh_events", "Refresh"),
@@ -123,6 +129,53 @@ class AuditScreen(Screen[None]):
     def _show_event(self, event: AuditEvent) -> None:
         self.app.push_screen(TextModal(f"Audit event {event.seq}: {event.kind}", event_text(event)))
 
+    # -- rollback -------------------------------------------------------------------------------------
+
+    def action_rollback(self) -> None:
+        """The rollback plan of the apply under the cursor (its apply-end event), planned in a worker."""
+        seq = self._selected_seq()
+        if seq is None:
+            self._message("Select the apply-end event of the apply to roll back.", Tone.MUTED)
+            return
+        self._message(f"Planning the rollback of the apply of event {seq} …", Tone.ACCENT)
+        call = partial(self.guardrail.session.rollback_plan, seq)
+        run_service(self, call, partial(self._show_rollback, seq), self._message, group="rollback")
+
+    def _selected_seq(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not self._events or table.cursor_row < 0 or table.cursor_row >= len(self._events):
+            return None
+        return self._events[table.cursor_row].seq
+
+    def _show_rollback(self, seq: int, planned: RollbackPlan) -> None:
+        self._message(None)
+        allowed = planned.report.verdict.decision is Decision.ALLOW
+        title = f"Rollback of the apply of event {seq} to {planned.target.commit[:12]}"
+        body = lines_text(render_text(planned).splitlines())
+        if not allowed:
+            append(body, "Not allowed as it stands: approve its fingerprint, or break glass, then open it again.")
+
+        def answered(apply: bool | None) -> None:
+            if apply:
+                self._message(f"Applying the rollback of event {seq} …", Tone.ACCENT)
+                call = partial(self.guardrail.session.rollback_apply, seq)
+                run_service(self, call, self._rolled_back, self._message, group="rollback")
+
+        self.app.push_screen(RollbackModal(title, body, can_apply=allowed), answered)
+
+    def _rolled_back(self, done: RollbackApplied) -> None:
+        lines = render_text(done.plan, done.result).rstrip().splitlines()
+        words = next((line for line in reversed(lines) if not line.startswith("  - ")), lines[-1])
+        tone = Tone.GOOD if done.result.verified else Tone.BAD
+        tell(self, words, title="Rollback", severity="information" if done.result.verified else "error")
+
+        def listed(page: EventPage) -> None:  # the new events first, then the outcome over the list's note
+            self._show(page)
+            self._message(words, tone)
+
+        call = partial(self.guardrail.session.events, self._selection)
+        run_service(self, call, listed, self._message, group="audit-events")
+
     # -- verify ---------------------------------------------------------------------------------------
 
     def action_verify(self) -> None:
@@ -175,7 +228,14 @@ def event_text(event: AuditEvent) -> Text:
         text.append("\n")
         payload = event.payload_json
     # neutralise() would show each newline of the indented JSON as \n: keep them, escape the rest.
-    for line in payload.splitlines():
+    text.append_text(lines_text(payload.splitlines()))
+    return text
+
+
+def lines_text(lines: list[str]) -> Text:
+    """Lines of text kept as lines, each made inert (control characters shown as escapes)."""
+    text = Text(end="")
+    for line in lines:
         append(text, line)
         text.append("\n")
     return text

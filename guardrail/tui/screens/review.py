@@ -23,6 +23,7 @@ from guardrail.core.queries import (
     parse_change_query,
     review_rows,
 )
+from guardrail.core.rollback.reversibility import RollbackAssessment
 from guardrail.core.verdict import VERDICT_WORDS
 from guardrail.services.session import Review
 from guardrail.tui.inert import Tone, append, inert
@@ -48,6 +49,7 @@ class ReviewScreen(Screen[None]):
         super().__init__(id="review")
         self._groups: list[tuple[Action, list[ChangeRow]]] = []
         self._impacts: dict[str, Impact] = {}
+        self._rollback: RollbackAssessment | None = None
         self._query = ChangeQuery()
         self._all_attributes = False
 
@@ -93,6 +95,7 @@ class ReviewScreen(Screen[None]):
         report = review.report
         self._groups = review_rows(report.changeset, report.verdict.findings)
         self._impacts = {}
+        self._rollback = report.rollback
         for impact in report.blast.impacts if report.blast is not None else ():
             self._impacts.setdefault(impact.address, impact)
         self.query_one("#verdict", Static).update(self._verdict(review))
@@ -114,6 +117,8 @@ class ReviewScreen(Screen[None]):
         counts = [f"{n:,} {action}" for action, n in report.changeset.summary().items() if n]
         text.append("\n")
         append(text, f"{review.plan}: " + (", ".join(counts) or "no changes"), Tone.PLAIN, theme)
+        if report.rollback is not None and report.rollback.changes:
+            append(text, f"  rollback: {report.rollback.counts_line()}", Tone.MUTED, theme)
         for note in report.notes:
             text.append("\n")
             append(text, f"{note}", Tone.ACCENT, theme)
@@ -152,7 +157,10 @@ class ReviewScreen(Screen[None]):
 
     def _detail(self, row: ChangeRow | None) -> None:
         impact = self._impacts.get(row.change.address) if row is not None else None
-        self.query_one(ChangeDetail).show(row, impact, all_attributes=self._all_attributes)
+        way_back = None
+        if row is not None and self._rollback is not None:
+            way_back = self._rollback.of(row.change.address, row.change.deposed)
+        self.query_one(ChangeDetail).show(row, impact, all_attributes=self._all_attributes, way_back=way_back)
 
     # -- actions --------------------------------------------------------------------------------------
 

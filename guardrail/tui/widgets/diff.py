@@ -15,10 +15,11 @@ from guardrail.core.blast.tree import TreeNode, build_tree, node_notes
 from guardrail.core.change import Action
 from guardrail.core.queries import ChangeRow
 from guardrail.core.reasons import plan_symbol, planned_because
+from guardrail.core.rollback.reversibility import ChangeReversibility
 from guardrail.core.values import format_path
 from guardrail.core.verdict import UNKNOWN_OUTCOME_WORDS
 from guardrail.tui.inert import Tone, append, inert
-from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES
+from guardrail.tui.wording import ACTION_TONES, ENFORCEMENT_TONES, REVERSIBILITY_TONES
 
 # Past this, a value is cut: a 40 kB policy document would bury every other attribute.
 MAX_VALUE_CHARS = 400
@@ -44,8 +45,15 @@ class ChangeDetail(VerticalScroll):
         tree.display = False
         yield tree
 
-    def show(self, row: ChangeRow | None, impact: Impact | None, *, all_attributes: bool = False) -> None:
-        """Show `row` (None: nothing selected) and, for a destructive change, its impact."""
+    def show(
+        self,
+        row: ChangeRow | None,
+        impact: Impact | None,
+        *,
+        all_attributes: bool = False,
+        way_back: ChangeReversibility | None = None,
+    ) -> None:
+        """Show `row` (None: nothing selected), how reversible it is, and for a destructive change its impact."""
         head = self.query_one("#detail-head", Static)
         findings = self.query_one("#detail-findings", Static)
         diff = self.query_one("#detail-diff", Static)
@@ -56,13 +64,13 @@ class ChangeDetail(VerticalScroll):
             diff.update("")
             tree.display = False
             return
-        head.update(self._head(row))
+        head.update(self._head(row, way_back))
         findings.update(self._findings(row))
         diff.update(self._diff(row, all_attributes))
         self._tree(tree, impact)
         self.scroll_home(animate=False)
 
-    def _head(self, row: ChangeRow) -> Text:
+    def _head(self, row: ChangeRow, way_back: ChangeReversibility | None = None) -> Text:
         theme = self.app.theme_variables
         change = row.change
         text = inert(f"{plan_symbol(change)} ", ACTION_TONES[change.action], theme)
@@ -81,6 +89,11 @@ class ChangeDetail(VerticalScroll):
             if phrase:
                 text.append("\n")
                 append(text, phrase, tone, theme)
+        if way_back is not None:
+            text.append("\n")
+            append(text, "rollback: ", Tone.MUTED, theme)
+            append(text, way_back.reversibility.value, REVERSIBILITY_TONES[way_back.reversibility], theme)
+            append(text, f" · {way_back.reason}", Tone.PLAIN, theme)
         return text
 
     def _findings(self, row: ChangeRow) -> Text:

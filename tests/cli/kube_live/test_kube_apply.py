@@ -330,6 +330,7 @@ def test_prune_policies_recursion_and_an_explicit_store(
         "warn.rego",
     )
     store = f"sqlite:///{tmp_path / 'own.db'}"
+    assert cli("store", "init", "--store", store).code == 0  # a store named by --store is made on purpose
     args = ("--context", CONTEXT, "--kubeconfig", kubeconfig, "--prune", "-R", "--policy", policy, "--store", store)
     result = cli("kube", "apply", folder, *args)
     assert result.code == 0, result.stderr

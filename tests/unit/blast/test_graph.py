@@ -167,9 +167,9 @@ def test_unresolvable_references_are_recorded_not_raised() -> None:
             "not a resource",  # type: ignore[list-item]
         ],
         calls={
-            "broken": "not a call",
+            "broken": "not a call",  # type: ignore[dict-item]
             "m": call(module([resource("aws_vpc.x")], outputs={"o": output("aws_vpc.gone")})),
-        },  # type: ignore[dict-item]
+        },
     )
     root["resources"][0]["expressions"]["f"] = ref("module.m.missing_output", "module.m")
     graph = graph_of(root, ["aws_instance.i", "aws_vpc.v", "module.m.aws_vpc.x"])
@@ -188,7 +188,13 @@ def test_unresolvable_references_are_recorded_not_raised() -> None:
 
 def test_missing_or_malformed_sections_give_an_empty_or_partial_graph() -> None:
     assert build_graph(None, None, ()).addresses == ()
-    for configuration in ({}, {"root_module": None}, {"root_module": []}, {"root_module": {"resources": "x"}}):
+    malformed: tuple[dict[str, Any], ...] = (
+        {},
+        {"root_module": None},
+        {"root_module": []},
+        {"root_module": {"resources": "x"}},
+    )
+    for configuration in malformed:
         graph = build_graph(configuration, {"values": {"root_module": {"resources": [{"address": "a.b"}, 1]}}})
         assert graph.addresses == ("a.b",)
         assert graph.edge_count == 0

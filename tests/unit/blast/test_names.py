@@ -7,7 +7,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guardrail.core.blast.names import confusable, distance
+from guardrail.core.blast.edits import confusable, distance
 from guardrail.core.rules.similar_names import SimilarNamesRule, SimilarNamesSettings
 from guardrail.core.values import SENSITIVE_PLACEHOLDER
 from guardrail.core.verdict import Enforcement
@@ -94,6 +94,25 @@ def test_count_siblings_are_not_look_alikes_but_for_each_keys_are() -> None:
     )
     assert len(found) == 1
     assert "'blue-01' vs 'blue-10': 1 edit" in found[0][1]
+
+
+def test_a_for_each_key_is_held_to_the_edits_its_own_length_allows() -> None:
+    """The key's brackets and quotes are not part of the name: `["stack_12"]` is an 8-character name, in
+    which two edits make a different name, as they do for a resource named stack_12."""
+
+    def keyed(mine: str, theirs: str) -> list[tuple[str | None, str]]:
+        return rule_findings(
+            change(f'aws_instance.web["{mine}"]', ["delete"], {}),
+            change(f'aws_instance.web["{theirs}"]', ["no-op"], {}, {}),
+        )
+
+    assert keyed("stack_12", "stack_37") == []
+    assert keyed("web-12", "web-37") == []
+    assert keyed("web-1234", "web-1256") == []
+    [(_, one_edit)] = keyed("web-1234", "web-1235")
+    assert "'web-1234' vs 'web-1235': 1 edit" in one_edit
+    [(_, two_edits)] = keyed("payments-primary", "paymnts-primry")
+    assert "'payments-primary' vs 'paymnts-primry': 2 edits" in two_edits
 
 
 def test_sensitive_names_are_never_compared_or_printed() -> None:

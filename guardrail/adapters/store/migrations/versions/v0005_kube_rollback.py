@@ -1,8 +1,5 @@
 """The rollback point of each Kubernetes apply: the apply, and every object it changes as it lived before.
 
-Numbered 0005 after 0002: revisions 0003 and 0004 are taken by other work in progress, and are renumbered
-around this one when they meet.
-
 Revision ID: 0005
 """
 
@@ -12,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
