@@ -7,6 +7,7 @@ import secrets
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrail.core.errors import BadInputError
 from guardrail.core.ports import OutputLine
@@ -17,6 +18,9 @@ _REFUSED = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFBLK: "a block device",  # a disk: a report written over it would destroy it
 }
+
+if TYPE_CHECKING:
+    from guardrail.core.report import CheckReport
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -107,6 +111,17 @@ def inert(text: str) -> str:
     from guardrail.adapters.render.common import neutralise
 
     return neutralise(text)
+
+
+def show_report(report: CheckReport, output_format: str, output: Path | None) -> None:
+    """The report in `output_format` on stdout, or written to `output` with the text report on stdout."""
+    from guardrail.services.wiring import renderer
+
+    if output is None:
+        emit(renderer(output_format, color=use_color()).render(report))
+    else:
+        write_atomically(output, renderer(output_format, color=False).render(report))
+        emit(renderer("text", color=use_color()).render(report))
 
 
 def show_line(line: OutputLine, *, keep_stdout_clean: bool = False) -> None:

@@ -9,18 +9,20 @@ before anything heavy is imported.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
+    from guardrail.adapters.kubernetes.cluster import KubernetesCluster
     from guardrail.config.fleet import FleetFile
     from guardrail.config.pool_file import PoolFile
     from guardrail.core.clock import Clock
-    from guardrail.core.kube.change import LiveDiff
-    from guardrail.core.kube.cluster import Cluster, ClusterReader, NodeInfo
+    from guardrail.core.kube.cluster import Cluster, NodeInfo
+    from guardrail.core.kube.deprecated_apis import RequestedDeprecatedApi
     from guardrail.core.kube.render import ManifestDocument
     from guardrail.core.nodes.ports import NodeReplacer
     from guardrail.core.ports import PlanIntake, PolicyEngine, Renderer, TerraformRunner, Workspaces
@@ -151,6 +153,36 @@ def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUB
     return connect(context, kubeconfig, timeout=timeout)
 
 
+@contextmanager
+def connected_clusters(contexts: Sequence[str], kubeconfig: Path | None) -> Iterator[list[Cluster]]:
+    """A cluster per kubeconfig context (the kubeconfig's current context when none is named), closed when the
+    block ends. Raises BadInputError naming the context and the files for a kubeconfig or context that does
+    not exist, and for a context named twice, before any API server is asked anything."""
+    from guardrail.adapters.kubernetes import connect
+    from guardrail.core.errors import BadInputError
+
+    repeated = sorted({context for context in contexts if list(contexts).count(context) > 1})
+    if repeated:
+        raise BadInputError(f"--context {repeated[0]} is given twice")
+    targets: list[str | None] = [*contexts] or [None]
+    opened: list[KubernetesCluster] = []
+    try:
+        for context in targets:
+            opened.append(connect(context, str(kubeconfig) if kubeconfig else None, timeout=KUBE_REQUEST_TIMEOUT))
+        yield list(opened)
+    finally:
+        for connected in opened:
+            connected.close()
+
+
+def requested_deprecated_apis(metrics_text: str, *, cluster: str) -> list[RequestedDeprecatedApi]:
+    """The deprecated APIs that clients requested of `cluster`, read from its API server's /metrics text.
+    Raises ClusterError naming the cluster when that text is not Prometheus text format."""
+    from guardrail.adapters.kubernetes.metrics import requested_deprecated_apis as requested
+
+    return requested(metrics_text, cluster=cluster)
+
+
 def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
     """(the API server's /metrics -> ApiServerSample, a CoreDNS pod's /metrics -> (answers, failures)).
     Both raise BadInputError for text that is not Prometheus text format."""
@@ -195,31 +227,6 @@ def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -
         seed=fleet.seed,
     )
     return SimulatedFleet(spec, refuse=refuse)
-
-
-# Said by every option that needs a live cluster until the cluster adapter is installed.
-LIVE_CLUSTERS_MISSING = (
-    "live clusters need the Kubernetes cluster adapter (the official kubernetes client), which this "
-    "installation does not have; check offline (without --context, --kubeconfig and --prune), "
-    "with --target-version and --nodes for what the cluster would be"
-)
-
-
-def cluster_readers(contexts: Sequence[str], kubeconfig: Path | None) -> list[ClusterReader]:
-    """A reader per kubeconfig context (the current context when none is named), kubeconfig read as kubectl
-    reads it (`kubeconfig`, else $KUBECONFIG, else ~/.kube/config). Raises BadInputError for a kubeconfig or
-    context that does not exist, ClusterUnreachableError for a cluster that does not answer."""
-    from guardrail.core.errors import BadInputError
-
-    raise BadInputError(LIVE_CLUSTERS_MISSING)
-
-
-def live_diff() -> LiveDiff:
-    """What compares rendered objects with a live cluster (server-side dry-run apply, client-side when the
-    server cannot). Raises BadInputError when no cluster adapter is installed."""
-    from guardrail.core.errors import BadInputError
-
-    raise BadInputError(LIVE_CLUSTERS_MISSING)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,20 @@ from sqlalchemy.engine import Connection, Engine
 from guardrail.adapters.store import engine as db
 from guardrail.adapters.store import records, rows
 from guardrail.adapters.store.ledger import BOUND_KINDS, ChainCheck
-from guardrail.adapters.store.schema import apply_locks, approvals, audit_events, break_glass, locks, plans
+from guardrail.adapters.store.schema import (
+    apply_locks,
+    approvals,
+    audit_events,
+    break_glass,
+    kube_applies,
+    kube_apply_objects,
+    locks,
+    plans,
+)
 from guardrail.core.approvals import Approval, BreakGlass
 from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft, iso_utc, scrub_payload, seal
 from guardrail.core.errors import BadInputError
+from guardrail.core.kube.rollback import RollbackPoint
 from guardrail.core.ledger import (
     apply_lock_facts,
     approval_facts,
@@ -287,3 +297,30 @@ class SqlStore:
                 return False
             self._append(conn, event)
         return True
+
+    # -- Kubernetes rollback points ------------------------------------------------------------------
+
+    def save_kube_rollback(self, point: RollbackPoint, event: EventDraft) -> AuditEvent:
+        with db.translated(self._where), db.writing(self._engine) as conn:
+            taken = conn.execute(
+                sa.select(kube_applies.c.apply_id).where(kube_applies.c.apply_id == point.apply_id)
+            ).first()
+            if taken is not None:
+                raise BadInputError(f"apply id {point.apply_id} is already taken")
+            conn.execute(kube_applies.insert().values(rows.kube_apply_row(point)))
+            objects = rows.kube_object_rows(point)
+            if objects:
+                conn.execute(kube_apply_objects.insert(), objects)
+            return self._append(conn, event)
+
+    def kube_rollback(self, apply_id: str) -> RollbackPoint | None:
+        with db.translated(self._where), db.reading(self._engine) as conn:
+            row = conn.execute(sa.select(kube_applies).where(kube_applies.c.apply_id == apply_id)).first()
+            if row is None:
+                return None
+            objects = conn.execute(
+                sa.select(kube_apply_objects)
+                .where(kube_apply_objects.c.apply_id == apply_id)
+                .order_by(kube_apply_objects.c.position)
+            ).all()
+        return rows.rollback_point_of(row, objects)
