@@ -17,6 +17,7 @@ from guardrail.adapters.store_helper import CLOSE, DESCRIPTION, reap
 from guardrail.core.approvals import Approval, BreakGlass
 from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft
 from guardrail.core.errors import StoreError
+from guardrail.core.kube.rollback import RollbackPoint
 from guardrail.core.locks import ApplyLockHolder, Lock
 from guardrail.core.store_ports import Standing
 
@@ -65,8 +66,11 @@ class ForwardedStore:
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
         return iter(_list_of(self.call("events", after_seq), AuditEvent))
 
-    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
-        return iter(_list_of(self.call("events_of_kind", kind, newest_first=newest_first), AuditEvent))
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
+        answer = self.call("events_of_kind", kind, newest_first=newest_first, fingerprint=fingerprint)
+        return iter(_list_of(answer, AuditEvent))
 
     def event(self, seq: int) -> AuditEvent | None:
         return _optional(self.call("event", seq), AuditEvent)
@@ -133,6 +137,14 @@ class ForwardedStore:
 
     def break_apply_lock(self, workspace: str, token: str, event: EventDraft) -> bool:
         return _of(self.call("break_apply_lock", workspace, token, event), bool)
+
+    # -- Kubernetes rollback points ------------------------------------------------------------------
+
+    def save_kube_rollback(self, point: RollbackPoint, event: EventDraft) -> AuditEvent:
+        return _of(self.call("save_kube_rollback", point, event), AuditEvent)
+
+    def kube_rollback(self, apply_id: str) -> RollbackPoint | None:
+        return _optional(self.call("kube_rollback", apply_id), RollbackPoint)
 
 
 def _of(value: object, kind: type[T]) -> T:

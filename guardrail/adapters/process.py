@@ -93,12 +93,10 @@ def run_command(
         # Checked first: subprocess reports a missing cwd as a missing executable.
         raise BadInputError(f"{cwd}: not a directory (needed to run {shown[0]})")
     try:
-        if on_line is not None:
-            result = _run_streaming(
+        if on_line is not None or finish_on_interrupt:
+            result = _run_watched(
                 args, cwd, env, input, timeout=timeout, on_line=on_line, finish_on_interrupt=finish_on_interrupt
             )
-        elif finish_on_interrupt:
-            result = _run_to_the_end(args, cwd, env, input, timeout)
         else:
             result = subprocess.run(  # an argv list, never a shell: arguments are never interpreted
                 args,
@@ -130,43 +128,11 @@ def run_command(
     return Completed(tuple(shown), result.returncode, result.stdout, result.stderr)
 
 
-def _run_to_the_end(
-    args: list[str], cwd: Path | None, env: Mapping[str, str] | None, input: bytes | None, timeout: float | None
-) -> subprocess.CompletedProcess[bytes]:
-    with subprocess.Popen(
-        args,
-        cwd=cwd,
-        env=None if env is None else dict(env),
-        stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as child:
-        interrupted = False
-        pending = input
-        while True:
-            try:
-                stdout, stderr = child.communicate(input=pending, timeout=timeout)
-                break
-            except KeyboardInterrupt:
-                interrupted = True
-                pending = None
-                # From a terminal the child got the same SIGINT; from `kill -INT` only we did.
-                with contextlib.suppress(ProcessLookupError):
-                    child.send_signal(signal.SIGINT)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                stdout, stderr = child.communicate()
-                raise subprocess.TimeoutExpired(args, timeout or 0.0, stdout, stderr) from None
-        if interrupted:
-            raise KeyboardInterrupt
-        return subprocess.CompletedProcess(args, child.returncode, stdout, stderr)
-
-
 class _Lines:
     """Reads a child's stdout and stderr in two threads, line by line, keeping every byte and passing each
-    line on as it comes."""
+    line on as it comes (to `on_line`, when there is one)."""
 
-    def __init__(self, child: subprocess.Popen[bytes], on_line: Callable[[OutputLine], None]) -> None:
+    def __init__(self, child: subprocess.Popen[bytes], on_line: Callable[[OutputLine], None] | None) -> None:
         self._on_line: Callable[[OutputLine], None] | None = on_line
         self._lock = threading.Lock()  # one line at a time reaches on_line
         self.failure: BaseException | None = None
@@ -199,16 +165,18 @@ class _Lines:
         return b"".join(self.stdout), b"".join(self.stderr)
 
 
-def _run_streaming(
+def _run_watched(
     args: list[str],
     cwd: Path | None,
     env: Mapping[str, str] | None,
     input: bytes | None,
     *,
     timeout: float | None,
-    on_line: Callable[[OutputLine], None],
+    on_line: Callable[[OutputLine], None] | None,
     finish_on_interrupt: bool,
 ) -> subprocess.CompletedProcess[bytes]:
+    """Run the child with its output read line by line (shown to `on_line` as it comes, when given) and, with
+    `finish_on_interrupt`, waited for after Ctrl-C (see run_command)."""
     with subprocess.Popen(
         args,
         cwd=cwd,

@@ -9,8 +9,7 @@ import typer
 
 from guardrail.cli.main import app
 from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config
-from guardrail.cli.output import emit, use_color
-from guardrail.core.ports import OutputLine
+from guardrail.cli.output import emit, show_line, use_color
 
 
 @app.command("apply")
@@ -48,7 +47,7 @@ def apply_command(
             terraform_bin=terraform_bin,
             allow_dirty=allow_dirty,
         ),
-        on_line=_show_line,  # terraform's output as it comes, not once it is over
+        on_line=show_line,  # terraform's output as it comes, not once it is over
     )
     emit(renderer("text", color=use_color()).render(outcome.report))
     if not outcome.applied:
@@ -61,12 +60,3 @@ def apply_command(
         emit("rollback point: none (there was no state before this apply)")
     emit(f"applied {outcome.report.changeset.fingerprint} to {outcome.workspace}")
     return 0
-
-
-def _show_line(line: OutputLine) -> None:
-    stream = sys.stderr if line.stderr else sys.stdout
-    try:
-        stream.write(line.text + "\n")
-        stream.flush()
-    except (OSError, ValueError):  # a closed terminal or pipe: terraform must still run to its end
-        pass

@@ -18,7 +18,7 @@ from guardrail.cli.options import (
     load_config,
     now,
 )
-from guardrail.cli.output import emit, use_color, write_atomically
+from guardrail.cli.output import show_report
 from guardrail.core.errors import BadInputError
 
 
@@ -85,13 +85,7 @@ def _gate(
     finally:
         if helper is not None:
             helper.stop()
-    from guardrail.services.wiring import renderer
-
-    if output is None:
-        emit(renderer(output_format.value, color=use_color()).render(report))
-    else:
-        write_atomically(output, renderer(output_format.value, color=False).render(report))
-        emit(renderer(OutputFormat.text.value, color=use_color()).render(report))
+    show_report(report, output_format.value, output)
     return report.exit_code
 
 

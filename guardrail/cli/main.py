@@ -104,6 +104,7 @@ def _register_commands() -> None:
         audit,
         check,
         kube,
+        kube_apply,
         locks,
         nodes,
         rollback,

@@ -7,8 +7,10 @@ import secrets
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrail.core.errors import BadInputError
+from guardrail.core.ports import OutputLine
 
 # What else may be at an output path, and why a report is never written over it.
 _REFUSED = {
@@ -16,6 +18,9 @@ _REFUSED = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFBLK: "a block device",  # a disk: a report written over it would destroy it
 }
+
+if TYPE_CHECKING:
+    from guardrail.core.report import CheckReport
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -106,3 +111,25 @@ def inert(text: str) -> str:
     from guardrail.adapters.render.common import neutralise
 
     return neutralise(text)
+
+
+def show_report(report: CheckReport, output_format: str, output: Path | None) -> None:
+    """The report in `output_format` on stdout, or written to `output` with the text report on stdout."""
+    from guardrail.services.wiring import renderer
+
+    if output is None:
+        emit(renderer(output_format, color=use_color()).render(report))
+    else:
+        write_atomically(output, renderer(output_format, color=False).render(report))
+        emit(renderer("text", color=use_color()).render(report))
+
+
+def show_line(line: OutputLine, *, keep_stdout_clean: bool = False) -> None:
+    """Show one line of terraform's output as it comes, on the stream terraform wrote it to (on stderr when
+    `keep_stdout_clean`: stdout then carries one machine-readable document)."""
+    stream = sys.stderr if line.stderr or keep_stdout_clean else sys.stdout
+    try:
+        stream.write(line.text + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # a closed terminal or pipe: terraform must still run to its end
+        pass

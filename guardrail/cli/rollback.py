@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ import typer
 
 from guardrail.cli.check import VARS, parse_vars
 from guardrail.cli.options import ALL_NAMESPACES, CONFIG, NAMESPACE, POLICY, STORE, TERRAFORM_BIN, load_config, sub_app
-from guardrail.cli.output import emit, use_color
+from guardrail.cli.output import emit, show_line, use_color
 
 if TYPE_CHECKING:
     from guardrail.services.rollback import RollbackRequest
@@ -44,9 +45,10 @@ def _request(
 ) -> RollbackRequest:
     from guardrail.services.rollback import RollbackRequest
 
+    # Like apply's, a rollback is judged by the directory's own guardrail.yaml and store, wherever it runs.
     return RollbackRequest(
-        directory=directory,
-        settings=load_config(config),
+        directory=directory.absolute(),
+        settings=load_config(config, plan=directory),
         to=to,
         store=store,
         policies=tuple(policy or ()),
@@ -105,7 +107,8 @@ def apply_command(
     from guardrail.services.rollback import apply_rollback
 
     request = _request(directory, to, config, store, policy, namespace, all_namespaces, terraform_bin, var)
-    done = apply_rollback(request)
+    as_json = output_format is RollbackFormat.json  # stdout is then one JSON document
+    done = apply_rollback(request, on_line=partial(show_line, keep_stdout_clean=as_json))
     if output_format is RollbackFormat.json:
         emit(render_json(done.plan, done.result))
     else:

@@ -46,6 +46,9 @@ class EventKind(StrEnum):
     NODE_FAILURE = "node-failure"  # a node missed a budget or failed validation: the cycle halts
     NODE_CYCLE_REQUEST = "node-cycle-request"  # someone asked a cycle to pause, resume or abort
     NODE_CYCLE_END = "node-cycle-end"  # completed, halted or aborted
+    KUBE_ROLLBACK_POINT = "kube-rollback-point"  # a Kubernetes apply saved the live objects it changes (in the store)
+    KUBE_APPLY_OBJECT = "kube-apply-object"  # one object of a Kubernetes apply or rollback: applied, deleted, failed
+    KUBE_ROLLBACK = "kube-rollback"  # a rollback of a Kubernetes apply: which apply it undoes, its own apply id
     ROLLBACK_PLAN = "rollback-plan"  # a rollback planned: the apply it undoes (seq, fingerprint), the commit it goes to
     ROLLBACK_VERIFY = "rollback-verify"  # after a rollback apply: verified, or what still differs
 

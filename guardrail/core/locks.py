@@ -180,6 +180,18 @@ def new_lock(
 # -- the workspace apply lock ------------------------------------------------------------------------
 
 
+def workspace_lock_name(directory: str, workspace: str) -> str:
+    """The name of a workspace's apply lock, also how the audit log names the workspace: the configuration's
+    absolute path, `#`, the Terraform workspace (`/src/infra#default`)."""
+    return f"{directory}#{workspace}"
+
+
+def split_workspace_lock_name(name: str) -> tuple[str, str] | None:
+    """(directory, workspace) of a workspace_lock_name, or None when `name` is not one."""
+    directory, mark, workspace = name.rpartition("#")
+    return (directory, workspace) if mark and directory and workspace else None
+
+
 class ApplyLockHeldError(DeniedError):
     """Another apply holds the workspace (exit 1); carries the holder so callers can show or recover it."""
 

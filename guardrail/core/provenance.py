@@ -12,7 +12,7 @@ a reviewer could have read in the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -138,15 +138,15 @@ class AppliedRecord:
     time: str
 
 
-def successful_applies(events: Iterable[AuditEvent], workspace: str) -> list[AppliedRecord]:
-    """Every successful apply of `workspace` (the apply lock's name: directory#workspace), in the order of
-    `events` (oldest first when they are)."""
-    return [record for event in events if (record := _applied(event, workspace)) is not None]
+def successful_applies(newest_first: Iterable[AuditEvent], workspace: str) -> Iterator[AppliedRecord]:
+    """The successful applies of `workspace` (the apply lock's name: directory#workspace), read lazily from
+    apply-end events given newest first: the caller stops reading the log at the ones it needs."""
+    return (record for event in newest_first if (record := _applied(event, workspace)) is not None)
 
 
 def last_successful_apply(newest_first: Iterable[AuditEvent], workspace: str) -> AppliedRecord | None:
     """The latest successful apply of `workspace`, reading events newest first and stopping at it."""
-    return next((record for event in newest_first if (record := _applied(event, workspace)) is not None), None)
+    return next(successful_applies(newest_first, workspace), None)
 
 
 def _applied(event: AuditEvent, workspace: str) -> AppliedRecord | None:
@@ -165,16 +165,17 @@ def _applied(event: AuditEvent, workspace: str) -> AppliedRecord | None:
     return AppliedRecord(event.seq, event.fingerprint, commit, event.time)
 
 
-def last_check_provenance(events: Iterable[AuditEvent], fingerprint: str) -> Provenance | None:
-    """The provenance that the latest check of the plan `fingerprint` recorded, or None."""
-    latest: Provenance | None = None
-    for event in events:
+def last_check_provenance(newest_first: Iterable[AuditEvent], fingerprint: str) -> Provenance | None:
+    """The provenance that the latest check of the plan `fingerprint` recorded, or None: events are read
+    newest first and reading stops at the first check of that plan that holds one."""
+    for event in newest_first:
         if event.kind != EventKind.CHECK or event.fingerprint != fingerprint:
             continue
         try:
             payload = event.payload
         except ValueError:
-            continue
-        if isinstance(payload, Mapping):
-            latest = Provenance.from_payload(payload.get("provenance")) or latest
-    return latest
+            continue  # a damaged event proves nothing; audit verify names it
+        found = Provenance.from_payload(payload.get("provenance")) if isinstance(payload, Mapping) else None
+        if found is not None:
+            return found
+    return None

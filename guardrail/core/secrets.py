@@ -84,6 +84,12 @@ class Scrubber:
         wanted = holding - self._kept
         return scrubber_for(self._secrets, frozenset(self._kept | wanted)) if wanted else self
 
+    def line_by_line(self) -> Scrubber:
+        """This scrubber for text seen one line at a time (a command's output as it comes): a secret of
+        several lines never appears whole in one line, so each of its lines is a secret too."""
+        pieces = {piece for secret in self._secrets if "\n" in secret for piece in secret.splitlines() if piece.strip()}
+        return scrubber_for(self._secrets | pieces, self._kept) if pieces - self._secrets else self
+
 
 def _pattern(spelling: str, secret_length: int) -> str:
     escaped = re.escape(spelling)

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from guardrail.core.approvals import Approval, BreakGlass
 from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft
+from guardrail.core.kube.rollback import RollbackPoint
 from guardrail.core.locks import ApplyLockHolder, Lock
 
 
@@ -52,9 +53,12 @@ class AuditStore(Protocol):
         """The event at `seq`, or None."""
         ...
 
-    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
-        """Every event of that kind, in seq order (or the newest first), exactly as stored: read through
-        the kind's index, so the last apply of a workspace is found without reading the whole log."""
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
+        """Every event of that kind (and of the plan `fingerprint`, when given), in seq order (or the newest
+        first), exactly as stored: read through the kind's index (the plan's, with a fingerprint), so the
+        last apply of a workspace or the last check of a plan is found without reading the whole log."""
         ...
 
     def head(self) -> AuditEvent | None:
@@ -148,7 +152,19 @@ class ApplyLockStore(Protocol):
         ...
 
 
-class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, Protocol):
+class KubeRollbackStore(Protocol):
+    def save_kube_rollback(self, point: RollbackPoint, event: EventDraft) -> AuditEvent:
+        """Keep the rollback point of a Kubernetes apply, every object as it lived (Secret values included:
+        the store is the one place they are kept, to be put back), with its audit event (which must not hold
+        them). Raises BadInputError when the apply id is taken."""
+        ...
+
+    def kube_rollback(self, apply_id: str) -> RollbackPoint | None:
+        """The rollback point of an apply, its objects in the order they were saved, or None."""
+        ...
+
+
+class Store(AuditStore, LockStore, ApprovalStore, ApplyLockStore, KubeRollbackStore, Protocol):
     """Everything guardrail keeps. `close()` releases connections; using a closed store is a bug."""
 
     @property

@@ -19,14 +19,14 @@ from guardrail.config import Settings
 from guardrail.core.errors import BadInputError, CommandError, DeniedError, StalePlanError
 from guardrail.core.locks import ApplyLockHeldError
 from guardrail.core.ports import OutputLine, TerraformRunner, Workspaces
-from guardrail.core.provenance import Provenance, last_check_provenance
+from guardrail.core.provenance import Provenance
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import Scrubber, plan_scrubber, scrubber_for
+from guardrail.core.secrets import Scrubber, plan_scrubber
 from guardrail.core.verdict import Decision
 from guardrail.services import apply_lock
 from guardrail.services.approvals import use_break_glass
 from guardrail.services.check import CheckRequest, check
-from guardrail.services.provenance import gather
+from guardrail.services.provenance import gather, plan_provenance
 from guardrail.services.review import settle
 from guardrail.services.store import actor as current_actor
 from guardrail.services.store import opened_store
@@ -55,12 +55,14 @@ class PlanOrigin:
     in; `directory` the one whose workspace lock is taken and whose rollback points are kept (the same
     for an ordinary apply; for a rollback, the original directory while terraform runs in a worktree).
     `provenance` None: the plan's last recorded check says (else the tree now); `links` are added to the
-    apply-end event (what a rollback undoes)."""
+    apply-end event (what a rollback undoes); `source` is how reports and the log name the plan (None: the
+    plan file given)."""
 
     run_in: Path
     directory: Path
     provenance: Provenance | None = None
     links: Mapping[str, object] = field(default_factory=dict)
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def apply_reviewed(
             all_namespaces=request.all_namespaces,
             terraform_bin=request.terraform_bin,
             configuration=origin.run_in,
-            source=str(request.plan_file),
+            source=origin.source or str(request.plan_file),
         )
     )
     directory = origin.directory
@@ -135,9 +137,9 @@ def apply_reviewed(
     scrub = plan_scrubber(report.changeset)
     fingerprint = report.changeset.fingerprint
     with opened_store(request.store, request.settings, scrub) as store:
-        events = list(store.events())  # read once, before this apply records anything
-        now_seen = gather(directory, events, plan_files=[request.plan_file], workspace=workspace)
-        planned = origin.provenance or last_check_provenance(events, fingerprint) or now_seen
+        # Read before this apply records anything, through the log's indexes: never the whole log.
+        now_seen = gather(directory, store, plan_files=[request.plan_file], workspace=workspace)
+        planned = origin.provenance or plan_provenance(store, fingerprint) or now_seen
         reviewed = settle(store, report, request.settings, who, datetime.now(UTC), applying=True, provenance=planned)
         if reviewed.report.verdict.decision is not Decision.ALLOW:
             return ApplyOutcome(reviewed.report, workspace, applied=False)
@@ -161,7 +163,7 @@ def apply_reviewed(
                     fingerprint=fingerprint,
                     outcome=outcome,
                 )
-                shown = _scrubbed_lines(on_line, report.changeset.sensitive_literals)
+                shown = _scrubbed_lines(on_line, scrub.line_by_line())
                 output = _run_apply(
                     terraform, origin.run_in, plan_file, scrub, outcome, shown_as=request.plan_file, on_line=shown
                 )
@@ -250,13 +252,10 @@ def _run_apply(
 
 
 def _scrubbed_lines(
-    on_line: Callable[[OutputLine], None] | None, secrets: frozenset[str]
+    on_line: Callable[[OutputLine], None] | None, scrub: Scrubber
 ) -> Callable[[OutputLine], None] | None:
     if on_line is None:
         return None
-    # A secret of several lines never appears whole in one line: each of its lines is scrubbed on its own too.
-    pieces = {piece for secret in secrets if "\n" in secret for piece in secret.splitlines() if piece.strip()}
-    scrub = scrubber_for(secrets | pieces)
 
     def show(line: OutputLine) -> None:
         on_line(OutputLine(scrub(line.text), line.stderr))

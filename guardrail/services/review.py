@@ -6,13 +6,12 @@ approvals or a break-glass pass let it through, and the check itself enters the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from guardrail.config import Settings
 from guardrail.core.approvals import BREAK_GLASS_NAMESPACE
-from guardrail.core.audit import AuditEvent, EventKind
 from guardrail.core.policy import evaluate
 from guardrail.core.provenance import Provenance
 from guardrail.core.report import CheckReport
@@ -55,24 +54,13 @@ def review(
     plan_files = [p for p in (request.plan_out, request.plan) if p is not None and not p.is_dir()]
     with opened_for_review(store, request.settings, literals, helper) as opened:
         # The log is read only in a repository: outside one there is no commit to look for.
-        origin = gather(directory, _LazyEvents(opened), plan_files=plan_files, newest_first=True)
+        origin = gather(directory, opened, plan_files=plan_files)
         at = clock() if clock is not None else datetime.now(UTC)
         settled = settle(opened, report, request.settings, current_actor(), at, provenance=origin)
     if not origin.dirty:
         return settled.report
     warning = f"made from a dirty tree ({origin.describe()}): guardrail apply refuses it without --allow-dirty"
     return replace(settled.report, notes=(*settled.report.notes, warning))
-
-
-class _LazyEvents:
-    """The store's apply-end events, newest first (the provenance needs the last one of a workspace), read
-    only when iterated."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def __iter__(self) -> Iterator[AuditEvent]:
-        return iter(self._store.events_of_kind(EventKind.APPLY_END, newest_first=True))
 
 
 def settle(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,10 +19,11 @@ from pathlib import Path
 from guardrail.config import Settings
 from guardrail.core.audit import EventDraft, EventKind
 from guardrail.core.errors import BadInputError
+from guardrail.core.locks import split_workspace_lock_name
+from guardrail.core.ports import OutputLine
 from guardrail.core.report import CheckReport
-from guardrail.core.rollback.plan import RollbackPlan, RollbackResult, RollbackTarget
+from guardrail.core.rollback.plan import RollbackPlan, RollbackResult, RollbackTarget, rollback_scrubber
 from guardrail.core.rollback.undo import compare, remaining_changes
-from guardrail.core.secrets import scrubber_for
 from guardrail.core.store_ports import Store
 from guardrail.services.apply import ApplyOutcome, ApplyRequest, PlanOrigin, apply_reviewed
 from guardrail.services.check import CheckRequest, check
@@ -72,16 +73,19 @@ def plan_rollback(request: RollbackRequest, *, actor: str | None = None) -> Roll
     with configuration_at(request.directory, target.commit) as inner, _plan_folder() as folder:
         report = _checked(request, inner, folder / "rollback.tfplan", target.commit)
     provenance = target_provenance(request.directory, target.commit)
-    with opened_store(request.store, request.settings, scrubber_for(report.changeset.sensitive_literals)) as store:
+    with opened_store(request.store, request.settings, rollback_scrubber(report.changeset, target)) as store:
         settled = settle(store, report, request.settings, who, datetime.now(UTC), provenance=provenance)
         planned = RollbackPlan(target, settled.report, compare(target.forward, report.changeset))
         _record(store, who, EventKind.ROLLBACK_PLAN, planned, {"decision": settled.report.verdict.decision.value})
     return planned
 
 
-def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> RollbackApplied:
+def apply_rollback(
+    request: RollbackRequest, *, actor: str | None = None, on_line: Callable[[OutputLine], None] | None = None
+) -> RollbackApplied:
     """Plan the rollback (as plan_rollback), apply that plan through the apply path (gate, dirty-tree
-    rule, workspace lock, rollback point), then plan the target again: verified when nothing is left.
+    rule, workspace lock, rollback point; terraform's output shown to `on_line` as it comes, scrubbed of
+    the plan's secrets), then plan the target again: verified when nothing is left.
 
     Raises what plan_rollback and `apply` raise.
     """
@@ -92,16 +96,16 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
         report = _checked(request, inner, plan_file, target.commit)
         planned = RollbackPlan(target, report, compare(target.forward, report.changeset))
         links = {"rollback_of": target.link()}  # "rollback" already names the rollback point
-        origin = PlanOrigin(inner, request.directory, target_provenance(request.directory, target.commit), links)
-        outcome = apply_reviewed(_apply_request(request, plan_file), plan_file, origin, who)
+        provenance = target_provenance(request.directory, target.commit)
+        origin = PlanOrigin(inner, request.directory, provenance, links, source=_source(request, target.commit))
+        outcome = apply_reviewed(_apply_request(request, plan_file), plan_file, origin, who, on_line=on_line)
         planned = RollbackPlan(target, outcome.report, planned.undo)
         if not outcome.applied:
             return RollbackApplied(planned, RollbackResult(applied=False), outcome)
         again = _checked(request, inner, folder / "verify.tfplan", target.commit)
     point = str(outcome.rollback) if outcome.rollback is not None else None
     result = RollbackResult(True, tuple(remaining_changes(again.changeset.changes)), point)
-    scrub = scrubber_for(outcome.report.changeset.sensitive_literals)
-    with opened_store(request.store, request.settings, scrub) as store:
+    with opened_store(request.store, request.settings, planned.scrubber()) as store:
         verdict = {"verified": result.verified, "remaining": list(result.remaining)}
         _record(store, who, EventKind.ROLLBACK_VERIFY, planned, verdict)
     return RollbackApplied(planned, result, outcome)
@@ -110,7 +114,7 @@ def apply_rollback(request: RollbackRequest, *, actor: str | None = None) -> Rol
 def _target(request: RollbackRequest) -> RollbackTarget:
     workspace = _workspace(request.directory)
     with opened_store(request.store, request.settings) as store:
-        return find_target(request.directory, workspace, request.to, list(store.events()), undo_seq=request.undo_seq)
+        return find_target(request.directory, workspace, request.to, store, undo_seq=request.undo_seq)
 
 
 def _checked(request: RollbackRequest, inner: Path, plan_file: Path, commit: str) -> CheckReport:
@@ -126,9 +130,14 @@ def _checked(request: RollbackRequest, inner: Path, plan_file: Path, commit: str
             terraform_bin=request.terraform_bin,
             variables=request.variables,
             plan_out=plan_file,
-            source=f"{request.directory} at {commit[:12]}",
+            source=_source(request, commit),
         )
     )
+
+
+def _source(request: RollbackRequest, commit: str) -> str:
+    """How reports and the log name a rollback plan: the directory and the commit it puts back."""
+    return f"{request.directory} at {commit[:12]}"
 
 
 def _apply_request(request: RollbackRequest, plan_file: Path) -> ApplyRequest:
@@ -161,7 +170,8 @@ def _workspace(directory: Path) -> str:
     lock = apply_lock_name(directory)
     if lock is None:
         raise BadInputError(f"{directory}: no Terraform configuration here (no *.tf or *.tf.json files)")
-    chosen = lock.rsplit("#", 1)[-1]
+    split = split_workspace_lock_name(lock)
+    chosen = split[1] if split is not None else DEFAULT_WORKSPACE
     if chosen != DEFAULT_WORKSPACE and not os.environ.get("TF_WORKSPACE"):
         # The worktree starts uninitialised: only TF_WORKSPACE carries the workspace into it.
         raise BadInputError(

@@ -12,17 +12,19 @@ supported.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from guardrail.core.audit import AuditEvent, EventKind
+from guardrail.core.audit import EventKind
 from guardrail.core.errors import BadInputError
+from guardrail.core.locks import split_workspace_lock_name
 from guardrail.core.provenance import AppliedRecord, Provenance, successful_applies
 from guardrail.core.rollback.plan import RollbackTarget
 from guardrail.core.rollback.undo import ForwardChange, forward_changes
+from guardrail.core.store_ports import AuditStore
 from guardrail.services.wiring import source_control
 
 OVERRIDE_NAME = "zz_guardrail_rollback_override.tf"
@@ -30,25 +32,29 @@ _BACKEND_CACHE = Path(".terraform") / "terraform.tfstate"
 
 
 def find_target(
-    directory: Path, workspace: str, ref: str | None, events: Sequence[AuditEvent], *, undo_seq: int | None = None
+    directory: Path, workspace: str, ref: str | None, log: AuditStore, *, undo_seq: int | None = None
 ) -> RollbackTarget:
     """The target of a rollback of `directory`'s `workspace`: by default it undoes the latest successful
     apply, or the apply whose apply-end event is `undo_seq`, and goes to the commit of the successful apply
     before it (or to `ref`). Raises BadInputError when `ref` is not a commit, when `undo_seq` is no
-    successful apply of the workspace, or (without `ref`) when there is no earlier apply with a commit."""
+    successful apply of the workspace, or (without `ref`) when there is no earlier apply with a commit.
+
+    The audit `log` is read newest first through its indexes, only as far back as those two applies and
+    the check of the one undone: never the whole log."""
     scm = source_control()
     scm.top_level(directory)  # a rollback goes to a commit: first of all, a repository
-    applied = successful_applies(events, workspace)
+    applied = successful_applies(log.events_of_kind(EventKind.APPLY_END, newest_first=True), workspace)
     if undo_seq is not None:
-        position = next((i for i, record in enumerate(applied) if record.seq == undo_seq), None)
-        if position is None:
+        undoes = next((record for record in applied if record.seq == undo_seq), None)
+        if undoes is None:
             raise BadInputError(f"audit event {undo_seq} is not a successful apply of {directory}")
-        applied = applied[: position + 1]
-    undoes = applied[-1] if applied else None
+    else:
+        undoes = next(applied, None)
     if ref is None:
-        earlier = applied[-2] if len(applied) > 1 else None
+        earlier = next(applied, None) if undoes is not None else None
         if earlier is None:
-            name = workspace.rsplit("#", 1)[-1]
+            split = split_workspace_lock_name(workspace)
+            name = split[1] if split is not None else workspace
             raise BadInputError(
                 f"{directory}: no earlier successful apply of this directory (workspace {name}) in the audit log "
                 "to roll back to: give --to REF"
@@ -60,22 +66,24 @@ def find_target(
         ref, commit = f"the apply of audit event {earlier.seq}", scm.resolve(directory, earlier.commit)
     else:
         commit = scm.resolve(directory, ref)
-    forward = tuple(_forward(events, undoes)) if undoes is not None else None
+    forward = tuple(_forward(log, undoes)) if undoes is not None else None
     return RollbackTarget(str(directory), workspace, ref, commit, undoes, forward)
 
 
-def _forward(events: Sequence[AuditEvent], applied: AppliedRecord) -> list[ForwardChange]:
+def _forward(log: AuditStore, applied: AppliedRecord) -> list[ForwardChange]:
     """The changes of the apply: its last check before it ended (the apply's own re-check)."""
-    payload: Any = None
-    for event in events:
+    if applied.fingerprint is None:
+        return []
+    checks = log.events_of_kind(EventKind.CHECK, newest_first=True, fingerprint=applied.fingerprint)
+    for event in checks:
         if event.seq >= applied.seq:
-            break
-        if event.kind == EventKind.CHECK and event.fingerprint == applied.fingerprint:
-            try:
-                payload = event.payload
-            except ValueError:
-                continue
-    return forward_changes(payload) if isinstance(payload, dict) else []
+            continue
+        try:
+            payload: Any = event.payload
+        except ValueError:
+            continue  # a damaged event proves nothing; audit verify names it
+        return forward_changes(payload) if isinstance(payload, dict) else []
+    return []
 
 
 def target_provenance(directory: Path, commit: str) -> Provenance:

@@ -26,11 +26,11 @@ from guardrail.core.fingerprint import fingerprint
 from guardrail.core.kube.change import KubeChange, KubeChangeSet, KubeRule
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
 from guardrail.core.kube.deprecated_apis import DeprecatedApiRule
-from guardrail.core.kube.live import secret_values
 from guardrail.core.kube.reach import NodeReachRule
+from guardrail.core.kube.render import ManifestDocument, render_objects
 from guardrail.core.kube.rule_catalog import NODE_REACH
+from guardrail.core.kube.secret_data import secret_literals
 from guardrail.core.report import CheckReport
-from guardrail.core.secrets import literal_secrets
 from guardrail.core.store_ports import Store
 from guardrail.core.verdict import Enforcement, Finding, Verdict
 from guardrail.services.approvals import use_break_glass
@@ -62,12 +62,13 @@ def gate_rollout(
     views = []
     literals: set[str] = set()
     for name, target in targets.items():
-        inputs = [(f"{name}#{index}", manifest) for index, manifest in enumerate(target.manifests)]
-        reading = read_cluster(target.cluster, inputs)
+        documents = [ManifestDocument(manifest, name, index) for index, manifest in enumerate(target.manifests)]
+        objects = render_objects(documents, default_namespace=target.cluster.default_namespace)
+        reading = read_cluster(target.cluster, objects)
         changes.extend(reading.changes)
         views.append(reading.view)
         literals |= reading.sensitive_literals
-        literals |= literal_secrets(v for m in target.manifests for v in secret_values(m))
+        literals |= secret_literals(target.manifests)
     kube = KubeChangeSet(tuple(changes), tuple(views), frozenset(literals))
     rolled_out = {target.ref.address for target in targets.values()}
     findings = [f for rule in _rules() for f in rule.evaluate(kube) if not _satisfied(f, rolled_out)]

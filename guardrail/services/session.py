@@ -20,7 +20,7 @@ from guardrail.config import Settings
 from guardrail.core.approvals import Approval, ApprovalStatus, BreakGlass
 from guardrail.core.audit import AuditEvent, ChainReport, EventFilter, EventKind
 from guardrail.core.errors import BadInputError, StoreError
-from guardrail.core.locks import Lock, LockTarget
+from guardrail.core.locks import Lock, LockTarget, split_workspace_lock_name
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.plan import RollbackPlan
 from guardrail.core.runs import RunRecord, StoreWithRuns
@@ -245,9 +245,10 @@ class OperatorSession:
         event = audit.show(self.store(), seq)
         payload = event.payload if event.kind == EventKind.APPLY_END else None
         workspace = payload.get("workspace") if isinstance(payload, dict) else None
-        if not isinstance(workspace, str) or "#" not in workspace:
+        split = split_workspace_lock_name(workspace) if isinstance(workspace, str) else None
+        if split is None:
             raise BadInputError(f"audit event {seq} is not the end of an apply: nothing to roll back")
-        directory = Path(workspace.rsplit("#", 1)[0])
+        directory = Path(split[0])
         return RollbackRequest(
             directory, self.settings, store=self.store_url, terraform_bin=self.terraform_bin, undo_seq=seq
         )

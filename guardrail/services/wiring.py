@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from guardrail.config.fleet import RehearsalFile
     from guardrail.config.pool_file import PoolFile
     from guardrail.core.clock import Clock
-    from guardrail.core.kube.change import LiveDiff
-    from guardrail.core.kube.cluster import Cluster, ClusterReader, NodeInfo
+    from guardrail.core.kube.cluster import Cluster, NodeInfo
+    from guardrail.core.kube.deprecated_apis import RequestedDeprecatedApi
     from guardrail.core.kube.render import ManifestDocument
     from guardrail.core.nodes.ports import NodeReplacer
     from guardrail.core.ports import PlanIntake, PolicyEngine, Renderer, TerraformRunner, Workspaces
@@ -172,16 +172,49 @@ def clusters(
 ) -> Iterator[dict[str, Cluster]]:
     """The clusters of (name, context, kubeconfig) triples by name (see `cluster`), closed when the block
     ends. Raises BadInputError as `cluster` does, before any is used."""
+    with _connected([(context, kubeconfig, name) for name, context, kubeconfig in contexts], timeout) as opened:
+        yield {connected.name: connected for connected in opened}
+
+
+@contextmanager
+def connected_clusters(contexts: Sequence[str], kubeconfig: Path | None) -> Iterator[list[Cluster]]:
+    """A cluster per kubeconfig context (the kubeconfig's current context when none is named), closed when the
+    block ends. Raises BadInputError naming the context and the files for a kubeconfig or context that does
+    not exist, and for a context named twice, before any API server is asked anything."""
+    from guardrail.core.errors import BadInputError
+
+    repeated = sorted({context for context in contexts if list(contexts).count(context) > 1})
+    if repeated:
+        raise BadInputError(f"--context {repeated[0]} is given twice")
+    targets: list[str | None] = [*contexts] or [None]
+    config = str(kubeconfig) if kubeconfig else None
+    with _connected([(context, config, None) for context in targets], KUBE_REQUEST_TIMEOUT) as opened:
+        yield list(opened)
+
+
+@contextmanager
+def _connected(
+    targets: Sequence[tuple[str | None, str | None, str | None]], timeout: float
+) -> Iterator[list[KubernetesCluster]]:
+    # (context, kubeconfig, name) each; every cluster opened is closed, also when a later one fails to open.
     from guardrail.adapters.kubernetes import connect
 
-    opened: dict[str, KubernetesCluster] = {}
+    opened: list[KubernetesCluster] = []
     try:
-        for name, context, kubeconfig in contexts:
-            opened[name] = connect(context, kubeconfig, timeout=timeout, name=name)
-        yield dict(opened)
+        for context, kubeconfig, name in targets:
+            opened.append(connect(context, kubeconfig, timeout=timeout, name=name))
+        yield opened
     finally:
-        for connected in opened.values():
+        for connected in opened:
             connected.close()
+
+
+def requested_deprecated_apis(metrics_text: str, *, cluster: str) -> list[RequestedDeprecatedApi]:
+    """The deprecated APIs that clients requested of `cluster`, read from its API server's /metrics text.
+    Raises ClusterError naming the cluster when that text is not Prometheus text format."""
+    from guardrail.adapters.kubernetes.metrics import requested_deprecated_apis as requested
+
+    return requested(metrics_text, cluster=cluster)
 
 
 def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callable[[str], tuple[float, float]]]:
@@ -255,31 +288,6 @@ def node_replacer(cluster: Cluster, replace_command: str | None, *, timeout: flo
     if replace_command is None:
         return DeleteNodeReplacer(cluster)
     return CommandReplacer(replace_command, timeout=timeout)
-
-
-# Said by every option that needs a live cluster until the cluster adapter is installed.
-LIVE_CLUSTERS_MISSING = (
-    "live clusters need the Kubernetes cluster adapter (the official kubernetes client), which this "
-    "installation does not have; check offline (without --context, --kubeconfig and --prune), "
-    "with --target-version and --nodes for what the cluster would be"
-)
-
-
-def cluster_readers(contexts: Sequence[str], kubeconfig: Path | None) -> list[ClusterReader]:
-    """A reader per kubeconfig context (the current context when none is named), kubeconfig read as kubectl
-    reads it (`kubeconfig`, else $KUBECONFIG, else ~/.kube/config). Raises BadInputError for a kubeconfig or
-    context that does not exist, ClusterUnreachableError for a cluster that does not answer."""
-    from guardrail.core.errors import BadInputError
-
-    raise BadInputError(LIVE_CLUSTERS_MISSING)
-
-
-def live_diff() -> LiveDiff:
-    """What compares rendered objects with a live cluster (server-side dry-run apply, client-side when the
-    server cannot). Raises BadInputError when no cluster adapter is installed."""
-    from guardrail.core.errors import BadInputError
-
-    raise BadInputError(LIVE_CLUSTERS_MISSING)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,10 @@ class SimulatedCluster:
         found = _SERVED.get((api_version, kind))
         return ServedResource(api_version, kind, found[0], found[1]) if found else None
 
+    def served_resources(self) -> list[ServedResource]:
+        self._serve()
+        return [ServedResource(v, k, plural, namespaced) for (v, k), (plural, namespaced) in _SERVED.items()]
+
     def preferred(self, group: str, kind: str) -> ServedResource | None:
         self._serve()
         for (api_version, served_kind), (plural, namespaced) in _SERVED.items():

@@ -70,6 +70,9 @@ class PoolSimulator:
     def served(self, api_version: str, kind: str) -> ServedResource | None:
         return _SERVED.get((api_version, kind))
 
+    def served_resources(self) -> list[ServedResource]:
+        return list(_SERVED.values())
+
     def preferred(self, group: str, kind: str) -> ServedResource | None:
         """The served version of a kind of the core group (a node pool serves nothing else)."""
         return _SERVED.get(("v1", kind)) if group == "" else None

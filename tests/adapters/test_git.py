@@ -167,7 +167,7 @@ def test_a_check_outside_a_repository_never_imports_gitpython(tmp_path: Path) ->
         "import sys\n"
         "from pathlib import Path\n"
         "from guardrail.services.provenance import gather\n"
-        f"print(gather(Path({str(tmp_path)!r}), []).describe())\n"
+        f"print(gather(Path({str(tmp_path)!r}), None).describe())\n"
         "print('git' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)

@@ -189,9 +189,11 @@ def test_json_contract_keys_and_values() -> None:
         "replace_order",
         "replace_paths",
         "cluster",
+        "changed_paths",
     }
     db = by_address["aws_db_instance.main"]
     assert db["cluster"] is None  # Kubernetes only
+    assert db["changed_paths"] is None
     assert db["action"] == "replace"
     assert db["actions"] == ["delete", "create"]
     assert db["replace_order"] == "delete-before-create"

@@ -210,4 +210,5 @@ def test_tui_rehearse_refuses_a_file_of_neither_kind_before_the_app_starts(cli: 
     assert refused.code == 3
     assert refused.stderr.startswith(f"guardrail: {odd}: a rehearsal file has clusters: (a fleet) or pool:")
     helped = cli("tui", "--help")
-    assert "Rollouts screen" in helped.stdout and "Nodes screen" in helped.stdout
+    assert "Rollouts screen" in helped.stdout
+    assert "Nodes screen" in helped.stdout

@@ -151,8 +151,9 @@ def test_output_file_gets_the_format_and_stdout_the_text(cli: Cli, manifests: Pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--context", "prod"), "live clusters need the Kubernetes cluster adapter"),
-        (("--kubeconfig", "kubeconfig"), "live clusters need the Kubernetes cluster adapter"),
+        (("--kubeconfig", "kubeconfig"), "kubeconfig kubeconfig: no such file"),
+        (("--context", "a", "--context", "a", "--kubeconfig", "kubeconfig"), "--context a is given twice"),
+        (("--nodes", "nodes.json", "--context", "prod"), "--nodes gives an offline cluster's nodes"),
         (("--prune",), "--prune deletes live objects absent from PATH: it needs a live cluster"),
         (("--target-version", "latest"), "--target-version 'latest': expected a Kubernetes version"),
         (("--nodes", "absent.json"), "absent.json: cannot read the node list"),

@@ -109,6 +109,7 @@ def test_forward_apply_then_rollback_to_the_previous_commit_is_verified(
     outputs.append(undone)
     assert undone.code == 0, undone.stdout + undone.stderr
     assert "rollback verified" in undone.stdout
+    assert f"plan: {infra} at {first[:12]} (" in undone.stdout  # the commit it puts back, not a temporary file
     assert state_inputs(terraform_bin, infra) == EXPECTED_BEFORE
     assert replaced_id(terraform_bin, infra) != replaced_before  # replaced again, as the old trigger wants
     assert git(repo, "worktree", "list").count("\n") == 0  # the temporary worktree is gone
@@ -247,3 +248,73 @@ def test_a_rollback_that_does_not_converge_lists_what_still_differs(cli: Cli, tm
     assert undone.code == 1, undone.stdout + undone.stderr
     assert "rollback NOT verified" in undone.stdout
     assert "  - terraform_data.clock" in undone.stdout
+
+
+RECREATE_NEEDS_APPROVAL = """
+protect:
+  - addresses: ["terraform_data.delete"]
+    actions: [create]
+    enforcement: soft
+    reason: bringing it back needs a second pair of eyes
+"""
+
+
+def test_a_rollback_from_elsewhere_meets_the_directorys_configuration_and_store(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GUARDRAIL_STORE")  # the store is the configuration's own default one
+    repo = new_repo(tmp_path / "repo")
+    first = commit_files(repo, {"infra/main.tf": BEFORE}, "start")
+    infra = repo / "infra"
+    assert plan_and_apply(cli, infra).code == 0
+    commit_files(repo, {"infra/main.tf": AFTER, "infra/guardrail.yaml": RECREATE_NEEDS_APPROVAL}, "forward")
+    assert plan_and_apply(cli, infra).code == 0  # the forward apply deletes it: allowed
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    planned = cli("rollback", "plan", infra, "-f", "json")
+    assert planned.code == 2, planned.stdout + planned.stderr  # the rollback re-creates it: needs approval
+    document = json.loads(planned.stdout)
+    assert document["rollback"]["to"]["commit"] == first  # found in the store of the forward applies
+    assert document["report"]["config"] == str(infra / "guardrail.yaml")
+    assert document["report"]["store"] == f"sqlite:///{infra / '.guardrail' / 'guardrail.db'}"
+    refused = cli("rollback", "apply", infra)
+    assert refused.code == 2, refused.stdout + refused.stderr
+    assert "delete" not in state_inputs_of(infra)  # nothing applied
+    assert not (elsewhere / ".guardrail").exists()  # no stray store where the command happened to run
+
+
+NAMED_LIKE_A_SECRET = """
+variable "colour" {
+  type      = string
+  sensitive = true
+  default   = "blue"
+}
+resource "terraform_data" "secret" { input = var.colour }
+resource "terraform_data" "blue_app" { input = "%s" }
+"""
+
+
+def test_a_rollback_keeps_addresses_whole_that_hold_a_secret_word(cli: Cli, tmp_path: Path) -> None:
+    """Addresses are names, never secrets: a sensitive "blue" must not turn terraform_data.blue_app into
+    terraform_data.(sensitive value)_app in the rollback's report or its events."""
+    repo = new_repo(tmp_path / "repo")
+    commit_files(repo, {"main.tf": NAMED_LIKE_A_SECRET % "v1"}, "start")
+    assert plan_and_apply(cli, repo).code == 0
+    extra = 'resource "terraform_data" "blue_db" { input = "x" }\n'
+    commit_files(repo, {"main.tf": NAMED_LIKE_A_SECRET % "v2" + extra}, "forward")
+    assert plan_and_apply(cli, repo).code == 0
+
+    planned = cli("rollback", "plan", repo)
+    assert "undone (2): terraform_data.blue_app, terraform_data.blue_db" in planned.stdout, planned.stdout
+    as_json = json.loads(cli("rollback", "plan", repo, "-f", "json").stdout)
+    assert as_json["rollback"]["undone"] == ["terraform_data.blue_app", "terraform_data.blue_db"]
+    undone = cli("rollback", "apply", repo, "-f", "json")
+    assert undone.code == 0, undone.stdout + undone.stderr
+    events = [json.loads(line) for line in cli("audit", "export").stdout.splitlines()]
+    recorded = [e["payload"]["undone"] for e in events if e["kind"] in ("rollback-plan", "rollback-verify")]
+    assert recorded == [["terraform_data.blue_app", "terraform_data.blue_db"]] * 3
+    for output in (planned.stdout, json.dumps(as_json), undone.stdout, undone.stderr, json.dumps(events)):
+        assert '"blue"' not in output  # the value itself is never shown
+        assert "(sensitive value)_" not in output

@@ -167,3 +167,26 @@ def test_a_kubernetes_provider_namespace_is_protected_by_its_metadata_labels(
     result = cli("check", write_plan(tmp_path, namespace), "--config", config, "--format", "json")
     assert result.code == 1
     assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == ["protect"]
+
+
+def test_a_database_engine_upgrade_between_sensitive_versions_needs_approval_and_is_never_shown(
+    cli: Cli, tmp_path: Path
+) -> None:
+    database = plan_resource(
+        "aws_db_instance.main",
+        ["update"],
+        {"identifier": "orders", "engine_version": "14.11", "tags": {}},
+        {"identifier": "orders", "engine_version": "15.6", "tags": {}},
+        before_sensitive={"engine_version": True},
+        after_sensitive={"engine_version": True},
+    )
+    plan = write_plan(tmp_path, database)
+    result = cli("check", plan, "--format", "json")
+    assert result.code == 2, result.stdout + result.stderr  # a one-way upgrade: irreversible, not "allow"
+    report = json.loads(result.stdout)
+    assert [(f["rule"], f["enforcement"]) for f in report["findings"]] == [("reversibility", "soft")]
+    assert [e["reversibility"] for e in report["rollback"]] == ["irreversible"]
+    for fmt in FORMATS:
+        out = cli("check", plan, "--format", fmt).stdout
+        assert "14.11" not in out, fmt
+        assert "15.6" not in out, fmt

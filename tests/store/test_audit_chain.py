@@ -216,6 +216,21 @@ def test_events_of_one_kind_come_in_seq_order_across_pages(store: SqlStore, monk
     assert list(store.events_of_kind("lock")) == []
 
 
+def test_events_of_one_kind_and_one_plan_come_through_the_plan_index(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(6):
+        plan = "sha256:1" if number % 2 else "sha256:2"
+        store.append(EventDraft("a", "rollback-plan", {"n": number}, plan))
+        store.append(EventDraft("a", "apply-end", {"n": number}, plan))
+    monkeypatch.setattr("guardrail.adapters.store.sql_store._PAGE", 2)  # across pages, the other plan between
+    newest = list(store.events_of_kind("apply-end", newest_first=True, fingerprint="sha256:1"))
+    assert [(e.seq, e.payload["n"]) for e in newest] == [(12, 5), (8, 3), (4, 1)]
+    oldest = list(store.events_of_kind("rollback-plan", fingerprint="sha256:2"))
+    assert [(e.seq, e.payload["n"]) for e in oldest] == [(1, 0), (5, 2), (9, 4)]
+    assert list(store.events_of_kind("apply-end", fingerprint="sha256:3")) == []
+
+
 @pytest.mark.parametrize(
     "kind", ["check", "lock", "release", "approval", "break-glass", "break-glass-used", "apply-start"]
 )

@@ -112,3 +112,22 @@ def test_values_a_drift_record_marks_sensitive_are_scrubbed() -> None:
     ]
     literals = parse_plan(_plan(resource_drift=drift), "p.json").changeset.sensitive_literals
     assert {"drifted-pw", "x"} <= literals
+
+
+def test_output_seen_line_by_line_loses_every_line_of_a_secret_and_keeps_addresses() -> None:
+    key = "-----BEGIN KEY-----\nc2VjcmV0LWtleS1saW5l\n-----END KEY-----"
+    scrub = Scrubber([key, "blue"]).keeping(["terraform_data.blue_app"]).line_by_line()
+    shown = [scrub(line) for line in f"terraform_data.blue_app: Creating...\nkey:\n{key}\ncolour=blue".splitlines()]
+    assert shown == [
+        "terraform_data.blue_app: Creating...",
+        "key:",
+        HIDDEN,
+        HIDDEN,
+        HIDDEN,
+        f"colour={HIDDEN}",
+    ]
+
+
+def test_a_scrubber_without_secrets_of_several_lines_is_itself_line_by_line() -> None:
+    scrub = Scrubber(["blue"])
+    assert scrub.line_by_line() is scrub

@@ -15,6 +15,7 @@ from guardrail.core.blast.impact import analyse
 from guardrail.core.change import Action, ChangeSet, Concealed, ResourceChange
 from guardrail.core.locks import new_lock
 from guardrail.core.matching import Match, Selector
+from guardrail.core.rollback.reversibility import ChangeReversibility, Reversibility, assess
 from guardrail.core.rules.k8s_upgrade import KubernetesUpgradeRule
 from guardrail.core.rules.locks import ActiveLocksRule
 from guardrail.core.rules.protection import Protection, ProtectionRule
@@ -182,3 +183,63 @@ def test_an_unknown_target_version_does_not_print_a_sensitive_current_one() -> N
     [finding] = KubernetesUpgradeRule().evaluate(plan_of(changed))
     assert finding.unknown
     assert "1.30" not in finding.message
+
+
+# -- how reversible a change is, judged on its sensitive values too -----------------------------------------
+
+
+def reversibility_of(resource: dict[str, Any]) -> ChangeReversibility:
+    [entry] = assess(plan_of(resource)).changes
+    return entry
+
+
+def sensitive_update(address: str, attribute: str, before: Any, after: Any) -> dict[str, Any]:
+    """An in-place update whose `attribute` Terraform marks sensitive on both sides."""
+    mask = {attribute: True}
+    return plan_resource(
+        address,
+        ["update"],
+        {"name": "x", attribute: before, "tags": {"v": "1"}},
+        {"name": "x", attribute: after, "tags": {"v": "2"}},
+        before_sensitive=mask,
+        after_sensitive=mask,
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "attribute", "before", "after"),
+    [
+        ("aws_db_instance.main", "engine_version", "14.11", "15.6"),
+        ("azurerm_key_vault.main", "purge_protection_enabled", False, True),
+        ("azurerm_kubernetes_cluster.main", "kubernetes_version", "1.29.7", "1.30.3"),
+    ],
+)
+def test_a_one_way_change_of_a_sensitive_value_is_still_irreversible_and_never_shown(
+    address: str, attribute: str, before: Any, after: Any
+) -> None:
+    entry = reversibility_of(sensitive_update(address, attribute, before, after))
+    assert (entry.reversibility, entry.unknown) == (Reversibility.IRREVERSIBLE, False)
+    assert HIDDEN in entry.reason
+    assert str(before) not in entry.reason
+    assert str(after) not in entry.reason
+
+
+@pytest.mark.parametrize(
+    ("address", "attribute", "value"),
+    [
+        ("aws_db_instance.main", "engine_version", "14.11"),
+        ("azurerm_kubernetes_cluster.main", "kubernetes_version", "1.29.7"),
+    ],
+)
+def test_an_update_that_leaves_a_sensitive_version_as_it_is_is_reversible(
+    address: str, attribute: str, value: str
+) -> None:
+    entry = reversibility_of(sensitive_update(address, attribute, value, value))
+    assert (entry.reversibility, entry.unknown) == (Reversibility.REVERSIBLE, False)
+
+
+def test_a_sensitive_one_way_value_the_plan_leaves_out_is_a_doubt() -> None:
+    entry = reversibility_of(sensitive_update("aws_db_instance.main", "engine_version", "14.11", None))
+    assert (entry.reversibility, entry.unknown) == (Reversibility.IRREVERSIBLE, True)
+    assert "14.11" not in entry.reason
+    assert "sensitive" in entry.reason

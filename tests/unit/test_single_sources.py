@@ -11,6 +11,7 @@ import pytest
 from guardrail.adapters.terraform.parse import parse_plan
 from guardrail.core.blast.address import parse_instance
 from guardrail.core.change import ReplaceOrder, ResourceChange
+from guardrail.core.locks import split_workspace_lock_name, workspace_lock_name
 from guardrail.core.policy import register_rule, registered_rules, rule_info
 from guardrail.core.reasons import planned_because
 from guardrail.core.rules.blast_radius import BlastRadiusRule
@@ -136,3 +137,20 @@ def test_intake_reads_the_type_from_an_address_with_a_dotted_key() -> None:
     )
     (parsed,) = parse_plan(plan, "plan.json").changeset.changes
     assert parsed.type == "aws_subnet"
+
+
+# -- the workspace apply lock's name ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("directory", "workspace"), [("/src/infra", "default"), ("/src/a#b", "prod-eu"), ("/srv/x y", "w")]
+)
+def test_a_workspace_lock_name_gives_back_its_directory_and_workspace(directory: str, workspace: str) -> None:
+    name = workspace_lock_name(directory, workspace)
+    assert name == f"{directory}#{workspace}"  # the form the audit log has always recorded
+    assert split_workspace_lock_name(name) == (directory, workspace)
+
+
+@pytest.mark.parametrize("name", ["", "no-mark", "#default", "/src/infra#"])
+def test_what_is_no_workspace_lock_name_is_refused(name: str) -> None:
+    assert split_workspace_lock_name(name) is None

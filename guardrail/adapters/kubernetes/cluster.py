@@ -71,6 +71,9 @@ class KubernetesCluster:
         resource = self._session.resource(api_version, kind)
         return served_resource(resource) if resource is not None else None
 
+    def served_resources(self) -> list[ServedResource]:
+        return [served_resource(resource) for resource in self._session.listable()]
+
     def preferred(self, group: str, kind: str) -> ServedResource | None:
         resource = self._session.preferred(group, kind)
         return served_resource(resource) if resource is not None else None

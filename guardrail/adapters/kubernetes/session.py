@@ -11,6 +11,7 @@ from typing import Any
 from kubernetes.client import CoreV1Api
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
+from kubernetes.dynamic.resource import ResourceList
 
 from guardrail.adapters.kubernetes.kubeconfig import KubeContext
 from guardrail.adapters.kubernetes.transport import TimedApiClient, dynamic_client, translated
@@ -30,6 +31,7 @@ class Session:
         self.core = CoreV1Api(self.api)
         self._dynamic: DynamicClient | None = None
         self._served: dict[tuple[str, str], Any] = {}
+        self._listable: list[Any] | None = None
 
     @property
     def name(self) -> str:
@@ -93,6 +95,13 @@ class Session:
             self._served[key] = self.call(f"discovery of {group or 'core'} {kind}", lambda: self._prefer(group, kind))
         return self._served[key]
 
+    def listable(self) -> list[Any]:
+        """Every resource that can be listed, at each group's preferred version, subresources left out (asked
+        once: one discovery request per API group)."""
+        if self._listable is None:
+            self._listable = self.call("discovery of every API group", self._every_listable)
+        return self._listable
+
     def required(self, api_version: str, kind: str) -> Any:
         """The resource for the kind; raises ClusterError when the server does not serve it."""
         found = self.resource(api_version, kind)
@@ -111,6 +120,27 @@ class Session:
             return self.dynamic.resources.get(api_version=api_version, kind=kind)
         except ResourceNotFoundError:
             return None
+
+    def _every_listable(self) -> list[Any]:
+        discoverer = self.dynamic.resources
+        found: list[Any] = []
+        for prefix, groups in discoverer.parse_api_groups(request_resources=False).items():
+            for group, versions in groups.items():
+                if prefix == "apis" and not group:
+                    continue  # the client's own placeholder for its List pseudo-kind
+                for version, resource_group in versions.items():
+                    if not resource_group.preferred:
+                        continue
+                    served = discoverer.get_resources_for_api_version(prefix, group, version, True)
+                    found.extend(
+                        resource
+                        for resources in served.values()
+                        for resource in resources
+                        if not isinstance(resource, ResourceList)
+                        and "/" not in str(resource.name)
+                        and "list" in (resource.verbs or ())
+                    )
+        return found
 
     def _prefer(self, group: str, kind: str) -> Any | None:
         prefix = "apis" if group else "api"

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from guardrail.adapters.rego.inputs import input_keys, prune
+from guardrail.adapters.rego.lazy import LazyRun
 from guardrail.adapters.rego.loading import (
     PolicyFile,
     add_policy,
@@ -199,20 +200,11 @@ class _Done:
         return list(self._findings)
 
 
-class _InlineRun:
+class _InlineRun(LazyRun):
     """Evaluates when asked: in-process there is nothing to overlap with."""
 
-    def __init__(self, engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]]) -> None:
-        self._engine = engine
-        self._documents = documents
-        self._findings: list[Finding] | None = None
-
-    def findings(self) -> list[Finding]:
-        if self._findings is None:
-            raw = self._engine.raw_results_each(self._documents)
-            self._findings = self._engine.findings_from_each(raw, self._documents)
-            self._documents = []
-        return list(self._findings)
+    def _evaluate(self, documents: list[tuple[str | None, bytes]]) -> str:
+        return self._engine.raw_results_each(documents)
 
 
 class _ForkedRun:

@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import pickle
 import sys
-from typing import TYPE_CHECKING
 
 from guardrail.adapters.process import CommandTimeoutError, run_command
+from guardrail.adapters.rego.lazy import LazyRun
 from guardrail.core.errors import CommandError, PolicyError
-from guardrail.core.verdict import Finding
-
-if TYPE_CHECKING:
-    from guardrail.adapters.rego.engine import RegoPolicyEngine
 
 # The spawned child's exit status for a PolicyError, whose message it writes on stderr.
 CHILD_POLICY_ERROR = 3
 
 
-class SpawnedRun:
+class SpawnedRun(LazyRun):
     """Evaluates in a fresh interpreter (see child.py) when asked: for a process that must not fork because
     it runs other threads (the TUI), and still needs a runaway policy stopped at the time limit."""
-
-    def __init__(self, engine: RegoPolicyEngine, documents: list[tuple[str | None, bytes]]) -> None:
-        self._engine = engine
-        self._documents = documents
-        self._findings: list[Finding] | None = None
-
-    def findings(self) -> list[Finding]:
-        if self._findings is None:
-            raw = self._evaluate(self._documents)
-            self._findings = self._engine.findings_from_each(raw, self._documents)
-            self._documents = []
-        return list(self._findings)
 
     def _evaluate(self, documents: list[tuple[str | None, bytes]]) -> str:
         engine = self._engine

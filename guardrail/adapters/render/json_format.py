@@ -31,6 +31,7 @@ class JsonChange(msgspec.Struct):
     replace_order: str | None
     replace_paths: list[list[str | int]]
     cluster: str | None  # Kubernetes: the target cluster (null for Terraform)
+    changed_paths: list[str] | None  # Kubernetes: the fields an update changes, `data.level` (null for Terraform)
 
 
 class JsonFinding(msgspec.Struct):
@@ -147,6 +148,7 @@ def build(report: CheckReport) -> JsonReport:
             replace_order=c.replace_order.value if c.replace_order is not None else None,
             replace_paths=[[name(s) if isinstance(s, str) else s for s in path] for path in c.replace_paths],
             cluster=name(c.cluster_object.cluster) if c.cluster_object is not None else None,
+            changed_paths=[name(p) for p in c.cluster_object.changed_paths] if c.cluster_object is not None else None,
         )
         for c in changeset.changes
     ]

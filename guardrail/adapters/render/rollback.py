@@ -12,22 +12,20 @@ from typing import Any
 from guardrail.adapters.render.common import neutralise
 from guardrail.adapters.render.text import TextRenderer
 from guardrail.core.rollback.plan import RollbackPlan, RollbackResult
-from guardrail.core.secrets import scrubber_for
 
 ROLLBACK_VERIFIED = "rollback verified"
 
 
 def render_text(plan: RollbackPlan, result: RollbackResult | None = None, *, color: bool = False) -> str:
     """The rollback's head (target, what it undoes, what it cannot), the plan's report, then the end."""
-    scrub = scrubber_for(plan.report.changeset.sensitive_literals)
+    scrub = plan.scrubber()
 
     def clean(text: str) -> str:
         return neutralise(scrub(text))
 
     target, undo = plan.target, plan.undo
     going = f"to {target.commit[:12]} ({clean(target.ref)})"
-    workspace = target.workspace.rsplit("#", 1)[-1]  # the lock's name is directory#workspace
-    lines = [f"rollback of {clean(target.directory)} (workspace {clean(workspace)}) {going}"]
+    lines = [f"rollback of {clean(target.directory)} (workspace {clean(target.workspace_name)}) {going}"]
     if target.undoes is None:
         lines.append("undoes: no successful apply of this workspace is recorded")
     else:
@@ -73,7 +71,7 @@ def render_json(plan: RollbackPlan, result: RollbackResult | None = None) -> str
     apply `applied`, `verified`, `remaining`) and `report`, the rollback plan's report (the check's JSON)."""
     from guardrail.adapters.render.json_format import JsonRenderer
 
-    scrub = scrubber_for(plan.report.changeset.sensitive_literals)
+    scrub = plan.scrubber()
     target, undo = plan.target, plan.undo
     doc: dict[str, Any] = {
         "directory": scrub(target.directory),

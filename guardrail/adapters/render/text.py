@@ -31,6 +31,8 @@ DEFAULT_MAX_ITEMS = 50
 _RESET = "\x1b[0m"
 _VERDICT_STYLE = {Decision.ALLOW: "1;32", Decision.DENY: "1;31", Decision.NEEDS_APPROVAL: "1;33"}
 _ENFORCEMENT_STYLE = {Enforcement.HARD: "1;31", Enforcement.SOFT: "1;33", Enforcement.ADVISORY: "36"}
+# Fields of a Kubernetes update named under it; the json output has them all.
+_PATHS_SHOWN = 6
 _ACTION_STYLE = {
     Action.DELETE: "31",
     Action.REPLACE: "35",
@@ -182,6 +184,10 @@ class TextRenderer:
         why = self._why(change)
         if why:
             lines.append(f"      {why}")
+        changed = change.cluster_object.changed_paths if change.cluster_object is not None else ()
+        if changed:
+            more = f" and {len(changed) - _PATHS_SHOWN:,} more" if len(changed) > _PATHS_SHOWN else ""
+            lines.append(f"      changes {self._name(safe, ', '.join(changed[:_PATHS_SHOWN]))}{more}")
         way_back = safe.reversibility(change)
         if way_back is not None:
             style = _REVERSIBILITY_STYLE[way_back.reversibility]

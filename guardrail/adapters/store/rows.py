@@ -3,13 +3,18 @@ for verification to name."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import Row
 
 from guardrail.core.approvals import Approval, BreakGlass
 from guardrail.core.audit import AuditEvent, iso_utc, parse_iso
+from guardrail.core.change import Action
 from guardrail.core.errors import StoreError
+from guardrail.core.kube.objects import ObjectRef, split_api_version
+from guardrail.core.kube.rollback import RollbackPoint, SavedObject
 from guardrail.core.locks import ApplyLockHolder, Lock, LockTarget
 
 
@@ -139,6 +144,50 @@ def apply_lock_of(row: Row[Any]) -> ApplyLockHolder:
         )
     except ValueError as error:
         raise StoreError(f"apply lock of {row.workspace}: unreadable record ({error})") from None
+
+
+def kube_apply_row(point: RollbackPoint) -> dict[str, Any]:
+    return {
+        "apply_id": point.apply_id,
+        "fingerprint": point.fingerprint,
+        "actor": point.actor,
+        "saved_at": iso_utc(point.saved_at),
+        "rollback_of": point.rollback_of,
+    }
+
+
+def kube_object_rows(point: RollbackPoint) -> list[dict[str, Any]]:
+    return [
+        {
+            "apply_id": point.apply_id,
+            "position": position,
+            "cluster": saved.cluster,
+            "api_version": saved.api_version,
+            "kind": saved.ref.kind,
+            "namespace": saved.ref.namespace,
+            "name": saved.ref.name,
+            "action": saved.action.value,
+            "live_manifest": json.dumps(saved.live, sort_keys=True) if saved.live is not None else None,
+        }
+        for position, saved in enumerate(point.objects)
+    ]
+
+
+def rollback_point_of(row: Row[Any], objects: Sequence[Row[Any]]) -> RollbackPoint:
+    try:
+        saved = tuple(_saved_object(item) for item in objects)
+        return RollbackPoint(row.apply_id, row.fingerprint, row.actor, parse_iso(row.saved_at), saved, row.rollback_of)
+    except ValueError as error:  # json's errors are ValueErrors too
+        # A rollback point that cannot be read must not put back half of what it saved.
+        raise StoreError(f"rollback point {row.apply_id}: unreadable record ({error})") from None
+
+
+def _saved_object(row: Row[Any]) -> SavedObject:
+    ref = ObjectRef(split_api_version(row.api_version)[0], row.kind, row.namespace, row.name)
+    live = json.loads(row.live_manifest) if row.live_manifest is not None else None
+    if live is not None and not isinstance(live, dict):
+        raise ValueError(f"object {row.position} is not a manifest")
+    return SavedObject(row.cluster, ref, row.api_version, Action(row.action), live)
 
 
 def _opt(moment: Any) -> str | None:

@@ -128,3 +128,30 @@ runs = sa.Table(
     sa.Index("ix_runs_active_subject", "active_subject", unique=True),
     sa.Index("ix_runs_kind", "kind"),
 )
+
+# Revision 0005: the rollback point of each Kubernetes apply, and each object as it lived before it.
+kube_applies = sa.Table(
+    "kube_applies",
+    metadata,
+    sa.Column("apply_id", sa.String(64), primary_key=True),
+    sa.Column("fingerprint", sa.String(128), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("saved_at", TIME, nullable=False),
+    sa.Column("rollback_of", sa.String(64), nullable=True),
+)
+
+kube_apply_objects = sa.Table(
+    "kube_apply_objects",
+    metadata,
+    sa.Column("apply_id", sa.String(64), sa.ForeignKey("kube_applies.apply_id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("cluster", sa.String(256), nullable=False),
+    sa.Column("api_version", sa.String(256), nullable=False),
+    sa.Column("kind", sa.String(256), nullable=False),
+    sa.Column("namespace", sa.String(256), nullable=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    # The object as it lived, JSON (a Secret's values included: this is what a rollback puts back); null for
+    # an object the apply creates.
+    sa.Column("live_manifest", sa.Text, nullable=True),
+)

@@ -18,10 +18,20 @@ from guardrail.adapters.store import engine as db
 from guardrail.adapters.store import records, rows
 from guardrail.adapters.store.ledger import BOUND_KINDS, ChainCheck
 from guardrail.adapters.store.runs import SqlRuns
-from guardrail.adapters.store.schema import apply_locks, approvals, audit_events, break_glass, locks, plans
+from guardrail.adapters.store.schema import (
+    apply_locks,
+    approvals,
+    audit_events,
+    break_glass,
+    kube_applies,
+    kube_apply_objects,
+    locks,
+    plans,
+)
 from guardrail.core.approvals import Approval, BreakGlass
 from guardrail.core.audit import AuditEvent, ChainBreak, ChainPoint, EventDraft, iso_utc, scrub_payload, seal
 from guardrail.core.errors import BadInputError
+from guardrail.core.kube.rollback import RollbackPoint
 from guardrail.core.ledger import (
     apply_lock_facts,
     approval_facts,
@@ -40,6 +50,12 @@ _PAGE = 1000
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _of_kind(query: sa.Select[tuple[object, ...]], kind: str, fingerprint: str | None) -> sa.Select[tuple[object, ...]]:
+    """`query` narrowed to the events of `kind` (and of the plan `fingerprint`: its index then answers)."""
+    query = query.where(audit_events.c.kind == kind)
+    return query if fingerprint is None else query.where(audit_events.c.fingerprint == fingerprint)
 
 
 class SqlStore(SqlRuns):
@@ -93,15 +109,17 @@ class SqlStore(SqlRuns):
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
         return self._paged(after_seq)
 
-    def events_of_kind(self, kind: str, *, newest_first: bool = False) -> Iterator[AuditEvent]:
+    def events_of_kind(
+        self, kind: str, *, newest_first: bool = False, fingerprint: str | None = None
+    ) -> Iterator[AuditEvent]:
         if newest_first:
-            return self._newest_first(kind)
-        return self._paged(0, kind)
+            return self._newest_first(kind, fingerprint)
+        return self._paged(0, kind, fingerprint)
 
-    def _newest_first(self, kind: str) -> Iterator[AuditEvent]:
+    def _newest_first(self, kind: str, fingerprint: str | None) -> Iterator[AuditEvent]:
         cursor: int | None = None
         while True:
-            query = sa.select(audit_events).where(audit_events.c.kind == kind)
+            query = _of_kind(sa.select(audit_events), kind, fingerprint)
             if cursor is not None:
                 query = query.where(audit_events.c.seq < cursor)
             with db.translated(self._where), db.reading(self._engine) as conn:
@@ -111,13 +129,13 @@ class SqlStore(SqlRuns):
                 return
             cursor = int(page[-1].seq)
 
-    def _paged(self, after_seq: int, kind: str | None = None) -> Iterator[AuditEvent]:
+    def _paged(self, after_seq: int, kind: str | None = None, fingerprint: str | None = None) -> Iterator[AuditEvent]:
         # Paged: a long log is never held in memory whole, nor a read transaction kept open between pages.
         cursor = after_seq
         while True:
             query = sa.select(audit_events).where(audit_events.c.seq > cursor)
             if kind is not None:
-                query = query.where(audit_events.c.kind == kind)
+                query = _of_kind(query, kind, fingerprint)
             with db.translated(self._where), db.reading(self._engine) as conn:
                 page = conn.execute(query.order_by(audit_events.c.seq).limit(_PAGE)).all()
             yield from (rows.event_of(row) for row in page)
@@ -282,3 +300,30 @@ class SqlStore(SqlRuns):
                 return False
             self._append(conn, event)
         return True
+
+    # -- Kubernetes rollback points ------------------------------------------------------------------
+
+    def save_kube_rollback(self, point: RollbackPoint, event: EventDraft) -> AuditEvent:
+        with db.translated(self._where), db.writing(self._engine) as conn:
+            taken = conn.execute(
+                sa.select(kube_applies.c.apply_id).where(kube_applies.c.apply_id == point.apply_id)
+            ).first()
+            if taken is not None:
+                raise BadInputError(f"apply id {point.apply_id} is already taken")
+            conn.execute(kube_applies.insert().values(rows.kube_apply_row(point)))
+            objects = rows.kube_object_rows(point)
+            if objects:
+                conn.execute(kube_apply_objects.insert(), objects)
+            return self._append(conn, event)
+
+    def kube_rollback(self, apply_id: str) -> RollbackPoint | None:
+        with db.translated(self._where), db.reading(self._engine) as conn:
+            row = conn.execute(sa.select(kube_applies).where(kube_applies.c.apply_id == apply_id)).first()
+            if row is None:
+                return None
+            objects = conn.execute(
+                sa.select(kube_apply_objects)
+                .where(kube_apply_objects.c.apply_id == apply_id)
+                .order_by(kube_apply_objects.c.position)
+            ).all()
+        return rows.rollback_point_of(row, objects)

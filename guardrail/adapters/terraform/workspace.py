@@ -8,6 +8,7 @@ from pathlib import Path
 
 from guardrail.adapters.terraform.intake import is_binary_plan, require_configuration
 from guardrail.adapters.terraform.rollback import rollback_path, save_rollback_point
+from guardrail.core.locks import workspace_lock_name
 
 DEFAULT_WORKSPACE = "default"
 
@@ -27,7 +28,7 @@ def current_workspace(directory: Path) -> str:
 
 def workspace_key(directory: Path) -> str:
     """The name of a workspace's apply lock: the configuration's absolute path and the workspace."""
-    return f"{directory.resolve()}#{current_workspace(directory)}"
+    return workspace_lock_name(str(directory.resolve()), current_workspace(directory))
 
 
 class TerraformWorkspaces:

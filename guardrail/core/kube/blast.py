@@ -22,9 +22,9 @@ from guardrail.core.blast.impact import BlastRadius, Impact, ImpactedResource
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
-from guardrail.core.kube.derive import CLUSTER_SEPARATOR, change_address, qualified
-from guardrail.core.kube.node_reach import NodeCounter, placement_of
+from guardrail.core.kube.derive import change_address, object_address, qualified
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
+from guardrail.core.kube.reach import NodeIndex, placement_of
 from guardrail.core.kube.scopes import custom_kind
 from guardrail.core.kube.workloads import pod_labels, pod_spec, pod_template, referenced, selector_matches
 from guardrail.core.matching import Match, Selector
@@ -44,7 +44,7 @@ class _Context:
         self.with_cluster = qualified(changes)
         self.changes = changes.on(cluster)
         self.is_critical = critical
-        self.counter = NodeCounter(self.view.nodes) if self.view is not None and self.view.nodes is not None else None
+        self.nodes = NodeIndex(self.view.nodes) if self.view is not None and self.view.nodes is not None else None
         self.in_namespace: dict[str | None, list[KubeChange]] = {}
         for change in self.changes:
             self.in_namespace.setdefault(change.ref.namespace, []).append(change)
@@ -99,7 +99,7 @@ class _Context:
         return found
 
     def address(self, ref: ObjectRef) -> str:
-        return f"{self.cluster}{CLUSTER_SEPARATOR}{ref.address}" if self.with_cluster else ref.address
+        return object_address(self.cluster, ref, with_cluster=self.with_cluster)
 
     def from_change(self, change: KubeChange, resource: ResourceChange) -> ImpactedResource:
         address = change_address(change, with_cluster=self.with_cluster)
@@ -250,9 +250,9 @@ def _daemon_pods(change: KubeChange, context: _Context) -> _Found | None:
     if placement is None:
         return None
     verb = "removed" if change.action is Action.DELETE else "restarted"
-    if context.counter is None:
+    if context.nodes is None:
         return [], f"one pod {verb} per node it runs on", "the cluster's nodes are unknown (give --nodes)", None
-    pods = context.counter.count(placement)
+    pods = context.nodes.admitted(placement)
     return [], f"{pods:,} pod{'' if pods == 1 else 's'} {verb} on cluster {context.cluster}", None, pods
 
 

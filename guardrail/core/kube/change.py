@@ -14,9 +14,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from guardrail.core.change import Action
-from guardrail.core.kube.cluster import ClusterReader, NodeInfo
+from guardrail.core.kube.cluster import NodeInfo
 from guardrail.core.kube.objects import ObjectRef
-from guardrail.core.kube.render import RenderedObject
 from guardrail.core.verdict import Finding
 
 # The name of the one cluster of an offline check (no context given).
@@ -100,31 +99,3 @@ class KubeRule(Protocol):
     def id(self) -> str: ...
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]: ...
-
-
-class LiveDiff(Protocol):
-    """The live side of a check: what a cluster is, and what each rendered object would change on it. The
-    cluster adapter implements it; offline checks have none. Every method may raise ClusterUnreachableError
-    (never read as "allow") or ClusterError."""
-
-    def observe(self, reader: ClusterReader, target_version: str | None) -> ClusterView:
-        """The cluster as the gate needs it: its name, `target_version` when given (else the live /version),
-        its nodes, the live objects rules read (RBAC, workloads, services, pods), counts per resource type,
-        and the diff source `changes` will use."""
-        ...
-
-    def changes(
-        self,
-        reader: ClusterReader,
-        view: ClusterView,
-        objects: Sequence[RenderedObject],
-        *,
-        delete: bool,
-        prune: bool,
-    ) -> KubeChangeSet:
-        """Each object compared with its live version on this one cluster: create, update (with
-        `changed_paths`), no-op, or delete with `delete`; with `prune`, a delete for every live object carrying
-        this set's applyset label that `objects` lacks. Secret values masked in before and after (see
-        guardrail.core.kube.offline.shown_manifest), the live ones among `sensitive_literals`; `clusters` is
-        (view,). Raises BadInputError for a kind the cluster does not serve, naming the object's source."""
-        ...

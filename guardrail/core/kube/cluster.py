@@ -190,6 +190,12 @@ class ClusterReader(Protocol):
         prefers, or None when no version of the group serves it (what kubectl's REST mapper resolves)."""
         ...
 
+    def served_resources(self) -> list[ServedResource]:
+        """Discovery: every kind the server lets one list, once per API group at the group's preferred version;
+        subresources (`pods/status`) and kinds that cannot be listed (`TokenReview`) left out. A kind served by
+        two groups (Event in the core group and in events.k8s.io) appears once per group."""
+        ...
+
     def get(self, ref: ObjectRef, api_version: str) -> dict[str, Any] | None:
         """The live object (as served at `api_version`), or None when it does not exist."""
         ...

@@ -22,8 +22,9 @@ from typing import Any
 from guardrail.core.change import Action
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChangeSet
+from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.objects import ObjectRef
-from guardrail.core.kube.rbac import RBAC_GROUP, ClusterRbac, ListGrant
+from guardrail.core.kube.rbac import RBAC_GROUP, WATCHED, ClusterRbac, ListGrant
 from guardrail.core.kube.reach import NodeIndexes
 from guardrail.core.kube.rule_catalog import CONTROL_PLANE_COST
 from guardrail.core.kube.scheduling import Placement
@@ -31,27 +32,21 @@ from guardrail.core.kube.wording import cluster_phrase
 from guardrail.core.kube.workloads import DEFAULT_NAMESPACE, is_daemonset, pod_spec, service_account
 from guardrail.core.verdict import Enforcement, Finding
 
-# WATCHED resource -> the ClusterView.counts keys that count its objects (kubectl's resource types).
-COUNT_KEYS: Mapping[str, tuple[str, ...]] = {
-    "pods": ("pod",),
-    "nodes": ("node",),
-    "endpoints": ("endpoints",),
-    "endpointslices": ("endpointslice.discovery.k8s.io",),
-    "events": ("event", "event.events.k8s.io"),
-    "secrets": ("secret",),
-    "configmaps": ("configmap",),
-}
+_WATCHED = {watched.resource: watched for watched in WATCHED}
 
 
 @dataclass(frozen=True)
 class ControlPlaneCostRule:
-    """DaemonSets that may list or watch cluster-wide from every node."""
+    """DaemonSets that may list or watch cluster-wide from every node; `enforcement` weighs such a grant (the
+    note that offline RBAC is unknown stays advisory)."""
 
+    enforcement: Enforcement = Enforcement.SOFT
     id: str = CONTROL_PLANE_COST
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         rbac: dict[str, ClusterRbac] = {}
         indexes = NodeIndexes(changes)
+        with_cluster = qualified(changes)
         findings: list[Finding] = []
         for change in changes.changes:
             if change.action in (Action.DELETE, Action.NO_OP) or not is_daemonset(change.ref):
@@ -63,6 +58,7 @@ class ControlPlaneCostRule:
                 rbac[change.cluster] = ClusterRbac.after(changes, change.cluster)
             cluster_rbac = rbac[change.cluster]
             namespace, account = change.ref.namespace or DEFAULT_NAMESPACE, service_account(spec)
+            address = change_address(change, with_cluster=with_cluster)
             grants = cluster_rbac.grants(namespace, account)
             if grants:
                 nodes = indexes.of(change.cluster)
@@ -70,14 +66,14 @@ class ControlPlaneCostRule:
                 message = _message(
                     f"{namespace}/{account}", grants, changes.cluster(change.cluster), change.cluster, reached
                 )
-                findings.append(Finding(self.id, Enforcement.SOFT, change.ref.address, message))
+                findings.append(Finding(self.id, self.enforcement, address, message))
             elif not cluster_rbac.live_known:
                 message = (
                     f"service account {namespace}/{account}: this change grants it no cluster-wide list or watch, "
                     f"and the live RBAC of {cluster_phrase(change.cluster)} is unknown (no context), so a live "
                     "ClusterRoleBinding could still let each of its pods list every pod, node or secret"
                 )
-                findings.append(Finding(self.id, Enforcement.ADVISORY, change.ref.address, message))
+                findings.append(Finding(self.id, Enforcement.ADVISORY, address, message))
         for cluster in {c.cluster for c in changes.changes}:
             findings.extend(self._granted_to_live_daemonsets(changes, cluster, rbac, indexes))
         return findings
@@ -87,8 +83,9 @@ class ControlPlaneCostRule:
     ) -> list[Finding]:
         """Live DaemonSets outside the change set whose service account the change's RBAC newly grants."""
         view = changes.cluster(cluster)
+        with_cluster = qualified(changes)
         changed_rbac = {
-            (c.ref.kind, c.ref.name): c.ref.address
+            (c.ref.kind, c.ref.name): change_address(c, with_cluster=with_cluster)
             for c in changes.on(cluster)
             if c.ref.group == RBAC_GROUP and c.ref.kind in ("ClusterRole", "ClusterRoleBinding")
         }
@@ -115,7 +112,7 @@ class ControlPlaneCostRule:
             message = f"live DaemonSet {ref.address}: " + _message(
                 f"{namespace}/{account}", new, view, cluster, reached
             )
-            findings.append(Finding(self.id, Enforcement.SOFT, address, message))
+            findings.append(Finding(self.id, self.enforcement, address, message))
         return findings
 
 
@@ -126,7 +123,7 @@ def _message(
         f"ClusterRoleBinding {g.binding} -> ClusterRole {g.cluster_role}: {', '.join(g.verbs)} {', '.join(g.resources)}"
         for g in grants
     )
-    resources = [r for r in COUNT_KEYS if any(r in g.resources for g in grants)]
+    resources = [w.resource for w in WATCHED if any(w.resource in g.resources for g in grants)]
     if reached is None:
         pods, per = "pods (one per node reached; node count unknown)", "N pods"
     else:
@@ -149,9 +146,9 @@ def _message(
 def _object_count(view: ClusterView | None, resource: str) -> int | None:
     if view is None:
         return None
-    for key in COUNT_KEYS[resource]:
-        if view.counts is not None and key in view.counts:
-            return view.counts[key]
+    key = _WATCHED[resource].count_key
+    if view.counts is not None and key in view.counts:
+        return view.counts[key]
     if resource == "nodes" and view.nodes is not None:
         return len(view.nodes)
     return None

@@ -246,3 +246,9 @@ _BY_VERSION_AND_RESOURCE: Mapping[tuple[str, str], tuple[ApiDeprecation, str]] =
 def lookup_resource(api_version: str, resource: str) -> tuple[ApiDeprecation, str] | None:
     """The table's entry and kind for a REST resource at an API version (`extensions/v1beta1`, `ingresses`)."""
     return _BY_VERSION_AND_RESOURCE.get((api_version, resource))
+
+
+def listed_kinds() -> frozenset[str]:
+    """Every kind the table lists, whatever its group: an object of another kind can be judged by nothing in it
+    (a kind that moved groups, Ingress from extensions to networking.k8s.io, keeps its name)."""
+    return frozenset(kind for entry in DEPRECATED_APIS for kind in entry.kinds)

@@ -16,15 +16,13 @@ from typing import Any
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import OFFLINE_CLUSTER, KubeChangeSet
 from guardrail.core.kube.deprecated_api_table import ApiDeprecation, lookup, lookup_resource
-from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.derive import change_address, qualified
+from guardrail.core.kube.objects import LAST_APPLIED_ANNOTATION, ObjectRef
 from guardrail.core.kube.rule_catalog import DEPRECATED_API
 from guardrail.core.kube.wording import cluster_phrase, minor_version
 from guardrail.core.rules.k8s_upgrade import parse_version
 from guardrail.core.verdict import Enforcement, Finding
 
-# kubectl's record of the last applied manifest. `kubectl patch` and server-side apply do not keep it, so
-# live objects are judged by their managedFields first and by this annotation as well.
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 METRIC = "apiserver_requested_deprecated_apis"
 
 
@@ -85,22 +83,33 @@ def migration(entry: ApiDeprecation, kind: str, target: tuple[int, int] | None) 
 
 @dataclass(frozen=True)
 class DeprecatedApiRule:
-    """Every object change, judged at the apiVersion it is written in, against its cluster's version."""
+    """Every object change, judged at the apiVersion it is written in, against its cluster's version. `removed`
+    weighs an apiVersion the target no longer serves, `deprecated` one it still serves; an unknown version is
+    soft whatever they say (fail closed)."""
 
+    removed: Enforcement = Enforcement.HARD
+    deprecated: Enforcement = Enforcement.ADVISORY
     id: str = DEPRECATED_API
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         targets = {view.name: minor_version(view) for view in changes.clusters}
+        with_cluster = qualified(changes)
         findings: list[Finding] = []
         for change in changes.changes:
             # A cluster the set does not describe has an unknown version: judged as such, never skipped.
             target = targets.get(change.cluster)
             verdict = judge_api_version(change.api_version, change.ref.kind, target, cluster=change.cluster)
             if verdict is not None:
+                address = change_address(change, with_cluster=with_cluster)
                 findings.append(
-                    Finding(self.id, verdict.enforcement, change.ref.address, verdict.message, unknown=verdict.unknown)
+                    Finding(self.id, self._weight(verdict), address, verdict.message, unknown=verdict.unknown)
                 )
         return findings
+
+    def _weight(self, verdict: ApiVerdict) -> Enforcement:
+        if verdict.unknown:
+            return verdict.enforcement
+        return self.removed if verdict.enforcement is Enforcement.HARD else self.deprecated
 
 
 def live_api_versions(

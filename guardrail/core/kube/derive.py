@@ -13,7 +13,7 @@ from typing import Any
 
 from guardrail.core.change import ChangeSet, ResourceChange
 from guardrail.core.kube.change import KubeChange, KubeChangeSet
-from guardrail.core.kube.objects import ClusterObject
+from guardrail.core.kube.objects import ClusterObject, ObjectRef
 from guardrail.core.kube.render import RenderedObject
 from guardrail.core.kube.secret_data import is_secret, masked_secret
 
@@ -27,10 +27,15 @@ def qualified(changes: KubeChangeSet) -> bool:
     return len(changes.clusters) > 1
 
 
+def object_address(cluster: str, ref: ObjectRef, *, with_cluster: bool) -> str:
+    """The address of an object on a cluster, prefixed by the cluster when `with_cluster`."""
+    return f"{cluster}{CLUSTER_SEPARATOR}{ref.address}" if with_cluster else ref.address
+
+
 def change_address(change: KubeChange, *, with_cluster: bool) -> str:
-    """The address of one object change, prefixed by its cluster when `with_cluster`."""
-    address = change.ref.address
-    return f"{change.cluster}{CLUSTER_SEPARATOR}{address}" if with_cluster else address
+    """The address of one object change, prefixed by its cluster when `with_cluster`: every finding on the
+    change names it so, whichever rule found it."""
+    return object_address(change.cluster, change.ref, with_cluster=with_cluster)
 
 
 def derived_changeset(changes: KubeChangeSet, *, source: str, fingerprint: str) -> ChangeSet:
@@ -59,7 +64,7 @@ def _resource_change(change: KubeChange, with_cluster: bool) -> ResourceChange:
         after_unknown={},
         before_sensitive=_mask(change.before) if secret else {},
         after_sensitive=_mask(change.after) if secret else {},
-        cluster_object=ClusterObject(change.cluster, change.ref, change.scope_known),
+        cluster_object=ClusterObject(change.cluster, change.ref, change.scope_known, change.changed_paths),
     )
 
 
@@ -72,12 +77,14 @@ def _mask(manifest: Mapping[str, Any] | None) -> Any:
 
 def fingerprint_sections(objects: Sequence[RenderedObject], changes: KubeChangeSet) -> list[tuple[str, Any]]:
     """What a Kubernetes fingerprint covers, as plain data for a canonical JSON encoder: the target clusters
-    (names and versions), each object change (cluster, address, action, apiVersion) and every rendered object
+    (names and versions), each object change (cluster, address, action, apiVersion, the fields an update
+    changes: a live object that moved since the review is another change) and every rendered object
     in full (Secret values too: a different secret is a different change). Sorted, so the order of the input
     files does not matter; the source names are left out, so moving a manifest to another file does not."""
     clusters = [[c.name, c.version] for c in sorted(changes.clusters, key=lambda c: c.name)]
     actions = sorted(
-        [change.cluster, change.ref.address, change.action.value, change.api_version] for change in changes.changes
+        [change.cluster, change.ref.address, change.action.value, change.api_version, list(change.changed_paths)]
+        for change in changes.changes
     )
     rendered = [[obj.ref.address, obj.manifest] for obj in sorted(objects, key=lambda o: o.ref.address)]
     return [("kube-clusters", clusters), ("kube-changes", actions), ("kube-objects", rendered)]

@@ -9,14 +9,11 @@ the manifest never wrote, and those are not changes. Neither way ever returns a 
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from guardrail.core.errors import ClusterError
-from guardrail.core.kube.objects import split_api_version
-from guardrail.core.values import SENSITIVE_PLACEHOLDER, format_path
+from guardrail.core.values import format_path
 
 # metadata fields the API server sets and owns: never part of what a manifest changes.
 SERVER_MANAGED_METADATA = frozenset(
@@ -33,9 +30,6 @@ SERVER_MANAGED_METADATA = frozenset(
 )
 # Top-level fields written by controllers and the server, not by whoever applies the object.
 SERVER_MANAGED_FIELDS = frozenset({"status"})
-# kubectl's client-side apply keeps the whole previous manifest here, a Secret's data included.
-LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
-_SECRET_FIELDS = ("data", "stringData")
 
 # HTTP statuses with which an API server refuses the mechanism (the dry-run or the apply patch type),
 # not the object: 405 Method Not Allowed, 415 Unsupported Media Type (no server-side apply), 501.
@@ -83,74 +77,6 @@ def refuses_server_side_diff(error: ClusterError) -> bool:
     if error.status in _MECHANISM_REFUSED or error.status == 403:
         return True
     return error.status == 400 and "dry" in str(error).lower()
-
-
-def is_secret(obj: Mapping[str, Any]) -> bool:
-    """A core v1 Secret."""
-    return obj.get("kind") == "Secret" and split_api_version(str(obj.get("apiVersion", "")))[0] == ""
-
-
-def masked(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy safe to show: a Secret's values (and the last-applied annotation that repeats them) masked."""
-    copy = dict(obj)
-    if not is_secret(obj):
-        return copy
-    for field in _SECRET_FIELDS:
-        values = obj.get(field)
-        if isinstance(values, Mapping):
-            copy[field] = dict.fromkeys(values, SENSITIVE_PLACEHOLDER)
-    metadata = obj.get("metadata")
-    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
-    if isinstance(metadata, Mapping) and isinstance(annotations, Mapping) and LAST_APPLIED_ANNOTATION in annotations:
-        copy["metadata"] = {
-            **metadata,
-            "annotations": {**annotations, LAST_APPLIED_ANNOTATION: SENSITIVE_PLACEHOLDER},
-        }
-    return copy
-
-
-def secret_values(obj: Mapping[str, Any]) -> Iterator[str]:
-    """A Secret's values as written (base64 in `data`) and decoded, for scrubbing free text."""
-    if not is_secret(obj):
-        return
-    for field in _SECRET_FIELDS:
-        values = obj.get(field)
-        if not isinstance(values, Mapping):
-            continue
-        for value in values.values():
-            if not isinstance(value, str):
-                continue
-            yield value
-            if field == "data":
-                yield from _decoded(value)
-
-
-def kinds_defined_by(manifests: Sequence[Mapping[str, Any]]) -> frozenset[tuple[str, str]]:
-    """(apiVersion, kind) of every custom resource that a CustomResourceDefinition among `manifests`
-    introduces: such objects cannot be looked up before the definition is applied."""
-    found: set[tuple[str, str]] = set()
-    for manifest in manifests:
-        if manifest.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = manifest.get("spec")
-        if not isinstance(spec, Mapping):
-            continue
-        names = spec.get("names")
-        kind = names.get("kind") if isinstance(names, Mapping) else None
-        group = spec.get("group")
-        if not isinstance(kind, str) or not isinstance(group, str):
-            continue
-        for version in spec.get("versions") or ():
-            if isinstance(version, Mapping) and isinstance(version.get("name"), str):
-                found.add((f"{group}/{version['name']}", kind))
-    return frozenset(found)
-
-
-def _decoded(value: str) -> Iterator[str]:
-    try:
-        yield base64.b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return
 
 
 FieldPath = tuple[str | int, ...]

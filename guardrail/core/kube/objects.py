@@ -13,6 +13,10 @@ from typing import Any
 
 from guardrail.core.errors import BadInputError
 
+# kubectl's client-side apply keeps the whole applied manifest here, apiVersion and a Secret's values
+# included; `kubectl patch` and server-side apply leave it out of date or never write it.
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+
 
 def split_api_version(api_version: str) -> tuple[str, str]:
     """(group, version): `apps/v1` -> ("apps", "v1"), `v1` -> ("", "v1")."""
@@ -99,8 +103,10 @@ class ClusterObject:
 
     `scope_known` is False for a kind that neither Kubernetes nor a CustomResourceDefinition of the input
     declares: whether it lives in a namespace is then unknown, and so is a namespace criterion's answer.
+    `changed_paths` are the fields an update changes against the live object (`data.level`).
     """
 
     cluster: str
     ref: ObjectRef
     scope_known: bool = True
+    changed_paths: tuple[str, ...] = ()

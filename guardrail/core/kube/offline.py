@@ -3,24 +3,12 @@ on every target cluster, with Secret values masked and kept apart as literals to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from guardrail.core.change import Action
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.render import RenderedObject
-from guardrail.core.kube.secret_data import is_secret, masked_secret, secret_values
-from guardrail.core.secrets import literal_secrets
-
-
-def shown_manifest(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The manifest as any output may show it: a Secret's values masked, every other object as it is."""
-    return masked_secret(manifest)[0] if is_secret(manifest) else manifest
-
-
-def input_secrets(objects: Iterable[RenderedObject]) -> frozenset[str]:
-    """The literal Secret values of the input (long enough to scrub safely)."""
-    return literal_secrets(value for obj in objects if is_secret(obj.manifest) for value in secret_values(obj.manifest))
+from guardrail.core.kube.secret_data import secret_literals, shown_manifest
 
 
 def offline_changes(
@@ -43,4 +31,4 @@ def offline_changes(
         for cluster in clusters
         for obj, manifest in zip(objects, shown, strict=True)
     ]
-    return KubeChangeSet(tuple(changes), tuple(clusters), input_secrets(objects))
+    return KubeChangeSet(tuple(changes), tuple(clusters), secret_literals(obj.manifest for obj in objects))

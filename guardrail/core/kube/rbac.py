@@ -12,18 +12,42 @@ from typing import Any
 
 from guardrail.core.change import Action
 from guardrail.core.kube.change import KubeChangeSet
+from guardrail.core.kube.objects import ObjectRef, split_api_version
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
-# The resources whose every object a listing pod reads, and the API groups that serve each.
-WATCHED: Mapping[str, frozenset[str]] = {
-    "pods": frozenset({""}),
-    "nodes": frozenset({""}),
-    "endpoints": frozenset({""}),
-    "endpointslices": frozenset({"discovery.k8s.io"}),
-    "events": frozenset({"", "events.k8s.io"}),
-    "secrets": frozenset({""}),
-    "configmaps": frozenset({""}),
-}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedResource:
+    """A resource whose every object a pod that lists or watches it cluster-wide reads: its name in RBAC
+    rules, its kind, and the API versions that serve it (one per API group that does, the usual first)."""
+
+    resource: str
+    kind: str
+    api_versions: tuple[str, ...]
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The API groups whose RBAC rules grant it."""
+        return frozenset(split_api_version(version)[0] for version in self.api_versions)
+
+    @property
+    def count_key(self) -> str:
+        """The key of ClusterView.counts under which a live reading counts its objects (kubectl's type)."""
+        return ObjectRef(split_api_version(self.api_versions[0])[0], self.kind, None, "").type
+
+
+# The one table of these resources: what the control-plane cost rule looks for in RBAC, what a live reading
+# counts on each cluster, and how the rule finds those counts. Both Event APIs serve the same objects.
+WATCHED: tuple[WatchedResource, ...] = (
+    WatchedResource("pods", "Pod", ("v1",)),
+    WatchedResource("nodes", "Node", ("v1",)),
+    WatchedResource("endpoints", "Endpoints", ("v1",)),
+    WatchedResource("endpointslices", "EndpointSlice", ("discovery.k8s.io/v1",)),
+    WatchedResource("events", "Event", ("v1", "events.k8s.io/v1")),
+    WatchedResource("secrets", "Secret", ("v1",)),
+    WatchedResource("configmaps", "ConfigMap", ("v1",)),
+)
 LISTING_VERBS = ("list", "watch")
 # Groups every service account belongs to, besides its own namespace's `system:serviceaccounts:<ns>`.
 _ALL_ACCOUNTS = ("system:serviceaccounts", "system:authenticated")
@@ -149,14 +173,14 @@ def _listing(rules: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], tuple
         groups = {str(g) for g in _list(rule.get("apiGroups"))}
         named = {str(r) for r in _list(rule.get("resources"))}
         granted = {
-            resource
-            for resource, served in WATCHED.items()
-            if ("*" in named or resource in named) and ("*" in groups or groups & served)
+            watched.resource
+            for watched in WATCHED
+            if ("*" in named or watched.resource in named) and ("*" in groups or groups & watched.groups)
         }
         if listing and granted:
             verbs |= listing
             resources |= granted
-    return tuple(v for v in LISTING_VERBS if v in verbs), tuple(r for r in WATCHED if r in resources)
+    return tuple(v for v in LISTING_VERBS if v in verbs), tuple(w.resource for w in WATCHED if w.resource in resources)
 
 
 def _subject_key(subject: Mapping[str, Any]) -> tuple[str, str]:

@@ -1,14 +1,15 @@
 """Reach of per-node workloads: how many nodes of each cluster a pod template will run on.
 
-Every DaemonSet, and every other workload whose pod template narrows where it runs (node selector,
-required node affinity, tolerations), gets a reach record per cluster whose nodes are known. A DaemonSet
-that lands on more than `kubernetes.max_reach` nodes in one step is soft: that is what the fleet canary
-(`guardrail rollout`) is for. A template that admits no node at all is reported too: it runs nowhere.
+One computation gives both the report's `reach` records and the reach rule's findings. Every DaemonSet, and
+every other workload whose pod template narrows where it runs (node selector, required node affinity,
+tolerations), gets a record per cluster for each change after which it runs (create, update, no-op). A
+DaemonSet that lands on more than `kubernetes.max_reach` nodes in one step is soft: that is what the fleet
+canary (`guardrail rollout`) is for. A template that admits no node at all is reported too: it runs nowhere.
 
-Without a node inventory (offline, no --nodes) there is no reach record, never a zero, and a DaemonSet
+Without a node inventory (offline, no --nodes) a record says `nodes: null`, never a zero, and a DaemonSet
 gets an advisory note that its reach is unknown. Advisory, and not an unknown-outcome finding: that would
 need an approval for every DaemonSet checked offline, which trains reviewers to approve blindly; the
-record's absence and the note's words ("up to the whole cluster") keep it from passing for a small reach.
+record's null and the note's words ("up to the whole cluster") keep it from passing for a small reach.
 With a context or --nodes the reach is known and the soft finding applies.
 
 Speed: 5,000 workloads against 5,000 nodes must stay far inside the gate's two seconds. Node labels carry
@@ -27,28 +28,45 @@ from typing import Any
 from guardrail.core.change import Action
 from guardrail.core.kube.change import KubeChange, KubeChangeSet
 from guardrail.core.kube.cluster import NodeInfo, Taint
+from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.rule_catalog import NODE_REACH
 from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.wording import cluster_phrase, plural
-from guardrail.core.kube.workloads import is_daemonset, pod_spec
+from guardrail.core.kube.workloads import pod_spec
 from guardrail.core.verdict import Enforcement, Finding
 
 DEFAULT_MAX_REACH = 100
 _FEW_TAINT_SETS = 8
 
 
+# Actions after which the template runs: a delete removes its pods (the blast radius counts those).
+_RUNNING = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE, Action.NO_OP})
+
+
 @dataclass(frozen=True, slots=True)
 class Reach:
-    """A workload's reach on one cluster: it may run on `nodes` of the cluster's `total` nodes."""
+    """A workload's reach on one cluster: it may run on `nodes` of the cluster's `total` nodes. Both are None
+    when the cluster's nodes are unknown (offline without --nodes): never read as zero. `address` carries the
+    cluster prefix when several clusters are targeted, as every address of the change does."""
 
     address: str
     cluster: str
-    nodes: int
-    total: int
+    nodes: int | None
+    total: int | None
 
-    def as_dict(self) -> dict[str, str | int]:
+    def as_dict(self) -> dict[str, str | int | None]:
         """The JSON record of the gate's `reach` list."""
         return {"address": self.address, "cluster": self.cluster, "nodes": self.nodes, "total": self.total}
+
+
+def placement_of(manifest: Mapping[str, Any]) -> Placement | None:
+    """The placement of a workload's pod template; None when it has none or does not narrow where it runs
+    (a plain Deployment may land on any node: its reach is its replica count, not a node set)."""
+    spec = pod_spec(manifest)
+    if spec is None:
+        return None
+    placement = Placement.of_template(spec, daemonset=manifest.get("kind") == "DaemonSet")
+    return placement if placement.daemonset or placement.constrained else None
 
 
 class NodeIndex:
@@ -128,7 +146,7 @@ class NodeIndex:
 
 @dataclass(frozen=True)
 class ReachAnalysis:
-    """The reach records of a change set and the findings they lead to."""
+    """The reach records of a change set (the report's `reach`) and the findings they lead to."""
 
     reaches: tuple[Reach, ...]
     findings: tuple[Finding, ...]
@@ -136,51 +154,55 @@ class ReachAnalysis:
 
 @dataclass(frozen=True)
 class NodeReachRule:
-    """Reach of per-node workloads; `max_reach` comes from `kubernetes.max_reach` in guardrail.yaml."""
+    """Reach of per-node workloads; `max_reach` and the weight of its finding come from `kubernetes:` in
+    guardrail.yaml. The gate calls `analyse` once and uses both halves; `evaluate` is the KubeRule face."""
 
     max_reach: int = DEFAULT_MAX_REACH
+    enforcement: Enforcement = Enforcement.SOFT
     id: str = NODE_REACH
 
     def evaluate(self, changes: KubeChangeSet) -> Sequence[Finding]:
         return self.analyse(changes).findings
 
     def analyse(self, changes: KubeChangeSet) -> ReachAnalysis:
-        """Reach records for every workload that runs per node or narrows where it runs, and the findings."""
+        """A reach record for every change after which a per-node or placed workload runs, and the findings."""
+        with_cluster = qualified(changes)
         indexes = NodeIndexes(changes)
         reaches: list[Reach] = []
         findings: list[Finding] = []
         for change in changes.changes:
-            if change.action in (Action.DELETE, Action.NO_OP) or change.after is None:
+            placement = _running_placement(change)
+            if placement is None:
                 continue
-            spec = pod_spec(change.after)
-            if spec is None:
-                continue
-            daemonset = is_daemonset(change.ref)
-            placement = Placement.of_template(spec, daemonset=daemonset)
-            if not (daemonset or placement.constrained):
-                continue
-            address, where = change.ref.address, cluster_phrase(change.cluster)
+            address, where = change_address(change, with_cluster=with_cluster), cluster_phrase(change.cluster)
             index = indexes.of(change.cluster)
-            if index is None:
-                if daemonset:
+            count = index.admitted(placement) if index is not None else None
+            reaches.append(Reach(address, change.cluster, count, index.total if index is not None else None))
+            if change.action is Action.NO_OP:
+                continue  # already running there: nothing new reaches a node
+            if index is None or count is None:
+                if placement.daemonset:
                     findings.append(Finding(self.id, Enforcement.ADVISORY, address, _unknown_reach(where)))
-                continue
-            count = index.admitted(placement)
-            reaches.append(Reach(address, change.cluster, count, index.total))
-            if count == 0 and index.total:
+            elif count == 0 and index.total:
                 message = (
                     f"its pod template admits none of the {plural(index.total, 'node')} of {where} (node selector, "
                     "required node affinity or taints it does not tolerate): it would run nowhere"
                 )
                 findings.append(Finding(self.id, Enforcement.ADVISORY, address, message))
-            elif daemonset and count > self.max_reach and rolls_every_pod(change):
+            elif placement.daemonset and count > self.max_reach and rolls_every_pod(change):
                 message = (
                     f"reaches {count:,} of {plural(index.total, 'node')} of {where} in one step, more than "
                     f"kubernetes.max_reach ({self.max_reach:,}): roll it out with `guardrail rollout` (the fleet "
                     "canary), node batch by node batch"
                 )
-                findings.append(Finding(self.id, Enforcement.SOFT, address, message))
+                findings.append(Finding(self.id, self.enforcement, address, message))
         return ReachAnalysis(tuple(reaches), tuple(findings))
+
+
+def _running_placement(change: KubeChange) -> Placement | None:
+    if change.action not in _RUNNING or change.after is None:
+        return None
+    return placement_of(change.after)
 
 
 class NodeIndexes:

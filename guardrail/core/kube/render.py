@@ -56,6 +56,13 @@ class RenderedObject:
     written: Mapping[str, Any]  # as the input wrote it: what a conftest policy sees
     source: str
     scope_known: bool = True
+    where: str = ""  # the source in words, for messages: `deploy.yaml: document 2`
+
+    @property
+    def named_namespace(self) -> bool:
+        """Whether the input wrote a namespace: one that did not goes to the target context's namespace."""
+        metadata = self.written.get("metadata")
+        return isinstance(metadata, Mapping) and bool(metadata.get("namespace"))
 
 
 def render_objects(
@@ -77,22 +84,26 @@ def render_objects(
         manifest = doc.manifest
         if namespaced is True and ref.namespace is None:
             ref = ref.in_namespace(default_namespace)
-            manifest = _with_namespace(manifest, default_namespace)
+            manifest = with_namespace(manifest, default_namespace)
         elif namespaced is False and ref.namespace is not None:
             ref = ref.in_namespace(None)
-            manifest = _with_namespace(manifest, None)
+            manifest = with_namespace(manifest, None)
         earlier = first_seen.setdefault(ref, doc)
         if earlier is not doc:
             raise BadInputError(f"{doc.where}: {ref.address} is defined twice (also at {earlier.where})")
         api_version = str(doc.manifest["apiVersion"])
-        rendered.append(RenderedObject(ref, api_version, manifest, doc.manifest, doc.source, namespaced is not None))
+        known = namespaced is not None
+        rendered.append(RenderedObject(ref, api_version, manifest, doc.manifest, doc.source, known, doc.where))
     return tuple(rendered)
 
 
-def _with_namespace(manifest: Mapping[str, Any], namespace: str | None) -> dict[str, Any]:
-    metadata = dict(manifest["metadata"])
-    if namespace is None:
-        metadata.pop("namespace", None)
-    else:
-        metadata["namespace"] = namespace
-    return {**manifest, "metadata": metadata}
+def with_namespace(manifest: Mapping[str, Any], namespace: str | None) -> Mapping[str, Any]:
+    """The manifest placed in `namespace` (None: in none, as a cluster-scoped object), the same object when
+    it already is."""
+    metadata = manifest.get("metadata")
+    if not isinstance(metadata, Mapping) or metadata.get("namespace") == namespace:
+        return manifest
+    placed = {key: value for key, value in metadata.items() if key != "namespace"}
+    if namespace is not None:
+        placed["namespace"] = namespace
+    return {**manifest, "metadata": placed}

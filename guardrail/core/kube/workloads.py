@@ -28,6 +28,13 @@ DEFAULT_SERVICE_ACCOUNT = "default"
 DEFAULT_NAMESPACE = "default"
 
 
+def workload_kinds() -> Iterator[tuple[str, str]]:
+    """(group, kind) of every built-in kind that runs pods, old API groups included."""
+    for kind, (groups, _) in _TEMPLATES.items():
+        for group in sorted(groups):
+            yield group, kind
+
+
 def is_daemonset(ref: ObjectRef) -> bool:
     """A DaemonSet of the built-in API (apps, or the old extensions group)."""
     return ref.kind == "DaemonSet" and ref.group in _TEMPLATES["DaemonSet"][0]

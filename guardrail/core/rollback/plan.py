@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from guardrail.core.change import ChangeSet
+from guardrail.core.locks import split_workspace_lock_name
 from guardrail.core.provenance import AppliedRecord
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.undo import ForwardChange, UndoReport
+from guardrail.core.secrets import Scrubber, plan_scrubber
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,12 @@ class RollbackTarget:
     commit: str
     undoes: AppliedRecord | None
     forward: tuple[ForwardChange, ...] | None
+
+    @property
+    def workspace_name(self) -> str:
+        """The Terraform workspace alone (`workspace` is the apply lock's name: directory#workspace)."""
+        split = split_workspace_lock_name(self.workspace)
+        return split[1] if split is not None else self.workspace
 
     def link(self) -> dict[str, object]:
         """How events name what this rollback undoes and where it goes."""
@@ -41,6 +50,17 @@ class RollbackPlan:
     target: RollbackTarget
     report: CheckReport
     undo: UndoReport
+
+    def scrubber(self) -> Scrubber:
+        """What the rollback's reports and events are scrubbed with (see rollback_scrubber)."""
+        return rollback_scrubber(self.report.changeset, self.target)
+
+
+def rollback_scrubber(changeset: ChangeSet, target: RollbackTarget) -> Scrubber:
+    """The rollback plan's secrets go; the addresses of its changes and of the forward apply's (which the
+    rollback names as undone, or not) stay whole: addresses are names, never secrets."""
+    forward = (change.address for change in target.forward or ())
+    return plan_scrubber(changeset).keeping(forward)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from guardrail.core.matching import Match, Selector
 from guardrail.core.rollback.one_way import ONE_WAY_UPDATES, RESERVED_ON_DELETE, OneWayUpdate, final_copy
 from guardrail.core.rules.k8s_upgrade import VERSIONED, parse_version
 from guardrail.core.rules.stateful import STATEFUL_TYPES
-from guardrail.core.values import Unknown, after_value, format_path, get_path, mask_at
+from guardrail.core.sensitive_reading import read_attribute
+from guardrail.core.values import Unknown, format_path
 
 
 class Reversibility(StrEnum):
@@ -46,6 +47,8 @@ for _type, _path, _what in VERSIONED:
 _ONE_WAY_BY_TYPE: dict[str, list[OneWayUpdate]] = {}
 for _one_way in ONE_WAY_UPDATES:
     _ONE_WAY_BY_TYPE.setdefault(_one_way.type, []).append(_one_way)
+# What a reason says of a value Terraform marks sensitive and leaves out of the plan.
+_NOT_HELD = "a sensitive value the plan does not hold"
 # Nothing to undo: reading a data source or leaving an object as it is.
 _NOT_CHANGES = frozenset({Action.NO_OP, Action.READ})
 
@@ -181,36 +184,30 @@ def _removal(change: ResourceChange, stateful: Mapping[str, str]) -> tuple[Rever
 
 
 def _update(change: ResourceChange) -> tuple[Reversibility, str, bool]:
+    # Values set from a sensitive variable are judged as they are and shown as the placeholder (see
+    # core/sensitive_reading.py); one the plan does not hold is a doubt, taken as the weightier class.
     for path, what in _VERSIONED_BY_TYPE.get(change.type, ()):
-        before = get_path(change.before, path)
-        after = after_value(change.after, change.after_unknown, path)
-        hidden = mask_at(change.before_sensitive, path) or mask_at(change.after_sensitive, path)
-        if isinstance(after, Unknown) or (hidden and before is not None):
-            if before is not None:
-                return (
-                    Reversibility.IRREVERSIBLE,
-                    f"{what} version may change to a value that cannot be read before apply: it may be a one-way "
-                    "upgrade",
-                    True,
-                )
-            continue
-        old, new = parse_version(before), parse_version(after)
+        version = read_attribute(change, path)
+        if isinstance(version.after, Unknown) or version.unreadable:
+            if version.before is None and not version.unreadable:
+                continue  # set for the first time, from a value known only after apply: nothing to go back to
+            hidden = "a value known only after apply" if isinstance(version.after, Unknown) else _NOT_HELD
+            why = f"{what} version may change to {hidden}: it may be a one-way upgrade"
+            return Reversibility.IRREVERSIBLE, why, True
+        old, new = parse_version(version.before), parse_version(version.after)
         if old is not None and new is not None and new[:2] > old[:2]:
-            return (
-                Reversibility.IRREVERSIBLE,
-                f"{what} upgrade {before} -> {after}: managed Kubernetes cannot be downgraded",
-                False,
-            )
+            upgrade = f"{version.shown_before} -> {version.shown_after}"
+            why = f"{what} upgrade {upgrade}: managed Kubernetes cannot be downgraded"
+            return Reversibility.IRREVERSIBLE, why, False
     for one_way in _ONE_WAY_BY_TYPE.get(change.type, ()):
-        before = get_path(change.before, one_way.path)
-        after = after_value(change.after, change.after_unknown, one_way.path)
-        if isinstance(after, Unknown):
-            return (
-                Reversibility.IRREVERSIBLE,
-                f"{format_path(one_way.path)} changes to a value known only after apply: {one_way.reason}",
-                True,
-            )
-        if one_way.applies(before, after):
-            change_words = f"{format_path(one_way.path)} {before} -> {after}"
+        setting = read_attribute(change, one_way.path)
+        where = format_path(one_way.path)
+        if isinstance(setting.after, Unknown):
+            why = f"{where} changes to a value known only after apply: {one_way.reason}"
+            return Reversibility.IRREVERSIBLE, why, True
+        if setting.unreadable:
+            return Reversibility.IRREVERSIBLE, f"{where} may change to {_NOT_HELD}: {one_way.reason}", True
+        if one_way.applies(setting.before, setting.after):
+            change_words = f"{where} {setting.shown_before} -> {setting.shown_after}"
             return Reversibility.IRREVERSIBLE, f"{change_words}: {one_way.reason}", False
     return Reversibility.REVERSIBLE, "an in-place update: rolling back sets the earlier values again", False

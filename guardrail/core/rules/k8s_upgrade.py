@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from guardrail.core.change import Action, ChangeSet, ResourceChange
 from guardrail.core.policy import register_rule
-from guardrail.core.values import SENSITIVE_PLACEHOLDER, Unknown, after_value, get_path, mask_at
+from guardrail.core.sensitive_reading import read_attribute
+from guardrail.core.values import Unknown
 from guardrail.core.verdict import Enforcement, Finding
 
 K8S_UPGRADE = register_rule("k8s-upgrade", "A Kubernetes version change that is irreversible or cannot be applied.")
@@ -57,23 +58,20 @@ class KubernetesUpgradeRule:
             if resource_type != change.type:
                 continue
             # Versions set from a sensitive value are judged as they are and shown as the placeholder.
-            before = get_path(change.unmasked_before, path)
-            after = after_value(change.unmasked_after, change.after_unknown, path)
-            before_hidden, after_hidden = mask_at(change.before_sensitive, path), mask_at(change.after_sensitive, path)
-            shown_before = SENSITIVE_PLACEHOLDER if before_hidden else before
+            version = read_attribute(change, path)
+            before, after = version.before, version.after
             if isinstance(after, Unknown):
                 if before is not None:
                     yield self._undecided(
-                        change, f"{what} version changes from {shown_before} to a value known only after apply"
+                        change, f"{what} version changes from {version.shown_before} to a value known only after apply"
                     )
                 continue
-            if _unreadable(before, before_hidden) or _unreadable(after, after_hidden):
+            if version.unreadable:
                 yield self._undecided(change, f"{what} version is sensitive and the plan does not hold it")
                 continue
             if after is None or before == after:
                 continue
-            shown_after = SENSITIVE_PLACEHOLDER if after_hidden else after
-            message = self._judge(what, before, after, (shown_before, shown_after))
+            message = self._judge(what, before, after, (version.shown_before, version.shown_after))
             if message:
                 yield Finding(self.id, message[0], change.address, message[1])
 
@@ -115,8 +113,3 @@ class KubernetesUpgradeRule:
                 f"{what} minor upgrade {change} is irreversible: managed control planes do not allow a downgrade",
             )
         return (Enforcement.ADVISORY, f"{what} patch upgrade {change}")
-
-
-def _unreadable(value: object, hidden: bool) -> bool:
-    """A sensitive version the plan leaves out (or masked already): nothing to judge it by."""
-    return hidden and (value is None or value == SENSITIVE_PLACEHOLDER)

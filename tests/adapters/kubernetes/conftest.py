@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ import yaml
 from guardrail.adapters.kubernetes import connect
 from guardrail.adapters.kubernetes.cluster import KubernetesCluster
 from tests.adapters.kubernetes.emulator import ApiServer, ServedApiServer
+from tests.adapters.kubernetes.live_objects import served_api_server
 
 CONTEXT = "emulated"
 # Short enough that a timeout test ends quickly, long enough for a loaded 2-core machine to answer.
@@ -19,28 +20,34 @@ TIMEOUT = 5.0
 
 def kubeconfig_text(server: str, *, context: str = CONTEXT, namespace: str = "default") -> str:
     """A kubeconfig with one context on `server`, authenticated by a bearer token."""
+    return kubeconfig_of({context: (server, namespace)})
+
+
+def kubeconfig_of(contexts: Mapping[str, tuple[str, str]], current: str | None = None) -> str:
+    """A kubeconfig with a context per entry (name -> (server, namespace)), each on a cluster of its own,
+    authenticated by a bearer token; the current context is `current`, else the first."""
+    names = list(contexts)
     return yaml.safe_dump(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "emulator", "cluster": {"server": server}}],
+            "clusters": [
+                {"name": f"cluster-{name}", "cluster": {"server": server}} for name, (server, _) in contexts.items()
+            ],
             "users": [{"name": "tester", "user": {"token": "test-token"}}],
             "contexts": [
-                {"name": context, "context": {"cluster": "emulator", "user": "tester", "namespace": namespace}}
+                {"name": name, "context": {"cluster": f"cluster-{name}", "user": "tester", "namespace": namespace}}
+                for name, (_, namespace) in contexts.items()
             ],
-            "current-context": context,
+            "current-context": current or names[0],
         }
     )
 
 
 @pytest.fixture
 def api_server() -> Iterator[ServedApiServer]:
-    served = ServedApiServer()
-    served.start()
-    try:
+    with served_api_server() as served:
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture

@@ -20,9 +20,11 @@ from guardrail.core.kube.applyset import (
 )
 from guardrail.core.kube.change import DiffSource
 from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.render import ManifestDocument, RenderedObject, render_objects
 from guardrail.core.values import SENSITIVE_PLACEHOLDER
 from guardrail.services.kube_live import LIVE_SOURCE, read_cluster
 from tests.adapters.kubernetes.emulator import ApiServer
+from tests.adapters.kubernetes.live_objects import put
 
 VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.2"}
 
@@ -30,6 +32,15 @@ VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.2"}
 @pytest.fixture(autouse=True)
 def _version(emulator: ApiServer) -> None:
     emulator["get /version"] << VERSION
+
+
+def _rendered(inputs: list[tuple[str, dict[str, Any]]]) -> tuple[RenderedObject, ...]:
+    """The objects of (`file#index`, manifest) documents, rendered as the gate renders its input."""
+    documents = []
+    for source, manifest in inputs:
+        file, _, index = source.partition("#")
+        documents.append(ManifestDocument(manifest, file, int(index)))
+    return render_objects(documents)
 
 
 def _config_map(name: str, data: dict[str, str], **labels: str) -> dict[str, Any]:
@@ -54,15 +65,23 @@ def test_the_clusters_view(emulator: ApiServer, cluster: KubernetesCluster) -> N
     }
     reader = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"}}
     emulator.objects["rbac.authorization.k8s.io/v1/clusterroles", None, "reader"] = reader
-    reading = read_cluster(cluster, [])
+    reading = read_cluster(cluster, _rendered([]))
     view = reading.view
     assert (view.name, view.version, view.diff_source) == ("emulated", "1.30.2", DiffSource.SERVER_SIDE)
     assert [n.name for n in view.nodes or ()] == ["n1"]
     assert [o["metadata"]["name"] for o in view.live_of_kind("ClusterRole", "rbac.authorization.k8s.io")] == ["reader"]
     assert view.counts is not None
-    assert (view.counts["pod"], view.counts["node"], view.counts["namespace"], view.counts["secret"]) == (3, 1, 1, 0)
-    assert view.counts["endpointslice.discovery.k8s.io"] == 0
-    assert read_cluster(cluster, [], target_version="1.33").view.version == "1.33"
+    # The resources a cluster-wide list or watch reads, each counted once (both Event APIs serve one set).
+    assert view.counts == {
+        "pod": 3,
+        "node": 1,
+        "endpoints": 0,
+        "endpointslice.discovery.k8s.io": 0,
+        "event": 0,
+        "secret": 0,
+        "configmap": 0,
+    }
+    assert read_cluster(cluster, _rendered([]), target_version="1.33").view.version == "1.33"
     assert cluster.get(ObjectRef("", "Namespace", None, "app"), "v1") is not None
 
 
@@ -74,7 +93,7 @@ def test_create_update_and_no_op(emulator: ApiServer, cluster: KubernetesCluster
         ("app.yaml#1", _config_map("changed", {"level": "debug", "format": "json"})),
         ("app.yaml#2", _config_map("new", {"level": "info"})),
     ]
-    reading = read_cluster(cluster, inputs)
+    reading = read_cluster(cluster, _rendered(inputs))
     same, changed, new = reading.changes
     assert (same.action, same.changed_paths, same.source) == (Action.NO_OP, (), "app.yaml#0")
     assert (changed.action, changed.changed_paths) == (Action.UPDATE, ("data.level",))
@@ -95,7 +114,7 @@ def test_create_update_and_no_op(emulator: ApiServer, cluster: KubernetesCluster
 def test_objects_without_a_namespace_go_to_the_contexts(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     manifest = _config_map("settings", {})
     del manifest["metadata"]["namespace"]
-    (change,) = read_cluster(cluster, [("a.yaml#0", manifest)]).changes
+    (change,) = read_cluster(cluster, _rendered([("a.yaml#0", manifest)])).changes
     assert change.ref.address == "configmap/default/settings"
 
 
@@ -112,7 +131,7 @@ def test_a_server_that_refuses_dry_run_apply_gets_a_client_side_diff(
         ("a.yaml#0", _config_map("changed", {"level": "debug"})),
         ("a.yaml#1", _config_map("same", {"level": "info"})),
     ]
-    reading = read_cluster(cluster, inputs)
+    reading = read_cluster(cluster, _rendered(inputs))
     changed, same = reading.changes
     assert (changed.action, changed.changed_paths) == (Action.UPDATE, ("data.level",))
     assert same.action is Action.NO_OP
@@ -125,13 +144,14 @@ def test_an_invalid_object_is_not_hidden_by_a_fallback(emulator: ApiServer, clus
     emulator[kmock.method.PATCH] << kmock.KubernetesError(422, "Invalid", invalid)
     _live(emulator, _config_map("changed", {"level": "info"}))
     with pytest.raises(ClusterError, match="422 Invalid"):
-        read_cluster(cluster, [("a.yaml#0", _config_map("changed", {"bad key": "x"}))])
+        read_cluster(cluster, _rendered([("a.yaml#0", _config_map("changed", {"bad key": "x"}))]))
 
 
 def test_an_unserved_kind_is_bad_input_unless_the_change_defines_it(cluster: KubernetesCluster) -> None:
     widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "app"}}
-    with pytest.raises(BadInputError, match=r"w\.yaml#1: cluster emulated does not serve Widget at example.com/v1"):
-        read_cluster(cluster, [("w.yaml#1", widget)])
+    unserved = r"w\.yaml: document 1: context emulated does not serve Widget at example.com/v1"
+    with pytest.raises(BadInputError, match=unserved):
+        read_cluster(cluster, _rendered([("w.yaml#1", widget)]))
     crd = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -142,14 +162,14 @@ def test_an_unserved_kind_is_bad_input_unless_the_change_defines_it(cluster: Kub
             "versions": [{"name": "v1"}],
         },
     }
-    crd_change, widget_change = read_cluster(cluster, [("w.yaml#0", crd), ("w.yaml#1", widget)]).changes
+    crd_change, widget_change = read_cluster(cluster, _rendered([("w.yaml#0", crd), ("w.yaml#1", widget)])).changes
     assert (crd_change.action, widget_change.action) == (Action.CREATE, Action.CREATE)
 
 
 def test_deletes(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     _live(emulator, _config_map("there", {"level": "info"}))
     inputs = [("a.yaml#0", _config_map("there", {})), ("a.yaml#1", _config_map("absent", {}))]
-    there, absent = read_cluster(cluster, inputs, delete=True).changes
+    there, absent = read_cluster(cluster, _rendered(inputs), delete=True).changes
     assert (there.action, there.after) == (Action.DELETE, None)
     assert there.before is not None
     assert there.before["data"] == {"level": "info"}
@@ -182,7 +202,7 @@ def test_prune_deletes_the_sets_members_the_input_dropped(emulator: ApiServer, c
         "kind": "Secret",
         "metadata": parent_metadata,
     }
-    reading = read_cluster(cluster, [("a.yaml#0", _config_map("kept", {}, **member))], prune=True)
+    reading = read_cluster(cluster, _rendered([("a.yaml#0", _config_map("kept", {}, **member))]), prune=True)
     deletes = {c.ref.address: c for c in reading.changes if c.action is Action.DELETE}
     assert set(deletes) == {"configmap/app/dropped", "configmap/shared/dropped-elsewhere", "service/app/gone"}
     assert {c.source for c in deletes.values()} == {LIVE_SOURCE}
@@ -191,7 +211,7 @@ def test_prune_deletes_the_sets_members_the_input_dropped(emulator: ApiServer, c
 
 def test_prune_without_a_declared_set_is_bad_input(cluster: KubernetesCluster) -> None:
     with pytest.raises(BadInputError, match=PART_OF_LABEL):
-        read_cluster(cluster, [("a.yaml#0", _config_map("kept", {}))], prune=True)
+        read_cluster(cluster, _rendered([("a.yaml#0", _config_map("kept", {}))]), prune=True)
 
 
 def _secret(value: bytes) -> dict[str, Any]:
@@ -205,7 +225,7 @@ def _secret(value: bytes) -> dict[str, Any]:
 
 def test_secret_values_never_leave_unmasked(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     _live(emulator, _secret(b"old-password-1"), "v1/secrets")
-    reading = read_cluster(cluster, [("s.yaml#0", _secret(b"new-password-2"))])
+    reading = read_cluster(cluster, _rendered([("s.yaml#0", _secret(b"new-password-2"))]))
     (change,) = reading.changes
     assert (change.action, change.changed_paths) == (Action.UPDATE, ("data.password",))
     assert change.before is not None
@@ -216,3 +236,57 @@ def test_secret_values_never_leave_unmasked(emulator: ApiServer, cluster: Kubern
     assert "old-password-1" not in shown
     assert base64.b64encode(b"old-password-1").decode() not in shown
     assert "old-password-1" in reading.sensitive_literals
+
+
+def _deployment(name: str, namespace: str, config_map: str, **labels: str) -> dict[str, Any]:
+    template = {
+        "metadata": {"labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "i", "envFrom": [{"configMapRef": {"name": config_map}}]}]},
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"selector": {"matchLabels": labels}, "template": template},
+    }
+
+
+def test_what_the_rules_read_of_the_live_cluster_follows_the_change(
+    emulator: ApiServer, cluster: KubernetesCluster
+) -> None:
+    put(emulator, "v1/configmaps", _config_map("settings", {"level": "info"}))
+    put(emulator, "apps/v1/deployments", _deployment("web", "app", "settings", app="web"))
+    put(emulator, "apps/v1/deployments", _deployment("other", "elsewhere", "settings", app="other"))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web-1", "namespace": "app", "labels": {"app": "web"}},
+    }
+    put(emulator, "v1/pods", pod)
+    # A ConfigMap changed: the workloads and pods of its namespace are read, not those of another namespace.
+    reading = read_cluster(cluster, _rendered([("a.yaml#0", _config_map("settings", {"level": "debug"}))]))
+    live = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) for o in reading.view.live or ()}
+    assert {("Deployment", "app", "web"), ("Pod", "app", "web-1")} <= live
+    assert ("Deployment", "elsewhere", "other") not in live
+    # Nothing read by pods changed: no workload is listed.
+    quiet = read_cluster(cluster, _rendered([("a.yaml#0", _config_map("fresh", {}))]))
+    assert not [o for o in quiet.view.live or () if o["kind"] in ("Deployment", "Pod")]
+
+
+def test_a_definition_deleted_counts_its_custom_resources(emulator: ApiServer, cluster: KubernetesCluster) -> None:
+    for index in range(3):
+        metadata = {"name": f"f{index}"}
+        flow = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": metadata}
+        put(emulator, "flowcontrol.apiserver.k8s.io/v1/flowschemas", flow)
+    # A definition of a kind the server serves (the emulator serves no custom resources of its own).
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "flowschemas.flowcontrol.apiserver.k8s.io"},
+        "spec": {"group": "flowcontrol.apiserver.k8s.io", "names": {"kind": "FlowSchema", "plural": "flowschemas"},
+                 "scope": "Cluster", "versions": [{"name": "v1"}]},
+    }  # fmt: skip
+    put(emulator, "apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    reading = read_cluster(cluster, _rendered([("crd.yaml#0", crd)]), delete=True)
+    assert reading.view.counts is not None
+    assert reading.view.counts["flowschema.flowcontrol.apiserver.k8s.io"] == 3

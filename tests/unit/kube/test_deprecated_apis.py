@@ -12,7 +12,6 @@ from guardrail.core.change import Action
 from guardrail.core.kube.change import ClusterView
 from guardrail.core.kube.deprecated_api_table import DEPRECATED_APIS, lookup
 from guardrail.core.kube.deprecated_apis import (
-    LAST_APPLIED_ANNOTATION,
     DeprecatedApiRule,
     RequestedDeprecatedApi,
     judge_api_version,
@@ -20,6 +19,7 @@ from guardrail.core.kube.deprecated_apis import (
     judge_requested_apis,
     live_api_versions,
 )
+from guardrail.core.kube.objects import LAST_APPLIED_ANNOTATION
 from guardrail.core.kube.rule_catalog import DEPRECATED_API
 from guardrail.core.policy import rule_info
 from guardrail.core.verdict import Decision, Enforcement, Finding, Verdict

@@ -12,7 +12,7 @@ from guardrail.core.change import Action, ResourceChange
 from guardrail.core.kube.blast import kube_blast_radius
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.cluster import NodeInfo, Taint
-from guardrail.core.kube.node_reach import reach_records
+from guardrail.core.kube.reach import NodeReachRule
 from guardrail.core.kube.stateful import KubeStatefulRule
 from guardrail.core.kube.unknown_kinds import UnknownKindsRule
 from guardrail.core.locks import LockTarget, new_lock, parse_kube_pattern
@@ -209,15 +209,17 @@ def test_reach_of_daemonsets_and_constrained_workloads() -> None:
         {"nodeSelector": {"pool": "gpu"}, "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]},
     )
     anywhere = workload("Deployment", "web", "x", {})
-    records = reach_records(
-        offline(everywhere, untainted, gpu_only, anywhere, clusters=(ClusterView("c", nodes=fleet),))
+    records = (
+        NodeReachRule()
+        .analyse(offline(everywhere, untainted, gpu_only, anywhere, clusters=(ClusterView("c", nodes=fleet),)))
+        .reaches
     )
     assert [(r.address, r.nodes, r.total) for r in records] == [
         ("daemonset.apps/x/all", 15, 15),
         ("daemonset.apps/x/plain", 10, 15),
         ("deployment.apps/x/train", 5, 15),
     ]
-    unknown = reach_records(offline(everywhere))
+    unknown = NodeReachRule().analyse(offline(everywhere)).reaches
     assert [(r.nodes, r.total) for r in unknown] == [(None, None)]
 
 

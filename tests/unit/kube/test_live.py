@@ -1,4 +1,5 @@
-"""Comparing manifests with live objects: server fields ignored, changed paths, Secret values never shown."""
+"""Comparing manifests with live objects: server fields ignored, changed paths; Secret values of live objects
+masked (values and kubectl's last-applied copy) and collected raw and decoded."""
 
 from __future__ import annotations
 
@@ -8,16 +9,9 @@ from typing import Any
 import pytest
 
 from guardrail.core.errors import ClusterError
-from guardrail.core.kube.live import (
-    LAST_APPLIED_ANNOTATION,
-    changed_paths,
-    kinds_defined_by,
-    manifest_changes,
-    masked,
-    refuses_server_side_diff,
-    secret_values,
-    without_server_fields,
-)
+from guardrail.core.kube.live import changed_paths, manifest_changes, refuses_server_side_diff, without_server_fields
+from guardrail.core.kube.objects import LAST_APPLIED_ANNOTATION
+from guardrail.core.kube.secret_data import secret_values, shown_manifest
 from guardrail.core.values import SENSITIVE_PLACEHOLDER
 
 
@@ -84,7 +78,7 @@ def _secret(**extra: Any) -> dict[str, Any]:
 
 
 def test_secret_values_are_masked_everywhere_they_appear() -> None:
-    shown = masked(_secret(stringData={"token": "abcdef"}))
+    shown = shown_manifest(_secret(stringData={"token": "abcdef"}))
     assert shown["data"] == {"password": SENSITIVE_PLACEHOLDER}
     assert shown["stringData"] == {"token": SENSITIVE_PLACEHOLDER}
     assert shown["metadata"]["annotations"][LAST_APPLIED_ANNOTATION] == SENSITIVE_PLACEHOLDER
@@ -100,7 +94,7 @@ def test_a_change_of_secret_data_is_a_path_without_the_value() -> None:
 
 def test_other_kinds_are_not_masked() -> None:
     config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}}
-    assert masked(config) == config
+    assert shown_manifest(config) == config
 
 
 def test_secret_values_come_raw_and_decoded() -> None:
@@ -124,13 +118,3 @@ def test_secret_values_come_raw_and_decoded() -> None:
 )
 def test_which_refusals_mean_the_server_cannot_diff(status: int | None, message: str, falls_back: bool) -> None:
     assert refuses_server_side_diff(ClusterError("c", message, status=status)) is falls_back
-
-
-def test_kinds_introduced_by_a_definition_in_the_same_change() -> None:
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [{"name": "v1"}, {"name": "v2"}]},
-    }
-    assert kinds_defined_by([crd, _daemonset()]) == {("example.com/v1", "Widget"), ("example.com/v2", "Widget")}

@@ -114,9 +114,9 @@ def test_updates_that_do_not_restart_pods_reach_nothing_in_one_step() -> None:
     assert [f.enforcement for f in _analyse(on_delete, nodes)[1]] == [Enforcement.SOFT]  # a create starts them all
 
 
-def test_offline_daemonset_gets_an_advisory_note_and_no_record() -> None:
+def test_offline_daemonset_gets_an_advisory_note_and_an_unknown_record() -> None:
     reaches, findings = _analyse(workload("DaemonSet", "agent"), None)
-    assert reaches == ()
+    assert reaches == (Reach("daemonset.apps/kube-system/agent", "prod", None, None),)
     assert findings == (
         Finding(
             NODE_REACH,
@@ -127,7 +127,8 @@ def test_offline_daemonset_gets_an_advisory_note_and_no_record() -> None:
         ),
     )
     assert Verdict.of(findings).decision is Decision.ALLOW  # does not hold every offline DaemonSet for approval
-    assert _analyse(workload("Deployment", "web", {"nodeSelector": {"pool": "gpu"}}), None) == ((), ())
+    placed = workload("Deployment", "web", {"nodeSelector": {"pool": "gpu"}})
+    assert _analyse(placed, None) == ((Reach("deployment.apps/kube-system/web", "prod", None, None),), ())
 
 
 def test_other_workloads_get_a_record_only_when_their_template_narrows_placement() -> None:
@@ -165,10 +166,12 @@ def test_a_template_that_admits_no_node_is_reported() -> None:
     )
 
 
-def test_deletes_and_unchanged_objects_have_no_reach() -> None:
+def test_deletes_have_no_reach_and_unchanged_objects_no_finding() -> None:
     nodes = _fleet(linux=500, gpu=0)
     assert _analyse(workload("DaemonSet", "agent"), nodes, action=Action.DELETE) == ((), ())
-    assert _analyse(workload("DaemonSet", "agent"), nodes, action=Action.NO_OP) == ((), ())
+    # Still running on 500 nodes (the report says so), but nothing reaches a node anew.
+    unchanged = _analyse(workload("DaemonSet", "agent"), nodes, action=Action.NO_OP)
+    assert unchanged == ((Reach("daemonset.apps/kube-system/agent", "prod", 500, 500),), ())
 
 
 def test_reach_per_cluster() -> None:
@@ -176,8 +179,14 @@ def test_reach_per_cluster() -> None:
     changes = [kube_change(agent, cluster="small"), kube_change(agent, cluster="large")]
     views = (ClusterView("small", nodes=_fleet(10, 0)), ClusterView("large", nodes=_fleet(150, 0)))
     analysis = NodeReachRule().analyse(changeset(changes, *views))
-    assert [(r.cluster, r.nodes) for r in analysis.reaches] == [("small", 10), ("large", 150)]
-    assert ["cluster large" in f.message for f in analysis.findings] == [True]
+    assert [(r.address, r.nodes) for r in analysis.reaches] == [
+        ("small::daemonset.apps/kube-system/agent", 10),
+        ("large::daemonset.apps/kube-system/agent", 150),
+    ]
+    # The finding is on its own cluster's change, as every address of a change to several clusters is.
+    assert [(f.address, "cluster large" in f.message) for f in analysis.findings] == [
+        ("large::daemonset.apps/kube-system/agent", True)
+    ]
     assert NodeReachRule().evaluate(changeset(changes, *views)) == analysis.findings
 
 
@@ -193,6 +202,13 @@ def test_corpus_telemetry_daemonsets() -> None:
         reaches, findings = _analyse(dict(daemonset), nodes)
         assert [r.nodes for r in reaches] == [expected], path
         assert [f.enforcement for f in findings] == [Enforcement.SOFT], path
+
+
+def test_the_weight_of_the_max_reach_finding_is_a_setting() -> None:
+    change = kube_change(workload("DaemonSet", "agent"), cluster="prod")
+    view = ClusterView("prod", nodes=_fleet(linux=200, gpu=0))
+    hard = NodeReachRule(enforcement=Enforcement.HARD).analyse(changeset([change], view))
+    assert [f.enforcement for f in hard.findings] == [Enforcement.HARD]
 
 
 def test_rule_registration() -> None:
