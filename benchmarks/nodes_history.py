@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = open_store(f"sqlite:///{Path(folder) / 'guardrail.db'}")
+        store = open_store(f"sqlite:///{Path(folder) / 'guardrail.db'}", create=True)
         try:
             events = list(chain(args.cycles))
             subject = next(e.payload["subject"] for e in events if e.kind == EventKind.NODE_CYCLE_START)
