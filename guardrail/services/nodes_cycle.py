@@ -137,7 +137,7 @@ def drive_cycle(context: CycleContext, run_id: str) -> RunRecord:
     Raises BadInputError for an unknown or damaged run, RunConflictError when another process drives it,
     ClusterUnreachableError after `max_unreachable` unanswered reads in a row, ClusterError on a refused read.
     """
-    record = _record(context.store, run_id)
+    record = node_cycle(context.store, run_id)
     try:
         state = CycleState.from_json(record.state)
     except ValueError as exc:
@@ -146,7 +146,7 @@ def drive_cycle(context: CycleContext, run_id: str) -> RunRecord:
     hands, unanswered = context.hands, 0
     watch = watched(state)
     while True:
-        record = _record(context.store, run_id)
+        record = node_cycle(context.store, run_id)
         if record.requested is not None:
             state, record = _honour(context, record, state)
         if state.outcome is not None:
@@ -215,7 +215,8 @@ def _save(
     )
 
 
-def _record(store: RunStore, run_id: str) -> RunRecord:
+def node_cycle(store: RunStore, run_id: str) -> RunRecord:
+    """The run, when it is a node cycle. Raises BadInputError otherwise."""
     record = store.run(run_id)
     if record is None:
         raise BadInputError(f"no node cycle {run_id}")

@@ -27,7 +27,7 @@ from guardrail.core.verdict import Decision, Verdict
 from guardrail.services import wiring
 from guardrail.services.approvals import use_break_glass
 from guardrail.services.nodes_act import Hands
-from guardrail.services.nodes_cycle import CycleContext, drive_cycle, request_cycle, start_cycle
+from guardrail.services.nodes_cycle import CycleContext, drive_cycle, node_cycle, request_cycle, start_cycle
 from guardrail.services.nodes_plan import PoolPlan, PoolTarget, replacer_for, review_pool
 from guardrail.services.review import Reviewed, settle
 from guardrail.services.store import actor as current_actor
@@ -192,16 +192,6 @@ def abort_cycle(store: RunStore, run_id: str, actor: str) -> CycleView:
         # The process driving it moved first: it honours the request at its next step.
         return cycle_view(store, run_id)
     return view_of(saved)
-
-
-def node_cycle(store: RunStore, run_id: str) -> RunRecord:
-    """The run, when it is a node cycle. Raises BadInputError otherwise."""
-    record = store.run(run_id)
-    if record is None:
-        raise BadInputError(f"no node cycle {run_id}")
-    if record.kind is not RunKind.NODE_CYCLE:
-        raise BadInputError(f"run {run_id} is a {record.kind.value}, not a node cycle")
-    return record
 
 
 def view_of(record: RunRecord) -> CycleView:

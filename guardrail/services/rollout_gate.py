@@ -26,6 +26,7 @@ from guardrail.core.fingerprint import fingerprint
 from guardrail.core.kube.change import KubeChange, KubeChangeSet, KubeRule
 from guardrail.core.kube.control_plane_cost import ControlPlaneCostRule
 from guardrail.core.kube.deprecated_apis import DeprecatedApiRule
+from guardrail.core.kube.derive import KUBE_FORMAT
 from guardrail.core.kube.reach import NodeReachRule
 from guardrail.core.kube.render import ManifestDocument, render_objects
 from guardrail.core.kube.rule_catalog import NODE_REACH
@@ -37,8 +38,6 @@ from guardrail.services.approvals import use_break_glass
 from guardrail.services.kube_live import read_cluster
 from guardrail.services.review import Reviewed, settle
 from guardrail.services.rollout_act import ClusterTarget
-
-KUBE_FORMAT = "kubernetes"  # the format_version of a ChangeSet derived from Kubernetes objects
 
 
 @dataclass(frozen=True)
