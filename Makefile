@@ -16,13 +16,16 @@ DEMO_PLANS := examples/needs-approval/plan.json examples/denied/plan.json exampl
 # A store is created on purpose (guardrail store init), never by a command that merely names it.
 DEMO_STORE := sqlite:///$(abspath .guardrail/demo.db)
 
-# At a terminal: the TUI on the bundled examples (the palette, ctrl+p, opens the other two). With
-# ARGS=--no-tui, or without a terminal (CI), the gate runs on each example and checks its exit code.
+# At a terminal: the TUI on the bundled examples (the palette, ctrl+p, opens the other two; the Rollouts
+# screen, 5, rehearses the December fleet guarded and naive side by side; the Nodes screen, 6, rehearses
+# the outage pool). With ARGS=--no-tui, or without a terminal (CI), the gate runs on each example and the
+# fleets and pools are rehearsed, each exit code checked.
 demo: $(BIN)/guardrail  ## review the bundled examples in the TUI; ARGS=--no-tui runs the gate on each instead
 	@if [ -t 0 ] && [ -t 1 ] && [ -z "$(findstring --no-tui,$(ARGS))" ]; then \
 		PATH="$(abspath $(BIN)):$$PATH" guardrail store init --store "$(DEMO_STORE)" && \
 		PATH="$(abspath $(BIN)):$$PATH" guardrail tui $(DEMO_PLANS) --config examples/guardrail.yaml \
-			--store "$(DEMO_STORE)" $(ARGS); \
+			--store "$(DEMO_STORE)" --rehearse examples/rollout/december.yaml \
+			--rehearse examples/nodes/outage.yaml $(ARGS); \
 	else \
 		PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh $(filter-out --no-tui,$(ARGS)); \
 	fi

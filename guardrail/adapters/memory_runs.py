@@ -8,7 +8,7 @@ caller hands the mapping over and never changes it afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -86,6 +86,10 @@ class MemoryRunStore:
     def events(self, after_seq: int = 0) -> Iterator[AuditEvent]:
         """Every audit event with seq > `after_seq`, in seq order."""
         return iter(self._events[after_seq:])
+
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        wanted = frozenset(kinds)
+        return (event for event in self._events[after_seq:] if event.kind in wanted)
 
     def _append(self, draft: EventDraft) -> AuditEvent:
         previous = self._events[-1].hash if self._events else GENESIS_HASH

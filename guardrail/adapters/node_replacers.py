@@ -70,6 +70,11 @@ class CommandReplacer:
     def replace(self, node: NodeInfo) -> None:
         run_command(self.argv(node), timeout=self._timeout)
 
+    def describe(self, node: NodeInfo) -> str:
+        """The command line, quoted as a shell would need it to give the same arguments (it is never run
+        through one)."""
+        return shlex.join(self.argv(node))
+
 
 class DeleteNodeReplacer:
     """Deletes the Node: the managed pool (or its autoscaler) replaces the machine with a new node."""
@@ -79,3 +84,6 @@ class DeleteNodeReplacer:
 
     def replace(self, node: NodeInfo) -> None:
         self._cluster.delete_node(node.name)
+
+    def describe(self, node: NodeInfo) -> str:
+        return f"delete Node {node.name} (the pool re-creates its machine)"

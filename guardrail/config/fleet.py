@@ -1,31 +1,38 @@
 """A fleet file: the clusters a rollout goes to, and for a rehearsal what they are and what the workload
-does. The format is a contract: unknown keys are an error, reported with the file and line.
+does. The format is a contract: unknown keys are an error, reported with the file and line. One file may
+serve both: a real rollout reads the contexts, a rehearsal the simulated sizes (and ignores the contexts).
 
 ```yaml
+kubeconfig: ~/.kube/config     # real rollouts: the kubeconfig of every context (default: $KUBECONFIG, ~/.kube/config)
 clusters:
   - name: prod-eu-1
-    nodes: 5000
+    context: prod-eu-1-admin   # real rollouts: the kubeconfig context (default: the name)
+    kubeconfig: prod.yaml      # real rollouts: this cluster's kubeconfig, over the fleet's
+    prometheus_url: http://prometheus.prod-eu-1:9090   # the PromQL gates' Prometheus, over rollout.prometheus_url
+    dns_cache_ttl: 20m         # node DNS answers survive this long after the API server stops serving
+    values: {region: eu-1}     # template values of this cluster (over the fleet's `values`)
+    nodes: 5000                # rehearsals: the simulated cluster
     pods_per_node: 30
     seats: 600                 # requests the API servers can execute at once
     baseline: 0.30             # share of seats busy before the change
-    dns_cache_ttl: 20m         # node DNS answers survive this long after the API server stops serving
-    values: {region: eu-1}     # template values of this cluster (over the fleet's `values`)
-workload:                      # what each pod of the rolled-out DaemonSet does (the simulator's truth)
+workload:                      # rehearsals: what each pod of the rolled-out DaemonSet does (the simulator's truth)
   calls:
     - {verb: list, resource: pods, scope: cluster, every: 30s}
-cost: {request_ms: 2, per_object_ms: 0.05}
-rollout: {}                    # the same rollout settings as guardrail.yaml
-duration: 6h                   # simulated time limit
-seed: 1
-manifests: [../../templates/telemetry-agent]   # files or folders, jinja2 when they end in .j2
+cost: {request_ms: 2, per_object_ms: 0.05}   # rehearsals
+rollout: {}                    # rollout settings over guardrail.yaml's (a rehearsal: over the defaults)
+duration: 6h                   # rehearsals: simulated time limit
+seed: 1                        # rehearsals
+manifests: [../../templates/telemetry-agent]   # what a rehearsal rolls out (a real rollout: PATH...)
 values: {image: ...}           # template values of every cluster
 ```
+
+Relative paths (manifests, kubeconfig) are relative to the fleet file's folder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -50,18 +57,35 @@ def _check_duration(value: str) -> str:
 class FleetCluster(_Strict):
     """One cluster of the fleet."""
 
-    name: str = Field(min_length=1, description="The cluster's name (a kubeconfig context for a real rollout).")
-    nodes: int = Field(ge=1, description="Nodes of the simulated cluster.")
-    pods_per_node: int = Field(30, ge=0, description="Pods already running on each node.")
-    seats: int = Field(ge=1, description="Requests the API servers can execute at once.")
-    baseline: float = Field(ge=0, lt=1, description="Share of the seats busy before the change.")
+    name: str = Field(min_length=1, description="The cluster's name in every report (and its context by default).")
+    context: str | None = Field(None, min_length=1, description="Its kubeconfig context (default: the name).")
+    kubeconfig: str | None = Field(None, min_length=1, description="Its kubeconfig file, over the fleet's.")
+    prometheus_url: str | None = Field(
+        None, pattern=r"^https?://", description="The Prometheus of its PromQL gates, over rollout.prometheus_url."
+    )
     dns_cache_ttl: str = Field("20m", description="How long node DNS answers survive the API server's failure.")
     values: dict[str, Any] = Field(default_factory=dict, description="Template values of this cluster.")
+    nodes: int | None = Field(None, ge=1, description="Nodes of the simulated cluster (rehearsals).")
+    pods_per_node: int = Field(30, ge=0, description="Pods already running on each simulated node (rehearsals).")
+    seats: int | None = Field(None, ge=1, description="Requests the simulated API servers execute at once.")
+    baseline: float | None = Field(None, ge=0, lt=1, description="Share of the simulated seats busy before.")
 
     @field_validator("dns_cache_ttl")
     @classmethod
     def _ttl(cls, value: str) -> str:
         return _check_duration(value)
+
+    @property
+    def context_name(self) -> str:
+        return self.context or self.name
+
+
+class SimulatedCluster(FleetCluster):
+    """A cluster of a rehearsal: its size and load are required."""
+
+    nodes: int = Field(ge=1, description="Nodes of the simulated cluster.")
+    seats: int = Field(ge=1, description="Requests the API servers can execute at once.")
+    baseline: float = Field(ge=0, lt=1, description="Share of the seats busy before the change.")
 
 
 class WorkloadCall(_Strict):
@@ -94,15 +118,16 @@ class Cost(_Strict):
 
 
 class FleetFile(_Strict):
-    """A fleet file. Relative manifest paths are relative to the file's folder."""
+    """A fleet file as a real rollout reads it. Relative paths are relative to the file's folder."""
 
     clusters: list[FleetCluster] = Field(min_length=1, description="The clusters.")
-    workload: Workload
-    cost: Cost
+    kubeconfig: str | None = Field(None, min_length=1, description="The kubeconfig of every cluster's context.")
+    workload: Workload | None = Field(None, description="What each pod does (the simulator's truth: rehearsals).")
+    cost: Cost | None = Field(None, description="What a request costs (the simulator's truth: rehearsals).")
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)  # type: ignore[arg-type]
     duration: str = Field("6h", description="Simulated time limit of a rehearsal.")
     seed: int = Field(1, description="Seed of the simulator: one seed, one result.")
-    manifests: list[str] = Field(default_factory=list, description="Manifest files or folders to roll out.")
+    manifests: list[str] = Field(default_factory=list, description="Manifest files or folders a rehearsal rolls out.")
     values: dict[str, Any] = Field(default_factory=dict, description="Template values of every cluster.")
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True, description="Where relative paths start.")
 
@@ -125,14 +150,38 @@ class FleetFile(_Strict):
     def duration_seconds(self) -> float:
         return parse_duration(self.duration).total_seconds()
 
+    def kubeconfig_of(self, cluster: FleetCluster) -> str | None:
+        """The kubeconfig file of a cluster's context (None: kubectl's default), relative paths resolved."""
+        chosen = cluster.kubeconfig or self.kubeconfig
+        if chosen is None:
+            return None
+        path = Path(chosen).expanduser()
+        return str(path if path.is_absolute() else self.base_dir / path)
 
-def load_fleet(path: Path) -> FleetFile:
-    """The fleet file at `path`. Raises ConfigError naming the file (and line) when it is missing, not
-    YAML, has unknown keys or bad values."""
+    def values_of(self, cluster: FleetCluster) -> dict[str, Any]:
+        """A cluster's template values: the fleet's, then its own."""
+        return {**self.values, **cluster.values}
+
+
+class RehearsalFile(FleetFile):
+    """A fleet file as a rehearsal reads it: the simulated sizes, the workload and its cost are required."""
+
+    clusters: list[SimulatedCluster] = Field(min_length=1, description="The simulated clusters.")  # type: ignore[assignment]
+    workload: Workload = Field(description="What each pod of the rolled-out DaemonSet does.")
+    cost: Cost = Field(description="What a request costs the simulated API servers.")
+
+
+Fleet = TypeVar("Fleet", bound=FleetFile)
+
+
+def load_fleet(path: Path, model: type[Fleet]) -> Fleet:
+    """The fleet file at `path`, read as `model` (FleetFile for a real rollout, RehearsalFile for a
+    rehearsal). Raises ConfigError naming the file (and line) when it is missing, not YAML, has unknown
+    keys or bad values."""
     return load_model(
         path,
-        FleetFile,
+        model,
         what="fleet file",
-        expected="a mapping with clusters:, workload: and cost:",
+        expected="a mapping with clusters:",
         extra={"base_dir": path.parent.resolve()},
     )

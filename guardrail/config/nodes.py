@@ -136,6 +136,11 @@ class NodesSettings(_Section):
     validation: ValidationPodSettings = Field(default_factory=ValidationPodSettings)
     gpu_operator: GpuOperatorSettings = Field(default_factory=GpuOperatorSettings)
     strata: list[StratumBudgetSettings] = Field(default_factory=list, description="Budgets of some strata.")
+    approve_before_cycle: bool = Field(
+        default=False,
+        description="A cycle starts only once someone other than its author ran `guardrail approve` on the "
+        "fingerprint of its plan (approvals: says who may and how many).",
+    )
 
     @model_validator(mode="after")
     def _command_given(self) -> NodesSettings:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from guardrail.core.errors import BadInputError
 from guardrail.core.locks import parse_duration
 from guardrail.core.rollout.plan import validate_batches
 from guardrail.core.rollout.policy import ROLLOUT_LABEL, GateLimits, RolloutPolicy
+from guardrail.core.rollout.promql import PromqlGate
 
 
 class _Strict(BaseModel):
@@ -61,6 +63,20 @@ class RolloutGates(_Strict):
         )
 
 
+class PromqlGateSettings(_Strict):
+    """A health gate read from Prometheus: the query's value must be `comparison` `threshold` to pass."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="The gate's name (promql:NAME in reports).")
+    query: str = Field(min_length=1, description="An instant PromQL query; every series it returns is judged.")
+    threshold: float = Field(description="The limit the value is compared with.")
+    comparison: Literal["<", "<=", ">", ">="] = Field(
+        "<", description="How the value must compare with the threshold to pass (default <)."
+    )
+
+    def gate(self) -> PromqlGate:
+        return PromqlGate(self.name, self.query, self.threshold, self.comparison)
+
+
 class RolloutSettings(_Strict):
     """How a fleet canary of a DaemonSet proceeds: batches, soaks, the load gate, the health gates."""
 
@@ -87,10 +103,37 @@ class RolloutSettings(_Strict):
     baseline_tolerance: float = Field(
         0.05, ge=0, description="Utilisation above the pre-rollout baseline still counted as back at baseline."
     )
-    label: str = Field(ROLLOUT_LABEL, description="Node label the canary sets batch by batch.")
+    label: str = Field(
+        ROLLOUT_LABEL,
+        description="Prefix of the node label (one per DaemonSet) that holds the new pods off a node until its batch.",
+    )
+    approve_after_canary: bool = Field(
+        False,
+        description="Widening past the first canary waits for approvals.required approvals of that step's "
+        "fingerprint (guardrail approve), watched by the gates meanwhile.",
+    )
     gates: RolloutGates = Field(default_factory=RolloutGates)  # type: ignore[arg-type]
+    promql_gates: list[PromqlGateSettings] = Field(
+        default_factory=list, description="More health gates: PromQL queries against each cluster's Prometheus."
+    )
+    prometheus_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="Prometheus base URL of the PromQL gates (a fleet file's cluster may give its own).",
+    )
+    prometheus_timeout: str = Field("5s", description="How long one PromQL query may take; slower is a failed gate.")
 
-    @field_validator("soak", "dns_cache_ttl", "observe_every", "watch_every", "rollback_verify_timeout")
+    @model_validator(mode="after")
+    def _unique_gate_names(self) -> RolloutSettings:
+        names = [g.name for g in self.promql_gates]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"promql_gates: names must be unique: {', '.join(twice)}")
+        return self
+
+    @field_validator(
+        "soak", "dns_cache_ttl", "observe_every", "watch_every", "rollback_verify_timeout", "prometheus_timeout"
+    )
     @classmethod
     def _is_duration(cls, value: str) -> str:
         return str(_duration(value))
@@ -118,5 +161,9 @@ class RolloutSettings(_Strict):
             rollback_verify_timeout_seconds=_seconds(self.rollback_verify_timeout),
             baseline_tolerance=self.baseline_tolerance,
             rollout_label=self.label,
-            gates=self.gates.limits(),
+            approve_after_canary=self.approve_after_canary,
+            gates=replace(self.gates.limits(), promql=tuple(g.gate() for g in self.promql_gates)),
         )
+
+    def prometheus_timeout_seconds(self) -> float:
+        return _seconds(self.prometheus_timeout)

@@ -7,7 +7,7 @@ Pure records and the store port; the engines (core/rollout, core/nodes) decide, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from guardrail.core.audit import AuditEvent, EventDraft
 from guardrail.core.errors import DeniedError
+from guardrail.core.store_ports import Store
 
 
 class RunKind(StrEnum):
@@ -26,6 +27,7 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     HALTED = "halted"  # a gate or budget failed: stopped where it was, waiting for a person
+    AWAITING_APPROVAL = "awaiting-approval"  # held before a step that people must approve (still watched)
     COMPLETED = "completed"
     ROLLED_BACK = "rolled-back"
     ABORTED = "aborted"
@@ -33,7 +35,7 @@ class RunStatus(StrEnum):
     @property
     def active(self) -> bool:
         """Whether the run still holds its subject: no other run of the same subject may start."""
-        return self in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.HALTED)
+        return self in (RunStatus.RUNNING, RunStatus.PAUSED, RunStatus.HALTED, RunStatus.AWAITING_APPROVAL)
 
 
 class RunRequest(StrEnum):
@@ -101,3 +103,14 @@ class RunStore(Protocol):
         """Ask the run to pause, resume or abort. Raises BadInputError when there is no such run or it has
         ended."""
         ...
+
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        """The audit events of these kinds (those runs record) with seq > `after_seq`, in seq order, as
+        stored: what a plan reads of earlier runs without reading the rest of a long log. Raises StoreError."""
+        ...
+
+
+class StoreWithRuns(RunStore, Store, Protocol):
+    """The whole store with its runs: what a real rollout or node cycle keeps beside its run (the locks and
+    approvals the gate settles with, the approvals a step waits for, the audit log they all share). Raises
+    StoreError as every store does; `close()` releases it."""

@@ -292,3 +292,13 @@ __all__ = [
     "gate",
     "use_break_glass",
 ]
+
+
+def approval_status(
+    store: ApprovalStore, policy: ApprovalPolicy, fingerprint: str, verifier: SignatureVerifier | None = None
+) -> ApprovalStatus:
+    """The approvals of `fingerprint` as `policy` counts them now (signatures verified when required),
+    without recording a check. Raises StoreError, BadInputError (signatures required, no verifier)."""
+    author = store.plan_author(fingerprint)
+    given = store.approvals(fingerprint)
+    return tally(policy, author, given, _invalid_signatures(given, policy, fingerprint, author, verifier))

@@ -8,22 +8,25 @@ core.nodes.progress). Pause and abort requests, made from another terminal, are 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from guardrail.core.audit import EventDraft, EventKind
+from guardrail.core.audit import AuditEvent, EventDraft, EventKind
 from guardrail.core.errors import BadInputError, ClusterUnreachableError
+from guardrail.core.kube.cluster import NodeInfo
 from guardrail.core.nodes.actions import CycleEvent
 from guardrail.core.nodes.engine import abort, decide, pause, resume, settle, watched
+from guardrail.core.nodes.history import HISTORY_KINDS, PoolHistory, pool_history
 from guardrail.core.nodes.planner import plan_cycle
 from guardrail.core.nodes.pool import PoolSelector
-from guardrail.core.nodes.preflight import PreflightFinding, history_of, preflight
+from guardrail.core.nodes.preflight import PreflightFinding, preflight
 from guardrail.core.nodes.records import Outcome
 from guardrail.core.nodes.settings import CycleSettings
 from guardrail.core.nodes.state import CycleState
 from guardrail.core.runs import RunKind, RunRecord, RunRequest, RunStatus, RunStore
 from guardrail.services.nodes_act import Hands, act, observe, with_pod_logs
+from guardrail.services.run_ids import new_run_id
 
 _STATUS = {Outcome.COMPLETED: RunStatus.COMPLETED, Outcome.HALTED: RunStatus.HALTED, Outcome.ABORTED: RunStatus.ABORTED}
 
@@ -40,42 +43,62 @@ class CycleContext:
 
 @dataclass(frozen=True)
 class CyclePlan:
-    """A planned cycle: its first state, the pre-flight findings, and what it holds (one run at a time)."""
+    """A planned cycle: its first state, the pre-flight findings, what it holds (one run at a time), the
+    pool's nodes as they were read, and what earlier cycles said (None: no audit log was read)."""
 
     state: CycleState
     preflight: tuple[PreflightFinding, ...]
     subject: str
+    nodes: tuple[NodeInfo, ...] = ()
+    history: PoolHistory | None = None
+
+
+class EventLog(Protocol):
+    """Where earlier cycles left their audit events (the store, or a rehearsal's store)."""
+
+    def run_events(self, kinds: Collection[str], after_seq: int = 0) -> Iterator[AuditEvent]:
+        """The events of these kinds, in seq order (see RunStore.run_events). Raises StoreError."""
+        ...
+
+
+SUBJECT_PREFIX = "node-pool/"
 
 
 def cycle_subject(cluster: str, pool: str) -> str:
     """What a cycle holds: one active cycle per pool of a cluster."""
-    return f"node-pool/{cluster}/{pool}"
+    return f"{SUBJECT_PREFIX}{cluster}/{pool}"
 
 
-def plan_pool_cycle(context: CycleContext, pool: PoolSelector, settings: CycleSettings) -> CyclePlan:
-    """Read the pool and plan its cycle; nothing changes. Raises BadInputError for a pool without nodes."""
-    cluster = context.hands.cluster
+def plan_pool_cycle(
+    context: CycleContext, pool: PoolSelector, settings: CycleSettings, log: EventLog | None = None
+) -> CyclePlan:
+    """Read the pool and plan its cycle; nothing changes. The pre-flight reads earlier cycles of the pool
+    from `log` when one is given. Raises BadInputError for a pool without nodes, ClusterUnreachableError,
+    ClusterError, and StoreError when the log cannot be read."""
+    return plan_on(context.hands, pool, settings, log)
+
+
+def plan_on(hands: Hands, pool: PoolSelector, settings: CycleSettings, log: EventLog | None = None) -> CyclePlan:
+    """plan_pool_cycle with only the hands on the pool: what a plan that keeps no run needs."""
+    cluster = hands.cluster
     nodes = pool.select(cluster.nodes(pool.label_selector))
-    state = plan_cycle(pool.text, nodes, settings, context.hands.clock.now().timestamp())
+    state = plan_cycle(pool.text, nodes, settings, hands.clock.now().timestamp())
     subject = cycle_subject(cluster.name, pool.text)
-    earlier = []
-    for record in context.store.runs(RunKind.NODE_CYCLE):
-        if record.subject == subject and not record.status.active:
-            try:
-                earlier.append(CycleState.from_json(record.state))
-            except ValueError:
-                continue  # a damaged earlier run says nothing about boot times; this cycle is still planned
-    findings = preflight(state, {node.name: node for node in nodes}, history_of(earlier))
-    return CyclePlan(state, tuple(findings), subject)
+    history = pool_history(log.run_events(HISTORY_KINDS), subject) if log is not None else None
+    findings = preflight(state, {node.name: node for node in nodes}, history)
+    return CyclePlan(state, tuple(findings), subject, tuple(nodes), history)
 
 
-def start_cycle(context: CycleContext, plan: CyclePlan, run_id: str | None = None) -> RunRecord:
-    """Keep the planned cycle as a new run (a fresh id unless given). Raises RunConflictError when a cycle
-    of the pool is active."""
+def start_cycle(
+    context: CycleContext, plan: CyclePlan, run_id: str | None = None, details: Mapping[str, Any] | None = None
+) -> RunRecord:
+    """Keep the planned cycle as a new run (a fresh id unless given); `details` go into its start event
+    (the cluster, how machines are replaced: what a resumed cycle needs again). Raises RunConflictError
+    when a cycle of the pool is active."""
     now = context.hands.clock.now()
     state = plan.state
     record = RunRecord(
-        id=run_id or uuid.uuid4().hex[:16],
+        id=run_id or new_run_id(RunKind.NODE_CYCLE),
         kind=RunKind.NODE_CYCLE,
         subject=plan.subject,
         status=RunStatus.RUNNING,
@@ -87,11 +110,16 @@ def start_cycle(context: CycleContext, plan: CyclePlan, run_id: str | None = Non
     )
     payload = {
         "run": record.id,
+        "subject": plan.subject,
         "pool": state.pool,
-        "strata": [{"stratum": s.key.describe(), "nodes": len(s.nodes), "gpus": s.gpus} for s in state.strata],
+        "strata": [
+            {"stratum": s.key.describe(), "key": s.key.to_json(), "nodes": len(s.nodes), "gpus": s.gpus}
+            for s in state.strata
+        ],
         "total_gpus": state.total_gpus,
         "minimum_gpus": state.minimum_gpus,
         "capacity_floor": state.settings.capacity_floor,
+        **(details or {}),
     }
     context.store.start_run(record, EventDraft(context.actor, EventKind.NODE_CYCLE_START.value, payload))
     return record
@@ -109,7 +137,7 @@ def drive_cycle(context: CycleContext, run_id: str) -> RunRecord:
     Raises BadInputError for an unknown or damaged run, RunConflictError when another process drives it,
     ClusterUnreachableError after `max_unreachable` unanswered reads in a row, ClusterError on a refused read.
     """
-    record = _record(context.store, run_id)
+    record = node_cycle(context.store, run_id)
     try:
         state = CycleState.from_json(record.state)
     except ValueError as exc:
@@ -118,7 +146,7 @@ def drive_cycle(context: CycleContext, run_id: str) -> RunRecord:
     hands, unanswered = context.hands, 0
     watch = watched(state)
     while True:
-        record = _record(context.store, run_id)
+        record = node_cycle(context.store, run_id)
         if record.requested is not None:
             state, record = _honour(context, record, state)
         if state.outcome is not None:
@@ -187,7 +215,8 @@ def _save(
     )
 
 
-def _record(store: RunStore, run_id: str) -> RunRecord:
+def node_cycle(store: RunStore, run_id: str) -> RunRecord:
+    """The run, when it is a node cycle. Raises BadInputError otherwise."""
     record = store.run(run_id)
     if record is None:
         raise BadInputError(f"no node cycle {run_id}")

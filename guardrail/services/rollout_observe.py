@@ -10,7 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from guardrail.core.errors import BadInputError, ClusterError
-from guardrail.core.kube.cluster import Cluster
+from guardrail.core.kube.cluster import Cluster, NodeInfo
+from guardrail.core.rollout.policy import HOLD
+from guardrail.core.rollout.promql import PromqlGate, PromqlSource, PromqlValue, evaluate
 from guardrail.core.rollout.readings import ApiServerSample, ClusterReading, DnsSample, WorkloadPods, unreachable
 from guardrail.services.rollout_act import ClusterTarget, pod_selector
 
@@ -24,9 +26,13 @@ DnsParser = Callable[[str], tuple[float, float]]
 
 
 def observe(
-    target: ClusterTarget, at: datetime, parse_apiserver: ApiServerParser, parse_dns: DnsParser
+    target: ClusterTarget,
+    at: datetime,
+    parse_apiserver: ApiServerParser,
+    parse_dns: DnsParser,
+    promql: tuple[PromqlSource | None, tuple[PromqlGate, ...]] = (None, ()),
 ) -> ClusterReading:
-    """The cluster's reading at `at`."""
+    """The cluster's reading at `at`, with the values of the PromQL gates from the cluster's Prometheus."""
     cluster = target.cluster
     try:
         api_ready = cluster.ready()
@@ -34,19 +40,25 @@ def observe(
         sample = parse_apiserver(text) if text is not None else None
         nodes = cluster.nodes()
         not_ready: list[str] = []
-        labelled: set[str] = set()
+        free: list[NodeInfo] = []  # not held: held nodes were reached when they were held
         label = target.label
         for node in nodes:  # one pass: a large cluster has thousands of nodes, observed every minute
             if node.conditions.get("Ready") != "True":
                 not_ready.append(node.name)
-            if label in node.labels:
-                labelled.add(node.name)
-        workload = _workload(target, nodes_labelled=labelled)
+            if node.labels.get(label) != HOLD:
+                free.append(node)
+        released = {node.name for node in target.reach(free)}
+        workload = _workload(target, released)
         dns = _dns(cluster, parse_dns)
     except BadInputError as exc:
         return unreachable(cluster.name, at, f"unreadable metrics: {exc}")
     except ClusterError as exc:
         return unreachable(cluster.name, at, str(exc))
+    source, gates = promql
+    if source is not None:
+        queried = evaluate(source, gates)
+    else:
+        queried = {gate.name: PromqlValue(error="no Prometheus URL for this cluster") for gate in gates}
     return ClusterReading(
         cluster=cluster.name,
         at=at,
@@ -57,24 +69,23 @@ def observe(
         not_ready_nodes=tuple(not_ready[:_NAMED]),
         workload=workload,
         dns=dns,
+        promql=queried,
     )
 
 
-def _workload(target: ClusterTarget, nodes_labelled: set[str]) -> WorkloadPods:
-    """The DaemonSet's pods of its current generation, Ready, on the labelled nodes."""
+def _workload(target: ClusterTarget, released: set[str]) -> WorkloadPods:
+    """The DaemonSet's pods of its current generation, Ready, on the reached nodes no longer held."""
     cluster = target.cluster
     live = cluster.get(target.ref, target.api_version)
     generation = str((live or {}).get("metadata", {}).get("generation", ""))
     pods = cluster.pods(namespace=target.ref.namespace, label_selector=pod_selector(target.daemonset))
     current = [
-        p
-        for p in pods
-        if p.node in nodes_labelled and p.labels.get("pod-template-generation", generation) == generation
+        p for p in pods if p.node in released and p.labels.get("pod-template-generation", generation) == generation
     ]
     ready_on = {p.node for p in current if p.ready}
-    missing = sorted(nodes_labelled - ready_on)
+    missing = sorted(released - ready_on)
     return WorkloadPods(
-        expected=len(nodes_labelled),
+        expected=len(released),
         ready=len(ready_on),
         restarts=sum(p.restarts for p in current),
         not_ready=tuple(missing[:_NAMED]),

@@ -9,11 +9,12 @@ for comparison. Either way the simulation then runs to the fleet file's `duratio
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from guardrail.config.fleet import FleetFile, load_fleet
+from guardrail.config.fleet import RehearsalFile, load_fleet
 from guardrail.core.audit import EventKind, parse_iso
 from guardrail.core.kube.cluster import Cluster
 from guardrail.core.locks import parse_duration
@@ -31,6 +32,7 @@ from guardrail.core.runs import RunStatus
 from guardrail.services import wiring
 from guardrail.services.rollout import Rollout, drive, start
 from guardrail.services.rollout_act import ClusterTarget
+from guardrail.services.rollout_approvals import Unattended
 
 RUN_ID = "rehearsal"
 ACTOR = "guardrail-rehearsal"
@@ -58,7 +60,7 @@ _STEP_KINDS = {
 def rehearse(path: Path, strategy: Strategy, *, refuse: frozenset[str] = frozenset()) -> RehearsalReport:
     """Rehearse the fleet file at `path`. Raises ConfigError/BadInputError (exit 3) for a bad fleet file or
     a template that does not render for a cluster, before anything is simulated."""
-    fleet_file = load_fleet(path)
+    fleet_file = load_fleet(path, RehearsalFile)
     manifests = {c.name: _manifests(fleet_file, c.name, c.values) for c in fleet_file.clusters}
     fleet = wiring.simulated_fleet(fleet_file, refuse=refuse)
     started = fleet.clock.now()
@@ -87,13 +89,14 @@ def rehearse(path: Path, strategy: Strategy, *, refuse: frozenset[str] = frozens
             t.peak_utilisation,
             t.dns_failures,
             cluster_state(t, rolled_back=t.name in touched),
+            t.timeline,
         )
         for t in truths
     )
     return RehearsalReport(strategy, outcome, reason, results, tuple(steps), duration, rollback)
 
 
-def _manifests(fleet_file: FleetFile, cluster: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _manifests(fleet_file: RehearsalFile, cluster: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not fleet_file.manifests:
         return [dict(DEFAULT_WORKLOAD)]
     return wiring.render_manifests(fleet_file.manifest_paths(), {**fleet_file.values, **values}, cluster)
@@ -111,12 +114,14 @@ def _naive(fleet: RehearsalFleet, manifests: Mapping[str, list[dict[str, Any]]])
 
 def _guarded(
     fleet: RehearsalFleet,
-    fleet_file: FleetFile,
+    fleet_file: RehearsalFile,
     manifests: Mapping[str, list[dict[str, Any]]],
     started: datetime,
     duration: float,
 ) -> tuple[list[RehearsalStep], str, str, str | None, list[str]]:
+    # A simulated fleet has no Prometheus: its PromQL gates are left out of a rehearsal.
     policy = fleet_file.rollout.policy()
+    policy = replace(policy, gates=replace(policy.gates, promql=()))
     clusters: dict[str, Cluster] = {c.name: c for c in fleet.clusters()}
     store = wiring.memory_run_store(fleet.clock)
     parse_apiserver, parse_dns = wiring.rollout_metrics_parsers()
@@ -129,6 +134,7 @@ def _guarded(
         parse_apiserver=parse_apiserver,
         parse_dns=parse_dns,
         dns_cache_ttl={c.name: parse_duration(c.dns_cache_ttl).total_seconds() for c in fleet_file.clusters},
+        approvals=Unattended(),
     )
     start(rollout, RUN_ID)
     record = drive(rollout, RUN_ID, until=started + timedelta(seconds=duration))
@@ -140,6 +146,7 @@ def _guarded(
             {k: v for k, v in event.payload.items() if k != "run"},
         )
         for event in store.events()
+        if "observed" not in event.payload  # every observation is recorded; the report keeps the steps
     ]
     if record.status is RunStatus.RUNNING or state.outcome is None:
         reason = f"simulated time limit {clock_text(duration)} reached while {state.phase.value}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrail.config import Settings
 from guardrail.core.approvals import Approval, ApprovalStatus, BreakGlass
@@ -22,13 +23,19 @@ from guardrail.core.errors import BadInputError, StoreError
 from guardrail.core.locks import Lock, LockTarget, split_workspace_lock_name
 from guardrail.core.report import CheckReport
 from guardrail.core.rollback.plan import RollbackPlan
-from guardrail.core.store_ports import Store
-from guardrail.services import approvals, audit, locks
+from guardrail.core.runs import RunRecord, StoreWithRuns
+from guardrail.services import approvals, audit, locks, nodes_runs
 from guardrail.services.check import CheckRequest, check
+from guardrail.services.nodes_runs import CycleView
 from guardrail.services.review import settle as settle_review
 from guardrail.services.rollback import RollbackApplied, RollbackRequest, apply_rollback, plan_rollback
 from guardrail.services.store import actor as configured_actor
 from guardrail.services.store import open_configured_store, signature_verifier
+
+if TYPE_CHECKING:  # loaded when the Rollouts or Nodes screen asks, not when the app starts
+    from guardrail.core.rollout.rehearsal import RehearsalReport
+    from guardrail.services.nodes_rehearse import Rehearsal
+    from guardrail.services.rollout_status import RunView
 
 Clock = Callable[[], datetime]
 # The audit browser lists the newest events first and stops here: a filter narrows further.
@@ -87,14 +94,17 @@ class OperatorSession:
     terraform_bin: str | None = None
     clock: Clock = utc_now
     actor: Callable[[], str] = configured_actor
-    open_store: Callable[[str | None, Settings], Store] = open_configured_store
-    _store: Store | None = field(default=None, init=False, repr=False)
+    open_store: Callable[[str | None, Settings], StoreWithRuns] = open_configured_store
+    # What `tui --rehearse` named: a simulated fleet for the Rollouts screen, simulated pools for the Nodes screen.
+    fleet_file: Path | None = None
+    pool_files: tuple[Path, ...] = ()
+    _store: StoreWithRuns | None = field(default=None, init=False, repr=False)
     _opening: _Opening | None = field(default=None, init=False, repr=False)
     _closed: bool = field(default=False, init=False, repr=False)
     # Guards the three above; callers wait on it for an opening to finish or the session to close.
     _changed: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
 
-    def store(self) -> Store:
+    def store(self) -> StoreWithRuns:
         """The store, opened on first use. Raises StoreError when it cannot be opened or the session is closed.
 
         The store is opened in a thread of its own that every caller waits for, until it is done or the
@@ -126,7 +136,7 @@ class OperatorSession:
             store.close()
 
     def _open(self, attempt: _Opening) -> None:
-        opened: Store | None = None
+        opened: StoreWithRuns | None = None
         try:
             opened = self.open_store(self.store_url, self.settings)
         except BaseException as error:  # handed to the callers waiting for it: nobody else would see it
@@ -242,3 +252,65 @@ class OperatorSession:
         return RollbackRequest(
             directory, self.settings, store=self.store_url, terraform_bin=self.terraform_bin, undo_seq=seq
         )
+
+    # -- rollouts -------------------------------------------------------------------------------------
+
+    def rollouts(self) -> list[RunView]:
+        """Every rollout, newest first, as people follow them."""
+        from guardrail.services.rollout_runs import rollout_status
+
+        return rollout_status(self.store())
+
+    def pause_rollout(self, run_id: str) -> RunRecord:
+        """Ask the process that drives the rollout to pause. Raises BadInputError (no such run, ended)."""
+        from guardrail.core.runs import RunRequest
+        from guardrail.services.rollout_runs import request_rollout
+
+        return request_rollout(self.store(), run_id, RunRequest.PAUSE)
+
+    def resume_rollout(self, run_id: str) -> RunRecord:
+        """Drive the rollout here until it ends or pauses (this blocks: run it on a thread of its own).
+        Raises BadInputError, DeniedError (a live process drives it), ClusterError."""
+        from guardrail.services.rollout_runs import resume_rollout
+
+        return resume_rollout(self.store(), run_id, self.settings)
+
+    def abort_rollout(self, run_id: str) -> RunRecord:
+        """Abort the rollout: its driver rolls it back, or this call does when nobody drives it (then it
+        blocks until the rollback is verified or not)."""
+        from guardrail.services.rollout_runs import abort_rollout
+
+        return abort_rollout(self.store(), run_id, self.settings)
+
+    def rehearse_fleet(self, fleet: Path) -> tuple[RehearsalReport, RehearsalReport]:
+        """The fleet file rehearsed guarded and naive (simulated: nothing is touched, nothing recorded)."""
+        from guardrail.core.rollout.rehearsal import Strategy
+        from guardrail.services.rollout_rehearse import rehearse
+
+        return rehearse(fleet, Strategy.GUARDED), rehearse(fleet, Strategy.NAIVE)
+
+    # -- node cycles ----------------------------------------------------------------------------------
+
+    def node_cycles(self) -> list[CycleView]:
+        """Every node cycle in the store, newest first."""
+        return nodes_runs.cycle_views(self.store())
+
+    def pause_cycle(self, run_id: str) -> CycleView:
+        """Raises BadInputError for an unknown or ended cycle."""
+        return nodes_runs.pause_cycle(self.store(), run_id, self.actor())
+
+    def resume_cycle(self, run_id: str) -> CycleView:
+        """Ask a paused cycle to carry on. Raises BadInputError for one that is not paused."""
+        return nodes_runs.ask_resume(self.store(), run_id, self.actor())
+
+    def abort_cycle(self, run_id: str) -> CycleView:
+        """Raises BadInputError for an unknown or ended cycle."""
+        return nodes_runs.abort_cycle(self.store(), run_id, self.actor())
+
+    def rehearse_pool(self, pool_file: Path) -> Rehearsal:
+        """Cycle a simulated pool with the engine, in simulated time (nothing is stored). Raises BadInputError
+        (ConfigError) for a bad pool file."""
+        from guardrail.config.pool_file import load_pool_file
+        from guardrail.services.nodes_rehearse import rehearse
+
+        return rehearse(load_pool_file(pool_file), self.settings.nodes)

@@ -18,6 +18,7 @@ from pathlib import Path
 from guardrail.config import Settings
 from guardrail.core.approvals import SIGNATURE_NAMESPACE
 from guardrail.core.errors import StoreMissingError
+from guardrail.core.runs import StoreWithRuns
 from guardrail.core.secrets import Scrubber, scrubber_for
 from guardrail.core.store_ports import SignatureVerifier, Store, StoreOpener
 from guardrail.services import wiring
@@ -87,7 +88,17 @@ def store_location(explicit: str | None, settings: Settings) -> StoreLocation:
     return locate(explicit, configured, home=settings.base_dir, config=settings.source)
 
 
-def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> Store:
+def store_present(explicit: str | None, settings: Settings) -> bool:
+    """Whether the chosen store (see store_location) is there to be read without creating it: a SQLite file
+    that exists, or any other URL (a server, whose schema opening checks)."""
+    url = store_location(explicit, settings).url
+    if not url.startswith("sqlite:///"):
+        return True
+    path = Path(url.removeprefix("sqlite:///"))
+    return (path if path.is_absolute() else Path.cwd() / path).is_file()
+
+
+def open_configured_store(explicit: str | None, settings: Settings, scrub: Scrubber | None = None) -> StoreWithRuns:
     """Open the chosen store (creating it only at the default location). Raises StoreMissingError (exit 3)
     naming the command that creates it when it does not exist, StoreError when it cannot be opened."""
     location = store_location(explicit, settings)

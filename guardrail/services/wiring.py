@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from guardrail.adapters.kubernetes.cluster import KubernetesCluster
-    from guardrail.config.fleet import FleetFile
+    from guardrail.config import Settings
+    from guardrail.config.fleet import RehearsalFile
     from guardrail.config.pool_file import PoolFile
     from guardrail.core.clock import Clock
     from guardrail.core.kube.cluster import Cluster, NodeInfo
@@ -26,14 +27,23 @@ if TYPE_CHECKING:
     from guardrail.core.kube.render import ManifestDocument
     from guardrail.core.nodes.ports import NodeReplacer
     from guardrail.core.ports import PlanIntake, PolicyEngine, Renderer, TerraformRunner, Workspaces
+    from guardrail.core.rollout.promql import PromqlSource
     from guardrail.core.rollout.readings import ApiServerSample
     from guardrail.core.rollout.rehearsal import RehearsalFleet, RehearsalStore
+    from guardrail.core.runs import StoreWithRuns
     from guardrail.core.secrets import Scrubber
     from guardrail.core.source_control import SourceControl
-    from guardrail.core.store_ports import SignatureVerifier, Store, StoreOpener
+    from guardrail.core.store_ports import SignatureVerifier, StoreOpener
 
 # Seconds any one request to a Kubernetes API server may take (the adapter's own default).
 KUBE_REQUEST_TIMEOUT = 10.0
+
+
+def clock() -> Clock:
+    """The clock real rollouts wait on: the wall clock (tests give theirs here)."""
+    from guardrail.core.clock import SystemClock
+
+    return SystemClock()
 
 
 def terraform_runner(binary: str | None) -> TerraformRunner:
@@ -74,7 +84,7 @@ def renderer(output_format: str, *, color: bool) -> Renderer:
     return renderer_for(output_format, color=color)
 
 
-def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> Store:
+def open_store(url: str, *, cwd: Path, scrub: Scrubber | None = None, create: bool = False) -> StoreWithRuns:
     """The store at `url` (SQLite or PostgreSQL), migrated to this version, created first when `create`.
     Raises StoreMissingError when it does not exist (and not `create`), StoreError."""
     from guardrail.adapters.store import open_store as open_sql_store
@@ -142,15 +152,28 @@ def node_inventory(path: Path) -> tuple[NodeInfo, ...]:
     return read_nodes(path)
 
 
-def cluster(context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT) -> Cluster:
+def cluster(
+    context: str | None, kubeconfig: str | None, *, timeout: float = KUBE_REQUEST_TIMEOUT, name: str | None = None
+) -> Cluster:
     """The Kubernetes cluster of a kubeconfig context (kubectl's rules: `kubeconfig`, else $KUBECONFIG,
-    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds.
+    else ~/.kube/config; `context`, else the current one), every request bounded by `timeout` seconds,
+    called `name` in readings and messages (a fleet's name for it; default the context's).
 
     Raises BadInputError naming the context and the files when the kubeconfig or the context is missing;
     the API server is not asked anything until the cluster is used."""
     from guardrail.adapters.kubernetes import connect
 
-    return connect(context, kubeconfig, timeout=timeout)
+    return connect(context, kubeconfig, timeout=timeout, name=name)
+
+
+@contextmanager
+def clusters(
+    contexts: Sequence[tuple[str, str, str | None]], *, timeout: float = KUBE_REQUEST_TIMEOUT
+) -> Iterator[dict[str, Cluster]]:
+    """The clusters of (name, context, kubeconfig) triples by name (see `cluster`), closed when the block
+    ends. Raises BadInputError as `cluster` does, before any is used."""
+    with _connected([(context, kubeconfig, name) for name, context, kubeconfig in contexts], timeout) as opened:
+        yield {connected.name: connected for connected in opened}
 
 
 @contextmanager
@@ -158,18 +181,29 @@ def connected_clusters(contexts: Sequence[str], kubeconfig: Path | None) -> Iter
     """A cluster per kubeconfig context (the kubeconfig's current context when none is named), closed when the
     block ends. Raises BadInputError naming the context and the files for a kubeconfig or context that does
     not exist, and for a context named twice, before any API server is asked anything."""
-    from guardrail.adapters.kubernetes import connect
     from guardrail.core.errors import BadInputError
 
     repeated = sorted({context for context in contexts if list(contexts).count(context) > 1})
     if repeated:
         raise BadInputError(f"--context {repeated[0]} is given twice")
     targets: list[str | None] = [*contexts] or [None]
+    config = str(kubeconfig) if kubeconfig else None
+    with _connected([(context, config, None) for context in targets], KUBE_REQUEST_TIMEOUT) as opened:
+        yield list(opened)
+
+
+@contextmanager
+def _connected(
+    targets: Sequence[tuple[str | None, str | None, str | None]], timeout: float
+) -> Iterator[list[KubernetesCluster]]:
+    # (context, kubeconfig, name) each; every cluster opened is closed, also when a later one fails to open.
+    from guardrail.adapters.kubernetes import connect
+
     opened: list[KubernetesCluster] = []
     try:
-        for context in targets:
-            opened.append(connect(context, str(kubeconfig) if kubeconfig else None, timeout=KUBE_REQUEST_TIMEOUT))
-        yield list(opened)
+        for context, kubeconfig, name in targets:
+            opened.append(connect(context, kubeconfig, timeout=timeout, name=name))
+        yield opened
     finally:
         for connected in opened:
             connected.close()
@@ -191,6 +225,13 @@ def rollout_metrics_parsers() -> tuple[Callable[[str], ApiServerSample], Callabl
     return parse_apiserver_metrics, parse_coredns_answers
 
 
+def prometheus(url: str, *, timeout: float) -> PromqlSource:
+    """The PromQL gates' source: the Prometheus HTTP API at `url`, each query bounded by `timeout` seconds."""
+    from guardrail.adapters.prometheus import PrometheusApi
+
+    return PrometheusApi(url, timeout=timeout)
+
+
 def render_manifests(paths: Sequence[Path], values: Mapping[str, Any], cluster: str) -> list[dict[str, Any]]:
     """The manifests of `paths` for `cluster`, jinja2 templates rendered with `values`. Raises
     BadInputError naming the file and cluster for an undefined value or a malformed file."""
@@ -206,7 +247,16 @@ def memory_run_store(clock: Clock) -> RehearsalStore:
     return MemoryRunStore(clock)
 
 
-def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
+def run_store(settings: Settings, store_url: str | None) -> StoreWithRuns:
+    """The runs of real rollouts, the approvals their steps wait for and the audit log, in the configured
+    store: `store_url` (--store), else $GUARDRAIL_STORE, else `store:` of guardrail.yaml, else the SQLite
+    file under .guardrail/. Opened (and migrated) now; the caller closes it. Raises StoreError (exit 3)."""
+    from guardrail.services.store import open_configured_store
+
+    return open_configured_store(store_url, settings)
+
+
+def simulated_fleet(fleet: RehearsalFile, *, refuse: frozenset[str] = frozenset()) -> RehearsalFleet:
     """The deterministic simulator of a fleet file's clusters, workload and cost."""
     from guardrail.core.locks import parse_duration
     from guardrail.simulation.fleet import SimulatedFleet
@@ -227,6 +277,17 @@ def simulated_fleet(fleet: FleetFile, *, refuse: frozenset[str] = frozenset()) -
         seed=fleet.seed,
     )
     return SimulatedFleet(spec, refuse=refuse)
+
+
+def node_replacer(cluster: Cluster, replace_command: str | None, *, timeout: float) -> NodeReplacer:
+    """How a real cycle replaces machines: `replace_command`, a jinja2 template run without a shell through
+    guardrail.adapters.process (bounded by `timeout` seconds), else deleting the Node so that the managed
+    pool re-creates it. Raises BadInputError when the template does not parse."""
+    from guardrail.adapters.node_replacers import CommandReplacer, DeleteNodeReplacer
+
+    if replace_command is None:
+        return DeleteNodeReplacer(cluster)
+    return CommandReplacer(replace_command, timeout=timeout)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,69 @@ from typing import Any
 
 from guardrail.core.kube.objects import ObjectRef
 
+_FLOWCONTROL = "flowcontrol.apiserver.k8s.io/v1"
+# The mandatory APF configuration every API server keeps (its `exempt` and `catch-all` levels and schemas).
+MANDATORY_APF: tuple[dict[str, Any], ...] = (
+    {
+        "apiVersion": _FLOWCONTROL,
+        "kind": "PriorityLevelConfiguration",
+        "metadata": {"name": "exempt"},
+        "spec": {"type": "Exempt", "exempt": {}},
+    },
+    {
+        "apiVersion": _FLOWCONTROL,
+        "kind": "PriorityLevelConfiguration",
+        "metadata": {"name": "catch-all"},
+        "spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 5, "lendablePercent": 0}},
+    },
+    {
+        "apiVersion": _FLOWCONTROL,
+        "kind": "FlowSchema",
+        "metadata": {"name": "exempt"},
+        "spec": {
+            "matchingPrecedence": 1,
+            "priorityLevelConfiguration": {"name": "exempt"},
+            "rules": [
+                {
+                    "subjects": [{"kind": "Group", "group": {"name": "system:masters"}}],
+                    "resourceRules": [
+                        {
+                            "verbs": ["*"],
+                            "apiGroups": ["*"],
+                            "resources": ["*"],
+                            "clusterScope": True,
+                            "namespaces": ["*"],
+                        }
+                    ],
+                }
+            ],
+        },
+    },
+    {
+        "apiVersion": _FLOWCONTROL,
+        "kind": "FlowSchema",
+        "metadata": {"name": "catch-all"},
+        "spec": {
+            "matchingPrecedence": 10000,
+            "priorityLevelConfiguration": {"name": "catch-all"},
+            "rules": [
+                {
+                    "subjects": [{"kind": "Group", "group": {"name": "system:authenticated"}}],
+                    "resourceRules": [
+                        {
+                            "verbs": ["*"],
+                            "apiGroups": ["*"],
+                            "resources": ["*"],
+                            "clusterScope": True,
+                            "namespaces": ["*"],
+                        }
+                    ],
+                }
+            ],
+        },
+    },
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Routing:

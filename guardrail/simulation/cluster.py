@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from guardrail.core.errors import BadInputError, ClusterError, ClusterUnreachableError
-from guardrail.core.kube.cluster import EvictionOutcome, NodeInfo, PodInfo, ServedResource
+from guardrail.core.kube.cluster import EvictionOutcome, Identity, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.objects import ObjectRef, split_api_version
-from guardrail.simulation.apf import route
+from guardrail.simulation.apf import MANDATORY_APF, route
 from guardrail.simulation.apiserver import BASELINE_FLOW
 from guardrail.simulation.selectors import selector
 from guardrail.simulation.world import COREDNS, World, revision_of
@@ -46,7 +46,7 @@ class SimulatedCluster:
         self.world = world
         # Operations this cluster refuses, for tests: "dry-run" (every dry-run), "apply", "label".
         self.refuse = refuse
-        self.objects: dict[ObjectRef, dict[str, Any]] = {}
+        self.objects: dict[ObjectRef, dict[str, Any]] = {ObjectRef.of(m): copy.deepcopy(m) for m in MANDATORY_APF}
         self.exempt = False
         self.calls = 0  # requests guardrail made, for tests
         self._status_cache: dict[str, tuple[int, Mapping[str, Any], dict[str, Any]]] = {}
@@ -150,6 +150,10 @@ class SimulatedCluster:
         self._serve()
         return self.world.api.metrics_text(self.world.objects())
 
+    def identity(self) -> Identity:
+        self._serve()
+        return Identity(IDENTITY, ("system:authenticated",))
+
     def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:
         self._serve()
         if namespace == "kube-system" and name in COREDNS and port == 9153 and path == "/metrics":
@@ -231,8 +235,6 @@ class SimulatedCluster:
 
     def create(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
         self._serve()
-        if manifest.get("kind") == "SelfSubjectReview":
-            return {**copy.deepcopy(dict(manifest)), "status": {"userInfo": {"username": IDENTITY}}}
         ref = self._ref(manifest)
         if ref in self.objects:
             raise ClusterError(self.name, f"{ref.address} already exists")
@@ -254,6 +256,16 @@ class SimulatedCluster:
         stored.setdefault("metadata", {}).setdefault("generation", 1)
         self.objects[ref] = stored
         self._changed(ref)
+
+    def add_node(self, name: str) -> None:
+        """A node joins (an autoscaler, a repaired machine): it carries no rollout label, and every
+        DaemonSet that admits it starts a pod there."""
+        if name in self.world.node_labels:
+            raise ClusterError(self.name, f'nodes "{name}" already exists')
+        self.world.add_node(name)
+        for ref, obj in self.objects.items():
+            if ref.kind == "DaemonSet":
+                self.world.reconcile(str(ref), obj, [name])
 
     # -- inside ---------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from guardrail.simulation.world import World
 # Where simulated time starts: fixed, so that two rehearsals of one fleet and seed are identical.
 EPOCH = datetime(2024, 12, 11, 15, 0, tzinfo=UTC)
 TICK_SECONDS = 10.0
+SAMPLE_SECONDS = 60.0  # the truth's utilisation is sampled this often, for the reports' timelines
 
 
 class SimulatedClock:
@@ -44,6 +45,8 @@ class SimulatedFleet:
             for c in self.spec.clusters
         ]
         self.clock = SimulatedClock(self)
+        self.timelines: dict[str, list[float]] = {c.name: [] for c in self.simulated}
+        self._next_sample = 0.0
         self.run(0.0)
 
     def clusters(self) -> list[Cluster]:
@@ -61,6 +64,10 @@ class SimulatedFleet:
                 cluster.world.advance(step)
             self.elapsed += step
             remaining -= step
+            while self.elapsed >= self._next_sample:
+                for cluster in self.simulated:
+                    self.timelines[cluster.name].append(cluster.world.api.utilisation)
+                self._next_sample += SAMPLE_SECONDS
             if remaining <= 1e-9:
                 return
 
@@ -70,17 +77,19 @@ class SimulatedFleet:
         for cluster in self.simulated:
             world = cluster.world
             new_pods = {pod.node for pod in world.pods.values() if pod.workload}
+            nodes = len(world.node_labels)
             down = world.api.failing(world.now) or not world.nodes_ready or world.dns_failing()
             results.append(
                 ClusterTruth(
                     name=cluster.name,
-                    nodes=world.spec.nodes,
-                    coverage=len(new_pods) / world.spec.nodes if world.spec.nodes else 0.0,
+                    nodes=nodes,
+                    coverage=len(new_pods) / nodes if nodes else 0.0,
                     peak_utilisation=world.api.peak_utilisation,
                     utilisation=world.api.utilisation,
                     dns_failures=int(world.dns_failures),
-                    nodes_not_ready=0 if world.nodes_ready else world.spec.nodes,
+                    nodes_not_ready=0 if world.nodes_ready else nodes,
                     down=down,
+                    timeline=tuple(self.timelines[cluster.name]),
                 )
             )
         return results

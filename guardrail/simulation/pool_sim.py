@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from guardrail.core.errors import ClusterError
-from guardrail.core.kube.cluster import EvictionOutcome, NodeInfo, PodInfo, ServedResource
+from guardrail.core.kube.cluster import EvictionOutcome, Identity, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.labels import LabelSelector
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.simulation.pool_clock import SimulatedClock, Timeline
@@ -30,6 +30,9 @@ _SERVED = {
     ("v1", "Node"): ServedResource("v1", "Node", "nodes", False),
     ("v1", "Pod"): ServedResource("v1", "Pod", "pods", True),
 }
+
+
+POOL_USER = "guardrail"  # who the simulated API server says guardrail is
 
 
 class PoolSimulator:
@@ -128,6 +131,10 @@ class PoolSimulator:
 
     def metrics_text(self) -> str | None:
         return None
+
+    def identity(self) -> Identity:
+        """The user a node cycle runs as: the pool's API server authenticates every client alike."""
+        return Identity(POOL_USER, ("system:authenticated",))
 
     def ready(self) -> bool:
         return True
@@ -228,3 +235,6 @@ class ReimageReplacer:
 
     def replace(self, node: NodeInfo) -> None:
         self._simulator.reimage(node.name)
+
+    def describe(self, node: NodeInfo) -> str:
+        return f"reimage the machine of {node.name} in place (simulated)"

@@ -110,7 +110,7 @@ class World:
         self.refused_seconds += seconds if refused and self.running_workload else 0.0
         if self.restart_count() != before:
             self._changed()
-        lookups = self.spec.nodes * LOOKUPS_PER_NODE_PER_SECOND * seconds
+        lookups = len(self.node_labels) * LOOKUPS_PER_NODE_PER_SECOND * seconds
         self.dns_lookups += lookups
         if self.dns_failing():
             self.dns_failures += lookups
@@ -123,7 +123,7 @@ class World:
         return int(self.refused_seconds // RESTART_EVERY_SECONDS)
 
     def objects(self) -> dict[str, int]:
-        pods = self.spec.nodes * self.spec.pods_per_node + len(self.pods) + len(COREDNS)
+        pods = len(self.node_labels) * self.spec.pods_per_node + len(self.pods) + len(COREDNS)
         return {"pods": pods, "nodes": len(self.node_labels), **OTHER_OBJECTS}
 
     def _workload_load(self) -> tuple[float, float]:
@@ -233,6 +233,11 @@ class World:
         if self._node_list is None:
             self._node_list = [self.node_info(name) for name in self.node_labels]
         return self._node_list
+
+    def add_node(self, name: str) -> None:
+        """A node joins the cluster (the DaemonSet controller is the caller's to run on it)."""
+        self.node_labels[name] = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+        self.forget_node(name)
 
     def forget_node(self, name: str) -> None:
         self._node_cache.pop(name, None)

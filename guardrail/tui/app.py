@@ -1,4 +1,4 @@
-"""The operator's app: four screens over one session of services, switched with 1-4 or the palette.
+"""The operator's app: five screens over one session of services, switched with 1-5 or the palette.
 
 `make_app` builds it for `guardrail tui` and for the tests. The app owns the plan under review; the
 screens watch it. Every service call runs in a worker thread (see calls.run_service).
@@ -21,14 +21,24 @@ from guardrail.tui.calls import run_service
 from guardrail.tui.screens.approvals import ApprovalsScreen
 from guardrail.tui.screens.audit import AuditScreen
 from guardrail.tui.screens.locks import LocksScreen
+from guardrail.tui.screens.nodes import NodesScreen
 from guardrail.tui.screens.review import ReviewScreen
+from guardrail.tui.screens.rollouts import RolloutsScreen
 from guardrail.tui.widgets.modals import ActionModal, FormField, ModalText
 
-SCREENS = {"review": "Review", "locks": "Locks", "approvals": "Approvals", "audit": "Audit"}
+SCREENS = {
+    "review": "Review",
+    "locks": "Locks",
+    "approvals": "Approvals",
+    "audit": "Audit",
+    "rollouts": "Rollouts",
+    "nodes": "Nodes",
+}
 
 
 class GuardrailApp(App[int]):
-    """Review a change, its blast radius and findings; manage locks, approvals and the audit log."""
+    """Review a change, its blast radius and findings; manage locks, approvals and the audit log; watch,
+    pause and abort node-pool cycles."""
 
     CSS_PATH = "app.tcss"
     TITLE = "guardrail"
@@ -37,6 +47,8 @@ class GuardrailApp(App[int]):
         Binding("2", "show('locks')", "Locks"),
         Binding("3", "show('approvals')", "Approvals"),
         Binding("4", "show('audit')", "Audit"),
+        Binding("5", "show('rollouts')", "Rollouts"),
+        Binding("6", "show('nodes')", "Nodes"),
         Binding("o", "open_plan", "Open plan"),
         Binding("q", "quit", "Quit"),
     ]
@@ -55,6 +67,8 @@ class GuardrailApp(App[int]):
             ("locks", LocksScreen),
             ("approvals", ApprovalsScreen),
             ("audit", AuditScreen),
+            ("rollouts", RolloutsScreen),
+            ("nodes", NodesScreen),
         ):
             self.add_mode(name, screen)
 
@@ -121,6 +135,25 @@ class GuardrailApp(App[int]):
         for plan in self.plans:
             yield SystemCommand(f"Open plan: {plan}", "Check this plan and review it", partial(self.open_plan, plan))
         yield SystemCommand("Reload plan", "Check the current plan again", self.reload_plan)
+        yield SystemCommand("Rehearse a fleet…", "Guarded and naive, side by side (simulated)", self.rehearse_fleet)
+        yield SystemCommand("Rehearse a node pool…", "Cycle a simulated pool on the Nodes screen", self.rehearse_pool)
+
+    def rehearse_fleet(self) -> None:
+        """The Rollouts screen, asking which simulated fleet to rehearse."""
+        self._ask_rehearsal("rollouts")
+
+    def rehearse_pool(self) -> None:
+        """The Nodes screen, asking which simulated pool to rehearse."""
+        self._ask_rehearsal("nodes")
+
+    def _ask_rehearsal(self, mode: str) -> None:
+        self.action_show(mode)
+        self.call_after_refresh(self._ask_on_screen)
+
+    def _ask_on_screen(self) -> None:
+        screen = self.screen
+        if isinstance(screen, (RolloutsScreen, NodesScreen)):
+            screen.action_rehearse()
 
 
 def _ignore(_: object) -> None:
@@ -128,5 +161,6 @@ def _ignore(_: object) -> None:
 
 
 def make_app(session: OperatorSession, plans: Sequence[Path] = ()) -> GuardrailApp:
-    """The app for `guardrail tui` and the tests: `plans[0]` is opened first, the rest are one command away."""
+    """The app for `guardrail tui` and the tests: `plans[0]` is opened first, the rest are one command away.
+    The session's rehearsal files are rehearsed when their screen (Rollouts, Nodes) is first shown."""
     return GuardrailApp(session, plans)

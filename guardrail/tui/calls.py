@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
@@ -58,3 +59,28 @@ def run_service(
 def tell(owner: DOMNode, text: str, *, title: str = "", severity: SeverityLevel = "information") -> None:
     """A notification whose text (often from a plan or the store) is never read as markup."""
     owner.app.notify(neutralise(text), title=neutralise(title), severity=severity, markup=False)
+
+
+def run_driver(
+    owner: DOMNode, call: Callable[[], T], done: Callable[[T], None], failed: Callable[[str], None]
+) -> threading.Thread:
+    """Run `call`, which may drive a rollout for hours, on a daemon thread of its own: unlike a worker's, it
+    never holds the app open when the operator quits. Quitting then leaves the rollout as a killed process
+    would (`guardrail rollout resume` continues it from its last completed step)."""
+
+    def work() -> None:
+        outcome: Callable[[], None]
+        try:
+            result = call()
+        except Exception as error:  # shown on the screen, whatever it is
+            outcome = partial(failed, error_words(error))
+        else:
+            outcome = partial(done, result)
+        try:
+            owner.app.call_from_thread(outcome)
+        except RuntimeError:  # the app closed meanwhile
+            return
+
+    thread = threading.Thread(target=work, name="rollout-driver", daemon=True)
+    thread.start()
+    return thread

@@ -101,3 +101,22 @@ def break_glass_words(fingerprint: str, actor: str, ttl: str) -> str:
         f"BREAK GLASS for plan {fingerprint} as {actor}: one apply of this exact plan goes ahead despite "
         f"its findings, within {ttl or '?'}. This is recorded loudly in the audit log."
     )
+
+
+def cycle_request_words(action: str, run_id: str, subject: str, in_hand: int) -> str:
+    """What asking a node cycle to pause, resume or abort will do, in a sentence or two."""
+    if action == "pause":
+        return (
+            f"Pause node cycle {run_id} of {subject}: no node starts any more; the {in_hand} node(s) in hand "
+            "finish their phases (their budgets still run)."
+        )
+    if action == "resume":
+        return (
+            f"Resume node cycle {run_id} of {subject}: the process driving it starts nodes again "
+            f"(if none drives it any more, `guardrail nodes resume {run_id}` does)."
+        )
+    return (
+        f"ABORT node cycle {run_id} of {subject}: nodes not yet replaced are handed back uncordoned, nodes past "
+        f"their replace are left as they are for a person ({in_hand} in hand). With nothing in hand it ends at "
+        "once and frees the pool."
+    )

@@ -201,3 +201,14 @@ def test_debug_is_an_option_of_every_command(cli: Cli) -> None:
         helped = cli(*command, "--help")
         assert helped.code == 0, helped.stderr
         assert "--debug" in helped.stdout, command
+
+
+def test_tui_rehearse_refuses_a_file_of_neither_kind_before_the_app_starts(cli: Cli, tmp_path: Path) -> None:
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("seed: 1\n")
+    refused = cli("tui", "--rehearse", str(odd))
+    assert refused.code == 3
+    assert refused.stderr.startswith(f"guardrail: {odd}: a rehearsal file has clusters: (a fleet) or pool:")
+    helped = cli("tui", "--help")
+    assert "Rollouts screen" in helped.stdout
+    assert "Nodes screen" in helped.stdout

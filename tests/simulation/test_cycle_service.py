@@ -79,6 +79,9 @@ class Reimage:
     def replace(self, node: NodeInfo) -> None:
         self.cluster.reimage(node.name)
 
+    def describe(self, node: NodeInfo) -> str:
+        return f"reimage {node.name}"
+
 
 def _context(cluster: Recording, store: MemoryRunStore, mode: ReplaceMode) -> CycleContext:
     as_cluster = cast(Cluster, cluster)  # it forwards every call to the simulator
@@ -196,16 +199,20 @@ def test_a_cycle_of_a_pool_already_running_is_refused_and_a_run_cannot_be_asked_
         request_cycle(store, record.id, RunRequest.PAUSE, "bob")
 
 
-def test_the_next_plan_reads_the_history_of_earlier_cycles() -> None:
-    _cluster, _store, context, record = _start()
-    assert any(
-        f.check == "never-passed" for f in plan_pool_cycle(context, PoolSelector.parse("gpu"), SETTINGS).preflight
-    )
+def test_the_next_plan_reads_the_history_of_earlier_cycles_from_the_audit_log() -> None:
+    _cluster, store, context, record = _start()
+    first = plan_pool_cycle(context, PoolSelector.parse("gpu"), SETTINGS, store)
+    assert {f.check for f in first.preflight} == {"never-passed"}
+    assert first.history is not None
+    assert first.history.cycles == 1  # the cycle started by _start, not finished yet
+    assert plan_pool_cycle(context, PoolSelector.parse("gpu"), SETTINGS).preflight == ()  # no log: nothing said
     drive_cycle(context, record.id)
-    again = plan_pool_cycle(context, PoolSelector.parse("gpu"), replace(SETTINGS, warn_ratio=0.01))
+    again = plan_pool_cycle(context, PoolSelector.parse("gpu"), replace(SETTINGS, warn_ratio=0.01), store)
     checks = {f.check for f in again.preflight}
     assert "never-passed" not in checks
     assert "boot-history" in checks  # every boot took more than 1% of the budget
+    assert again.history is not None
+    assert sorted(len(h.boot_seconds) for h in again.history.strata.values()) == [4, 8]
 
 
 class Flaky(Recording):

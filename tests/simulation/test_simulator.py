@@ -123,24 +123,32 @@ def test_node_scoped_lists_cost_the_same_on_any_cluster() -> None:
     assert per_pod[0] == pytest.approx((2 + 0.05 * 31) / 1000 / 30)
 
 
-def test_the_daemonset_follows_the_node_labels_of_its_required_affinity() -> None:
-    from guardrail.core.rollout.manifests import with_rollout_affinity
+def test_the_daemonset_keeps_off_held_nodes_and_reaches_nodes_that_join() -> None:
+    from guardrail.core.rollout.manifests import with_hold_affinity
 
     fleet = _fleet(nodes=20)
     cluster = fleet.cluster("c")
-    cluster.apply(with_rollout_affinity(DAEMONSET, "guardrail.dev/rollout-agent", "true"), field_manager="t")
-    assert cluster.pods(label_selector="app=agent") == []
-    names = [n.name for n in cluster.nodes()][:3]
+    label = "guardrail.dev/rollout-agent"
+    names = [n.name for n in cluster.nodes()]
     for name in names:
-        cluster.label_node(name, {"guardrail.dev/rollout-agent": "true"})
+        cluster.label_node(name, {label: "hold"})
+    cluster.apply(with_hold_affinity(DAEMONSET, label), field_manager="t")
+    assert cluster.pods(label_selector="app=agent") == []
+    for name in names[:3]:
+        cluster.label_node(name, {label: None})
     fleet.run(30)
     pods = cluster.pods(namespace="telemetry", label_selector="app=agent")
-    assert sorted(p.node or "" for p in pods) == names
+    assert sorted(p.node or "" for p in pods) == names[:3]
     assert all(p.ready for p in pods)
-    cluster.label_node(names[0], {"guardrail.dev/rollout-agent": None})
+    cluster.label_node(names[0], {label: "hold"})
     assert len(cluster.pods(label_selector="app=agent")) == 2
+    cluster.add_node("c-node-late")  # no label: admitted
+    fleet.run(30)
+    assert "c-node-late" in {p.node for p in cluster.pods(label_selector="app=agent") if p.ready}
     with pytest.raises(ClusterError, match="not found"):
         cluster.label_node("no-such-node", {"a": "b"})
+    with pytest.raises(ClusterError, match="already exists"):
+        cluster.add_node("c-node-late")
 
 
 def test_coredns_metrics_are_read_through_the_pod_proxy() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from guardrail.adapters.store import initialise_store, open_store
 from guardrail.config import Settings, load_settings
-from guardrail.core.store_ports import Store
+from guardrail.core.runs import StoreWithRuns
 from guardrail.services.session import OperatorSession
 from guardrail.tui.app import GuardrailApp, make_app
 
@@ -29,7 +29,7 @@ class Harness:
     settings: Settings
     actors: list[str] = field(default_factory=lambda: [AUTHOR])
 
-    def open_store(self, _explicit: str | None = None, _settings: Settings | None = None) -> Store:
+    def open_store(self, _explicit: str | None = None, _settings: Settings | None = None) -> StoreWithRuns:
         return open_store(self.store_url, clock=lambda: NOW)
 
     def session(self) -> OperatorSession:

@@ -15,7 +15,7 @@ import pytest
 from guardrail.adapters.store import SqlStore, open_store
 from guardrail.config import Settings
 from guardrail.core.errors import StoreError
-from guardrail.core.store_ports import Store
+from guardrail.core.runs import StoreWithRuns
 from guardrail.services.session import OperatorSession
 from tests.conftest import initialised_sqlite
 from tests.tui.conftest import Harness
@@ -142,7 +142,7 @@ class SlowOpener:
     calls: int = 0
     opened: list[ObservedStore] = field(default_factory=list)
 
-    def __call__(self, _explicit: str | None, _settings: Settings) -> Store:
+    def __call__(self, _explicit: str | None, _settings: Settings) -> StoreWithRuns:
         self.calls += 1
         self.entered.set()
         try:
@@ -165,8 +165,8 @@ def _session(opener: SlowOpener) -> OperatorSession:
     return OperatorSession(Settings(), open_store=opener)
 
 
-def _in_thread(call: Callable[[], Store]) -> tuple[threading.Thread, list[BaseException | Store]]:
-    outcome: list[BaseException | Store] = []
+def _in_thread(call: Callable[[], StoreWithRuns]) -> tuple[threading.Thread, list[BaseException | StoreWithRuns]]:
+    outcome: list[BaseException | StoreWithRuns] = []
 
     def run() -> None:
         try:

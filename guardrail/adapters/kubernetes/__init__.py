@@ -16,14 +16,21 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 10.0  # seconds for every request to the API server
 
 
-def connect(context: str | None, kubeconfig: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> KubernetesCluster:
+def connect(
+    context: str | None, kubeconfig: str | None, *, timeout: float = DEFAULT_TIMEOUT, name: str | None = None
+) -> KubernetesCluster:
     """The cluster of `context` (else the kubeconfig's current context), every request bounded by
-    `timeout` seconds. Raises BadInputError for a missing kubeconfig or context; nothing is asked of the
-    API server until a method is called."""
+    `timeout` seconds, called `name` (default: the context's name). Raises BadInputError for a missing
+    kubeconfig or context; nothing is asked of the API server until a method is called."""
+    import dataclasses
+
     from guardrail.adapters.kubernetes.cluster import KubernetesCluster
     from guardrail.adapters.kubernetes.kubeconfig import load_context
 
-    return KubernetesCluster(load_context(context, kubeconfig), timeout=timeout)
+    resolved = load_context(context, kubeconfig)
+    if name is not None:
+        resolved = dataclasses.replace(resolved, name=name)
+    return KubernetesCluster(resolved, timeout=timeout)
 
 
 __all__ = ["DEFAULT_TIMEOUT", "connect"]

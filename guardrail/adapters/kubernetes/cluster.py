@@ -22,7 +22,7 @@ from guardrail.adapters.kubernetes import DEFAULT_TIMEOUT
 from guardrail.adapters.kubernetes.kubeconfig import KubeContext
 from guardrail.adapters.kubernetes.session import NOT_FOUND, Session, served_resource, stamped
 from guardrail.core.errors import BadInputError, ClusterError
-from guardrail.core.kube.cluster import EvictionOutcome, NodeInfo, PodInfo, ServedResource
+from guardrail.core.kube.cluster import EvictionOutcome, Identity, NodeInfo, PodInfo, ServedResource
 from guardrail.core.kube.objects import ObjectRef
 
 # Items per page when listing: bounded memory per answer, as kubectl's --chunk-size.
@@ -31,6 +31,7 @@ APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCH = "application/merge-patch+json"
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 _TOO_MANY_REQUESTS = 429
+SELF_SUBJECT_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
 
 class KubernetesCluster:
@@ -145,6 +146,29 @@ class KubernetesCluster:
     def ready(self) -> bool:
         status, body = self._session.raw_get("/readyz")
         return status == 200 and body.strip() == b"ok"
+
+    def identity(self) -> Identity:
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        try:
+            review = self._session.json(
+                "SelfSubjectReview", lambda: self._request("post", SELF_SUBJECT_REVIEWS, body=body)
+            )
+        except ClusterError as exc:
+            if exc.status != NOT_FOUND:
+                raise
+            raise ClusterError(
+                self.name,
+                "the API server serves no SelfSubjectReview (Kubernetes 1.28 or later): who guardrail is "
+                "cannot be known",
+                status=exc.status,
+            ) from exc
+        status = review.get("status") if isinstance(review, dict) else None
+        info = status.get("userInfo") if isinstance(status, dict) else None
+        user = info.get("username") if isinstance(info, dict) else None
+        if not isinstance(user, str) or not user:
+            raise ClusterError(self.name, "SelfSubjectReview named no user: who guardrail is cannot be known")
+        groups = tuple(g for g in (info or {}).get("groups") or () if isinstance(g, str))
+        return Identity(user, groups)
 
     def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:
         proxy = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(name, safe='')}:{port}/proxy/"

@@ -26,7 +26,8 @@ _STATE_STYLE = {
     StratumState.CANARY: "36",
     StratumState.PENDING: "2",
 }
-_TIMING_HEADER = ("phase", "nodes", "median", "p95", "longest", "budget", "p95/budget")
+# A stratum's timings table: the columns, and each span's cells (the TUI's Nodes screen shows the same).
+TIMING_HEADER = ("phase", "nodes", "median", "p95", "longest", "budget", "p95/budget")
 
 
 def render_cycle(
@@ -74,8 +75,8 @@ def _stratum(stratum: StratumReport, paint: Callable[[str, str], str]) -> list[s
     ]
     if not stratum.timings:
         return lines
-    rows = [_TIMING_HEADER, *(_timing_row(t) for t in stratum.timings)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_TIMING_HEADER))]
+    rows = [TIMING_HEADER, *(timing_row(t) for t in stratum.timings)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TIMING_HEADER))]
     for row, timing in zip(rows, (None, *stratum.timings), strict=True):
         cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
         text = "      " + "  ".join(cells)
@@ -85,7 +86,8 @@ def _stratum(stratum: StratumReport, paint: Callable[[str, str], str]) -> list[s
     return lines
 
 
-def _timing_row(timing: SpanTiming) -> tuple[str, ...]:
+def timing_row(timing: SpanTiming) -> tuple[str, ...]:
+    """The cells of one span under TIMING_HEADER."""
     return (
         timing.span,
         str(timing.count),

@@ -19,7 +19,7 @@ from guardrail.core.errors import StoreError, StoreMissingError
 
 # The newest schema revision this version knows; tests check it is the head of migrations/versions.
 SCHEMA_HEAD = "0005"
-KNOWN_REVISIONS = frozenset({"0001", "0002", "0003", "0005"})
+KNOWN_REVISIONS = frozenset({"0001", "0002", "0003", "0004", "0005"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit number: every guardrail writer on a PostgreSQL database takes this one lock.
 _PG_WRITE_LOCK = 0x67756172_64726C31

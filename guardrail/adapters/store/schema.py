@@ -110,6 +110,25 @@ apply_locks = sa.Table(
     sa.Column("event_seq", EVENT_SEQ, nullable=True),  # its apply-start
 )
 
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(512), nullable=False),
+    # The subject while the run is active, NULL once it ended: unique, so two active runs never share one.
+    sa.Column("active_subject", sa.String(512), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # the engine's plain-JSON state
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("updated_at", TIME, nullable=False),
+    sa.Column("requested", sa.String(16), nullable=True),
+    sa.Index("ix_runs_active_subject", "active_subject", unique=True),
+    sa.Index("ix_runs_kind", "kind"),
+)
+
 # Revision 0005: the rollback point of each Kubernetes apply, and each object as it lived before it.
 kube_applies = sa.Table(
     "kube_applies",

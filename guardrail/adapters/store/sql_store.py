@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from guardrail.adapters.store import engine as db
 from guardrail.adapters.store import records, rows
 from guardrail.adapters.store.ledger import BOUND_KINDS, ChainCheck
+from guardrail.adapters.store.runs import SqlRuns
 from guardrail.adapters.store.schema import (
     apply_locks,
     approvals,
@@ -57,8 +58,10 @@ def _of_kind(query: sa.Select[tuple[object, ...]], kind: str, fingerprint: str |
     return query if fingerprint is None else query.where(audit_events.c.fingerprint == fingerprint)
 
 
-class SqlStore:
-    """guardrail's store on a SQLAlchemy engine. Every method raises StoreError when the database fails."""
+class SqlStore(SqlRuns):
+    """guardrail's store on a SQLAlchemy engine. Every method raises StoreError when the database fails.
+
+    Runs (the RunStore port) are kept by the SqlRuns methods, in the same transactions as their events."""
 
     def __init__(self, engine: Engine, description: str, clock: Clock = _utc_now, scrub: Scrubber | None = None):
         self._engine = engine

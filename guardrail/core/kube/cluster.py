@@ -150,6 +150,14 @@ class ServedResource:
     namespaced: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the API server takes a client to be: a SelfSubjectReview's userInfo (or a service account's)."""
+
+    username: str
+    groups: tuple[str, ...] = ()
+
+
 class EvictionOutcome(StrEnum):
     EVICTED = "evicted"
     BLOCKED = "blocked"  # a PodDisruptionBudget refused it (HTTP 429): try again later
@@ -219,6 +227,13 @@ class ClusterReader(Protocol):
 
     def ready(self) -> bool:
         """Whether the API server answers /readyz with ok."""
+        ...
+
+    def identity(self) -> Identity:
+        """Who the API server authenticates guardrail as: a SelfSubjectReview (POST
+        /apis/authentication.k8s.io/v1/selfsubjectreviews, nothing stored), its user name and groups.
+        Raises ClusterUnreachableError when the server does not answer, ClusterError when it refuses or
+        names no user (a server older than 1.28 serves no SelfSubjectReview)."""
         ...
 
     def pod_metrics_text(self, namespace: str, name: str, *, port: int, path: str = "/metrics") -> str | None:

@@ -83,8 +83,25 @@ class Placement:
         return all(tolerated(taint, self.tolerations) for taint in taints if taint.effect in _BLOCKING)
 
     def reach(self, nodes: Iterable[NodeInfo]) -> list[NodeInfo]:
-        """The nodes this template may run on, in the order given."""
-        return [node for node in nodes if self.admits(node)]
+        """The nodes this template may run on, in the order given.
+
+        Decided once per node shape (the labels it reads, the name when it reads fields, taints, cordoned):
+        a fleet canary asks this of thousands of nodes at every observation."""
+        keys = tuple(sorted({*self.node_selector, *(e[0] for t in self.affinity_terms for e in t if not e[3])}))
+        by_name = any(e[3] for t in self.affinity_terms for e in t)
+        decided: dict[tuple[object, ...], bool] = {}
+        reached: list[NodeInfo] = []
+        for node in nodes:
+            shape: tuple[object, ...] = (node.taints, node.unschedulable)
+            if keys or by_name:
+                labels = node.labels
+                shape = (*shape, node.name if by_name else "", *(labels.get(k) for k in keys))
+            admitted = decided.get(shape)
+            if admitted is None:
+                admitted = decided[shape] = self.admits(node)
+            if admitted:
+                reached.append(node)
+        return reached
 
 
 def tolerated(taint: Taint, tolerations: Sequence[Mapping[str, Any]]) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from guardrail.core.audit import EventKind
 from guardrail.core.nodes.actions import CycleEvent
 from guardrail.core.nodes.records import NodeProgress, NodeStatus, Outcome
+from guardrail.core.nodes.report import cycle_report
 from guardrail.core.nodes.settings import Phase
 from guardrail.core.nodes.state import CycleState
 
@@ -74,5 +75,24 @@ def end_when_idle(state: CycleState, available: int) -> tuple[CycleState, list[C
         state = replace(state, halt=reason)
         outcome = Outcome.HALTED
     failed = sorted(p.name for p in state.nodes.values() if p.status is NodeStatus.FAILED)
-    payload = {"outcome": outcome.value, "reason": state.halt or "every node cycled", "failed": failed}
-    return replace(state, outcome=outcome), [CycleEvent(EventKind.NODE_CYCLE_END, payload)]
+    ended = replace(state, outcome=outcome)
+    payload = {
+        "outcome": outcome.value,
+        "reason": state.halt or "every node cycled",
+        "failed": failed,
+        # How each stratum ended, by index: the next cycle's pre-flight reads which ones passed.
+        "strata": [stratum.state.value for stratum in cycle_report(ended).strata],
+    }
+    return ended, [CycleEvent(EventKind.NODE_CYCLE_END, payload)]
+
+
+def close_idle(state: CycleState) -> tuple[CycleState, list[CycleEvent]] | None:
+    """An abort of a cycle with nothing in hand (paused between nodes, or halted and waiting for a person)
+    ends it at once: nothing is handed back, nothing is asked of the cluster. None while nodes are in hand:
+    the process driving the cycle acts on the abort between its actions."""
+    if state.nodes.in_hand:
+        return None
+    if state.outcome is not None:
+        reason = f"closed by an abort after the cycle {state.outcome.value}: {state.halt or 'nothing in hand'}"
+        return state, [CycleEvent(EventKind.NODE_DECISION, {"decision": "close", "reason": reason})]
+    return end_when_idle(replace(state, aborting=True), state.lowest_available)

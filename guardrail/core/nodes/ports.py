@@ -20,3 +20,8 @@ class NodeReplacer(Protocol):
         past its time limit), BadInputError (a template that does not render, a command not found),
         ClusterError or ClusterUnreachableError (deleting the Node was refused or not answered)."""
         ...
+
+    def describe(self, node: NodeInfo) -> str:
+        """What `replace(node)` would do, in words a person checks before a cycle (the command line, or the
+        Node's deletion); nothing is done. Raises BadInputError when a template does not render for it."""
+        ...

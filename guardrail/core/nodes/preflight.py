@@ -9,28 +9,20 @@ never been through a cycle at all.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guardrail.core.kube.cluster import GPU_RESOURCE, NodeInfo
-from guardrail.core.nodes.records import NodeStatus, format_seconds
-from guardrail.core.nodes.report import StratumState, cycle_report
+from guardrail.core.nodes.history import PoolHistory, StratumHistory
+from guardrail.core.nodes.records import format_seconds
 from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.strata import StratumKey
-from guardrail.core.nodes.timings import BOOT_SPAN, p95, span_sample
+from guardrail.core.nodes.timings import p95
 
 # Driver version labels of NVIDIA's GPU feature discovery (the full one on recent releases).
 DRIVER_FULL_LABEL = "nvidia.com/cuda.driver-version.full"
 DRIVER_PART_LABELS = ("nvidia.com/cuda.driver.major", "nvidia.com/cuda.driver.minor", "nvidia.com/cuda.driver.rev")
 _SHOWN = 3  # node names quoted per odd value
-
-
-@dataclass(frozen=True, slots=True)
-class StratumHistory:
-    """A stratum in earlier cycles: how many it passed, and how long its nodes took to boot."""
-
-    passed: int = 0
-    boot_seconds: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,27 +44,9 @@ def driver_version(node: NodeInfo) -> str:
     return ".".join(parts) if any(parts) else ""
 
 
-def history_of(earlier: Iterable[CycleState]) -> dict[StratumKey, StratumHistory]:
-    """What earlier cycles (oldest first) say about each stratum."""
-    passed: Counter[StratumKey] = Counter()
-    boots: dict[StratumKey, list[float]] = {}
-    for state in earlier:
-        report = cycle_report(state)
-        for stratum in report.strata:
-            if stratum.state is StratumState.COMPLETED:
-                passed[stratum.key] += 1
-        for p in state.nodes.values():
-            sample = span_sample(p, BOOT_SPAN) if p.status is NodeStatus.DONE else None
-            if sample is not None:
-                boots.setdefault(state.strata[p.stratum].key, []).append(sample)
-    keys = set(passed) | set(boots)
-    return {key: StratumHistory(passed[key], tuple(boots.get(key, ()))) for key in keys}
-
-
-def preflight(
-    state: CycleState, nodes: Mapping[str, NodeInfo], history: Mapping[StratumKey, StratumHistory]
-) -> list[PreflightFinding]:
-    """The findings for a planned cycle of `nodes` (the pool's nodes by name)."""
+def preflight(state: CycleState, nodes: Mapping[str, NodeInfo], history: PoolHistory | None) -> list[PreflightFinding]:
+    """The findings for a planned cycle of `nodes` (the pool's nodes by name). Without a `history` (no store
+    to read earlier cycles from) nothing is said of earlier cycles: not knowing is not "never passed"."""
     findings: list[PreflightFinding] = []
     headroom = state.lowest_available - state.minimum_gpus
     for plan in state.strata:
@@ -96,15 +70,14 @@ def preflight(
                 f"(floor {state.settings.capacity_floor:g} of {state.total_gpus}): it can never start"
             )
             findings.append(PreflightFinding(label, "capacity", message, blocking=True))
-        findings.extend(_history_findings(label, plan.key, plan.budgets.boot, state.settings.warn_ratio, history))
+        if history is not None:
+            past = history.of(plan.key)
+            findings.extend(_history_findings(label, past, plan.budgets.boot, state.settings.warn_ratio))
     findings.extend(_splits(state))
     return findings
 
 
-def _history_findings(
-    label: str, key: StratumKey, budget: float, warn_ratio: float, history: Mapping[StratumKey, StratumHistory]
-) -> list[PreflightFinding]:
-    past = history.get(key, StratumHistory())
+def _history_findings(label: str, past: StratumHistory, budget: float, warn_ratio: float) -> list[PreflightFinding]:
     findings = []
     if past.passed == 0:
         findings.append(PreflightFinding(label, "never-passed", "this stratum has never passed a cycle"))
@@ -115,7 +88,9 @@ def _history_findings(
                 f"boot p95 in earlier cycles is {format_seconds(slow)}, {slow / budget:.0%} of the "
                 f"{format_seconds(budget)} boot budget"
             )
-            findings.append(PreflightFinding(label, "boot-history", message, blocking=slow > budget))
+            if past.timed_out:
+                message += f"; {past.timed_out} boot(s) ran out of it"
+            findings.append(PreflightFinding(label, "boot-history", message, blocking=slow >= budget))
     return findings
 
 

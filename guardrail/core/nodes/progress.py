@@ -98,6 +98,7 @@ def finish_phase(progress: NodeProgress, plan: StratumPlan, at: float, to: Phase
             "node": progress.name,
             "current": progress.current,
             "stratum": plan.key.label,
+            "stratum_index": progress.stratum,  # which of the cycle's strata: history reads it back
             "phase": progress.phase.value,
             "seconds": seconds,
             "budget": plan.budgets.of(progress.phase),
@@ -124,7 +125,12 @@ def fail(
     own = measured if duration is None else duration
     durations = {**progress.durations, progress.phase.value: own}
     failed = replace(progress, status=NodeStatus.FAILED, failure=failure, durations=durations)
-    payload = {**failure.to_json(), "stratum": plan.key.label, "current": progress.current}
+    payload = {
+        **failure.to_json(),
+        "stratum": plan.key.label,
+        "stratum_index": progress.stratum,
+        "current": progress.current,
+    }
     return failed, CycleEvent(EventKind.NODE_FAILURE, payload)
 
 

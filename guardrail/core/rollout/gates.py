@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from guardrail.core.rollout.policy import GateLimits
+from guardrail.core.rollout.promql import GATE_PREFIX, worst
 from guardrail.core.rollout.readings import ClusterReading, latency_quantile
 
 
@@ -34,6 +35,8 @@ GATES: Mapping[str, str] = {
     "pods-restarting": "restarts of the DaemonSet's new pods since the step began",
     "coredns-ready": "CoreDNS pods Ready",
     "dns-failures": "failed DNS answers (CoreDNS SERVFAIL) since the last reading",
+    "promql": "a query of rollout.promql_gates against the cluster's Prometheus, against its threshold "
+    "(shown as promql:NAME)",
 }
 
 
@@ -45,6 +48,10 @@ class GateResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"gate": self.gate, "status": self.status.value, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> GateResult:
+        return cls(str(data["gate"]), GateStatus(data["status"]), str(data["detail"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +129,13 @@ def judge(
     results.append(_limit("nodes-ready", float(lost), allowed, f"{{}} fewer Ready nodes{named}", "{:.0f}"))
     results.extend(_workload_gates(reading, limits, step_started_at, restarts_at_step_start))
     results.extend(_dns_gates(reading, previous, limits))
+    results.extend(_promql_gates(reading, limits))
     return results
+
+
+def gate_description(gate: str) -> str:
+    """What a gate result's gate checks (a PromQL gate's id is promql:NAME)."""
+    return GATES["promql"] if gate.startswith(GATE_PREFIX) else GATES.get(gate, gate)
 
 
 def failures(results: Sequence[GateResult]) -> list[GateResult]:
@@ -195,6 +208,24 @@ def _dns_gates(reading: ClusterReading, previous: ClusterReading | None, limits:
         failed = dns.failures_total - previous.dns.failures_total
         allowed = float(limits.max_dns_failures)
         results.append(_limit("dns-failures", failed, allowed, "{} failed DNS answers", "{:.0f}"))
+    return results
+
+
+def _promql_gates(reading: ClusterReading, limits: GateLimits) -> list[GateResult]:
+    results = []
+    for gate in limits.promql:
+        value = reading.promql.get(gate.name)
+        wanted = f"{gate.comparison} {gate.threshold:g}"
+        if value is None or value.error is not None or not value.values:
+            why = "not queried" if value is None else value.error or "no series in the answer"
+            results.append(GateResult(gate.gate, GateStatus.FAIL, f"unreadable ({why}): must be {wanted}"))
+            continue
+        shown = worst(gate, value.values)
+        if all(gate.passes(v) for v in value.values):
+            results.append(GateResult(gate.gate, GateStatus.PASS, f"{gate.name} {shown:g} {wanted}"))
+        else:
+            by = abs(shown - gate.threshold)
+            results.append(GateResult(gate.gate, GateStatus.FAIL, f"{gate.name} {shown:g}, not {wanted} (by {by:g})"))
     return results
 
 

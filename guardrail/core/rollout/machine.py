@@ -4,9 +4,11 @@ arrives with the events.
   baseline     observe every cluster twice, one interval apart; no baseline -> halt (nothing changed)
   prepare      per cluster: containment, the DaemonSet installed with no reach, rollback dry-run;
                refused -> halt and roll back what was prepared
-  rolling      widen (label nodes | replace pods) -> soak, observing the cluster (the others less often);
-               a failing gate -> roll back; soak over and every gate settled -> measure the cost,
+  rolling      widen (release held nodes | replace pods) -> soak, observing the cluster (the others less
+               often); a failing gate -> roll back; soak over and every gate settled -> measure the cost,
                project the next step and the full fleet -> widen, halt (over the limit) or done
+  awaiting-approval  past the canary, when approvals are required: observe and judge as while rolling
+               until Approved -> decide again (widen or halt)
   rolling-back roll back every touched cluster, largest first
   verifying    observe until the gates are back at their baseline (twice in a row) -> "rollback
                verified", or the timeout -> why not
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from guardrail.core.rollout.approval import approved, await_approval, needs_approval
 from guardrail.core.rollout.gates import baseline_of, failures, judge, settled
 from guardrail.core.rollout.plan import ClusterPlan, Step
 from guardrail.core.rollout.policy import RolloutPolicy
@@ -27,6 +30,7 @@ from guardrail.core.rollout.state import (
     Acted,
     Action,
     ActionKind,
+    Approved,
     Event,
     Mode,
     Note,
@@ -38,6 +42,9 @@ from guardrail.core.rollout.state import (
 )
 from guardrail.core.rollout.widen import load_gate
 from guardrail.core.runs import RunRequest
+
+# The phases a person may pause or abort (later ones are already rolling back or done).
+_GOING = (Phase.BASELINE, Phase.PREPARE, Phase.ROLLING, Phase.AWAITING_APPROVAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,11 @@ def advance(state: RolloutState, event: Event, policy: RolloutPolicy) -> Transit
     notes: list[Note] = []
     if isinstance(event, Requested):
         return _requested(s, event, policy, notes)
+    if isinstance(event, Approved):
+        if s.phase is Phase.AWAITING_APPROVAL and s.pending is None:
+            approved(s, event, notes)
+            _decide(s, event.at, policy, notes)
+        return Transition(s, _next(s, event.at, policy, notes), tuple(notes))
     if s.phase is Phase.FINISHED:
         return Transition(s, Action(ActionKind.DONE))
     if s.pending is not None:
@@ -102,7 +114,7 @@ def _watched(s: RolloutState, at: datetime, policy: RolloutPolicy) -> list[str]:
     the cluster being widened every time and the others touched every `watch_every_seconds`."""
     if s.phase is Phase.BASELINE:
         return [c.name for c in s.plan]
-    if s.phase is not Phase.ROLLING:
+    if s.phase not in (Phase.ROLLING, Phase.AWAITING_APPROVAL):
         return list(s.touched)
     here = current(s).name
     due = [
@@ -126,9 +138,10 @@ def _pending(s: RolloutState, action: Action) -> Action:
 
 def _observed(s: RolloutState, event: Observed, policy: RolloutPolicy, notes: list[Note]) -> None:
     s.next_observation_at = event.at + timedelta(seconds=policy.observe_every_seconds)
+    notes.append(Note("measurement", {"observed": [reading.summary() for reading in event.readings]}))
     if s.phase is Phase.BASELINE:
         _observed_baseline(s, event, notes)
-    elif s.phase is Phase.ROLLING:
+    elif s.phase in (Phase.ROLLING, Phase.AWAITING_APPROVAL):  # awaiting: the step is measured, gates judged
         _observed_rolling(s, event, policy, notes)
     elif s.phase is Phase.VERIFYING:
         observed_verifying(s, event, policy, notes)
@@ -164,6 +177,7 @@ def _observed_rolling(s: RolloutState, event: Observed, policy: RolloutPolicy, n
             step_started_at=s.step_started_at if _deployed(s, reading.cluster) else None,
             restarts_at_step_start=s.restarts_at_step_start if reading.cluster == here else 0,
         )
+        s.gates[reading.cluster] = tuple(results)
         failed += [f"{f.gate} on {reading.cluster}: {f.detail}" for f in failures(results)]
         all_settled = all_settled and settled(results)
         own = reading if reading.cluster == here else own
@@ -199,6 +213,10 @@ def _decide(s: RolloutState, at: datetime, policy: RolloutPolicy, notes: list[No
         return
     cluster, step = s.plan[target[0]], s.plan[target[0]].steps[target[1]]
     model = fit(s.points)
+    payload: dict[str, Any] = {
+        "widen_to": {"cluster": cluster.name, "step": step.label, "nodes": step.nodes},
+        "projection": "none yet",
+    }
     if model is not None:
         refusal, payload = load_gate(s, cluster, step, model, policy)
         if refusal:
@@ -207,10 +225,10 @@ def _decide(s: RolloutState, at: datetime, policy: RolloutPolicy, notes: list[No
             notes.append(Note("decision", {"decision": "halt", "reason": refusal, **(s.stopped_at or {}), **payload}))
             notes.extend(decision_notes)
             return
-        notes.append(Note("decision", {"decision": "widen", **payload}))
-    else:
-        widen_to = {"cluster": cluster.name, "step": step.label, "nodes": step.nodes}
-        notes.append(Note("decision", {"decision": "widen", "widen_to": widen_to, "projection": "none yet"}))
+    if needs_approval(s, policy):
+        await_approval(s, payload, notes)
+        return
+    notes.append(Note("decision", {"decision": "widen", **payload}))
     kind = ActionKind.LABEL_NODES if s.mode is Mode.NEW else ActionKind.REPLACE_PODS
     _pending(s, Action(kind, cluster.name, step))
 
@@ -277,10 +295,10 @@ def _widened(s: RolloutState, event: Acted, policy: RolloutPolicy, notes: list[N
 def _requested(s: RolloutState, event: Requested, policy: RolloutPolicy, notes: list[Note]) -> Transition:
     if s.pending is not None:  # a change is in flight: the request waits until it is done
         return Transition(s, s.pending)
-    if event.request is RunRequest.PAUSE and s.phase in (Phase.BASELINE, Phase.PREPARE, Phase.ROLLING):
+    if event.request is RunRequest.PAUSE and s.phase in _GOING:
         notes.append(Note("decision", {"decision": "pause", "by": event.actor}))
         return Transition(s, Action(ActionKind.PAUSE), tuple(notes), handled_request=True)
-    if event.request is RunRequest.ABORT and s.phase in (Phase.BASELINE, Phase.PREPARE, Phase.ROLLING):
+    if event.request is RunRequest.ABORT and s.phase in _GOING:
         s.aborted = True
         stop(s, event.at, Outcome.ROLLED_BACK, f"aborted by {event.actor or 'request'}", notes)
     elif event.request is not RunRequest.RESUME:

@@ -1,7 +1,8 @@
 """The objects a guarded rollout writes, built as plain manifests (the services apply them via the port).
 
-- a new DaemonSet gets a required node affinity on the rollout label, so it lands only where guardrail
-  has labelled nodes, batch by batch;
+- a new DaemonSet gets a required node affinity that keeps it off the nodes guardrail holds (rollout label
+  `hold`), and guardrail releases them batch by batch; nodes that join later are not held, so they get
+  their pod once the rollout is over (and during it: the gates see them);
 - an update of an existing DaemonSet gets the OnDelete strategy, so guardrail replaces pods batch by batch;
 - containment: a bounded APF priority level and a FlowSchema sending the workload's service account to it
   (at worst its requests queue or get 429s, kubelets and CoreDNS keep their seats), and a FlowSchema
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.rollout.policy import HOLD
 
 FLOWCONTROL_API = "flowcontrol.apiserver.k8s.io/v1"
 EXEMPT_LEVEL = "exempt"
@@ -46,22 +48,18 @@ def workload_flow_schema(daemonset: Mapping[str, Any]) -> str:
     return f"guardrail-workload-{ref.namespace or 'default'}-{ref.name}"[:253]
 
 
-def node_labels(prefix: str, batch_prefix: str, daemonset: Mapping[str, Any]) -> tuple[str, str]:
-    """(the label that lets the DaemonSet onto a node, the label naming the node's batch): one pair per
-    DaemonSet, so two rollouts never share a node's label."""
+def node_label(prefix: str, daemonset: Mapping[str, Any]) -> str:
+    """The label that holds the DaemonSet off a node: one per DaemonSet, so two rollouts never share it."""
     name = ObjectRef.of(daemonset).name
-    return _label_key(prefix, name), _label_key(batch_prefix, name)
-
-
-def _label_key(prefix: str, name: str) -> str:
     group, _, base = prefix.rpartition("/")
     key = f"{base}-{name}"[:63].rstrip("-._")  # a label name has at most 63 characters
     return f"{group}/{key}" if group else key
 
 
-def with_rollout_affinity(daemonset: Mapping[str, Any], label: str, value: str) -> dict[str, Any]:
-    """The DaemonSet with a required node affinity on `label=value`, ANDed into every node selector term
-    it already has (so it never reaches a node its own affinity excludes)."""
+def with_hold_affinity(daemonset: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """The DaemonSet with a required node affinity that admits only nodes where `label` is absent or not
+    HOLD (`NotIn [hold]` holds for a node without the label), ANDed into every node selector term it
+    already has (so it never reaches a node its own affinity excludes)."""
     result = copy.deepcopy(dict(daemonset))
     pod_spec = result.setdefault("spec", {}).setdefault("template", {}).setdefault("spec", {})
     required = (
@@ -70,11 +68,12 @@ def with_rollout_affinity(daemonset: Mapping[str, Any], label: str, value: str) 
         .setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
     )
     terms = required.setdefault("nodeSelectorTerms", [])
-    expression = {"key": label, "operator": "In", "values": [value]}
+    expression = {"key": label, "operator": "NotIn", "values": [HOLD]}
     if not terms:
         terms.append({"matchExpressions": [expression]})
     for term in terms:
-        term.setdefault("matchExpressions", []).append(dict(expression))
+        if expression not in term.setdefault("matchExpressions", []):
+            term["matchExpressions"].append(dict(expression))
     return result
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# The rollout label: a new DaemonSet gets a required node affinity on it, and nodes get it batch by batch.
+from guardrail.core.rollout.promql import PromqlGate
+
+# The rollout label (one per DaemonSet, see manifests.node_label). Before the first step every node the
+# DaemonSet reaches is labelled HOLD and the DaemonSet admits only nodes whose label is absent or not HOLD;
+# each step takes the label off a batch of nodes. A node that joins later carries no label: it gets its pod,
+# and after 100% no node carries the label at all.
 ROLLOUT_LABEL = "guardrail.dev/rollout"
-# Which batch labelled a node: lets a resumed run find a step's nodes again without storing their names.
-BATCH_LABEL = "guardrail.dev/rollout-batch"
+HOLD = "hold"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class GateLimits:
     max_not_ready_nodes: int = 0  # Ready nodes fewer than before the rollout
     max_dns_failures: int = 0  # failed DNS answers (CoreDNS SERVFAIL) over the window
     pod_ready_timeout_seconds: float = 300.0  # a batch's pods not Ready after this long fail the gate
+    promql: tuple[PromqlGate, ...] = ()  # queries against each cluster's Prometheus, judged with the others
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,4 +53,6 @@ class RolloutPolicy:
     # After a rollback, utilisation counts as back at its baseline within this margin.
     baseline_tolerance: float = 0.05
     rollout_label: str = ROLLOUT_LABEL
+    # Widening past the first measured canary waits for approvals of that step (approvals.required of them).
+    approve_after_canary: bool = False
     gates: GateLimits = field(default_factory=GateLimits)

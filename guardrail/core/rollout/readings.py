@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from guardrail.core.audit import iso_utc, parse_iso
+from guardrail.core.rollout.promql import PromqlValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,25 @@ class ApiServerSample:
         return self.executing_seats / self.seats if self.seats > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["latency_buckets"] = [[_finite(le), count] for le, count in self.latency_buckets]
-        data["flows"] = {name: asdict(flow) for name, flow in self.flows.items()}
-        return data
+        # Built by hand, not with asdict: a run saves its readings at every observation.
+        return {
+            "seats": self.seats,
+            "executing_seats": self.executing_seats,
+            "inqueue_requests": self.inqueue_requests,
+            "rejected_total": self.rejected_total,
+            "throttled_total": self.throttled_total,
+            "requests_total": self.requests_total,
+            "latency_buckets": [[_finite(le), count] for le, count in self.latency_buckets],
+            "objects": self.objects,
+            "flows": {
+                name: {
+                    "dispatched_total": flow.dispatched_total,
+                    "execution_seconds_total": flow.execution_seconds_total,
+                    "rejected_total": flow.rejected_total,
+                }
+                for name, flow in self.flows.items()
+            },
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ApiServerSample:
@@ -80,7 +96,12 @@ class DnsSample:
     failures_total: float = 0.0  # SERVFAIL answers: the upstream (the API server's data) is gone
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "pods": self.pods,
+            "pods_ready": self.pods_ready,
+            "responses_total": self.responses_total,
+            "failures_total": self.failures_total,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DnsSample:
@@ -98,7 +119,12 @@ class WorkloadPods:
     not_ready: tuple[str, ...] = ()  # a few nodes whose pod is missing or not Ready, for the message
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "not_ready": list(self.not_ready)}
+        return {
+            "expected": self.expected,
+            "ready": self.ready,
+            "restarts": self.restarts,
+            "not_ready": list(self.not_ready),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> WorkloadPods:
@@ -119,6 +145,7 @@ class ClusterReading:
     workload: WorkloadPods | None = None
     dns: DnsSample | None = None  # None: CoreDNS's metrics not readable
     error: str | None = None
+    promql: Mapping[str, PromqlValue] = field(default_factory=dict)  # by PromQL gate name
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +158,18 @@ class ClusterReading:
             "not_ready_nodes": list(self.not_ready_nodes),
             "workload": self.workload.to_json() if self.workload else None,
             "dns": self.dns.to_json() if self.dns else None,
+            "error": self.error,
+            "promql": {name: value.to_json() for name, value in self.promql.items()},
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The few numbers of an observation the audit log keeps (and the TUI's sparklines read)."""
+        return {
+            "cluster": self.cluster,
+            "utilisation": round(self.apiserver.utilisation, 4) if self.apiserver is not None else None,
+            "nodes_ready": self.nodes_ready,
+            "nodes": self.nodes,
+            "pods_ready": self.workload.ready if self.workload is not None else None,
             "error": self.error,
         }
 
@@ -147,6 +186,7 @@ class ClusterReading:
             workload=WorkloadPods.from_json(data["workload"]) if data["workload"] else None,
             dns=DnsSample.from_json(data["dns"]) if data["dns"] else None,
             error=data["error"],
+            promql={name: PromqlValue.from_json(v) for name, v in data.get("promql", {}).items()},
         )
 
 

@@ -48,6 +48,7 @@ class ClusterTruth:
     dns_failures: int
     nodes_not_ready: int
     down: bool
+    timeline: tuple[float, ...] = ()  # API server utilisation, one sample a simulated minute
 
 
 class RehearsalFleet(Protocol):
@@ -87,6 +88,7 @@ class ClusterResult:
     peak_utilisation: float
     dns_failures: int
     state: ClusterState
+    timeline: tuple[float, ...] = ()  # utilisation a simulated minute (for people; not in the JSON)
 
     def to_json(self) -> dict[str, Any]:
         return {

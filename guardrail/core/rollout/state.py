@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from guardrail.core.audit import iso_utc, parse_iso
-from guardrail.core.rollout.gates import Baseline
+from guardrail.core.rollout.gates import Baseline, GateResult
 from guardrail.core.rollout.plan import ClusterPlan, Step
 from guardrail.core.rollout.projection import CostPoint
 from guardrail.core.rollout.readings import ClusterReading
@@ -30,6 +30,7 @@ class Phase(StrEnum):
     BASELINE = "baseline"  # two readings of every cluster before anything changes
     PREPARE = "prepare"  # containment, the DaemonSet installed with no reach, the rollback dry-run
     ROLLING = "rolling"  # widen, soak, observe, measure, project
+    AWAITING_APPROVAL = "awaiting-approval"  # widening past the canary waits for approvals; gates still judged
     ROLLING_BACK = "rolling-back"
     VERIFYING = "verifying"  # waiting for the gates to be back at their baseline after a rollback
     FINISHED = "finished"
@@ -114,7 +115,15 @@ class Requested:
     actor: str = ""
 
 
-Event = Tick | Observed | Acted | Requested
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """Enough people approved the widening the rollout waits for."""
+
+    at: datetime
+    approvers: tuple[str, ...]
+
+
+Event = Tick | Observed | Acted | Requested | Approved
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +166,9 @@ class RolloutState:
     stopped_at: dict[str, Any] | None = None  # cluster and step where it halted or failed
     rollback: str | None = None  # "verified", or why not
     aborted: bool = False
+    awaiting: dict[str, Any] | None = None  # the widening that waits for approvals (cluster, step, nodes)
+    approved_by: list[str] = field(default_factory=list)  # who approved widening past the canary
+    gates: dict[str, tuple[GateResult, ...]] = field(default_factory=dict)  # each cluster's latest judgement
 
     def copy(self) -> RolloutState:
         """A copy whose containers can change without touching this one (their items are immutable)."""
@@ -172,6 +184,9 @@ class RolloutState:
             rollback_failures=list(self.rollback_failures),
             verified=dict(self.verified),
             stopped_at=dict(self.stopped_at) if self.stopped_at is not None else None,
+            awaiting=dict(self.awaiting) if self.awaiting is not None else None,
+            approved_by=list(self.approved_by),
+            gates=dict(self.gates),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -204,6 +219,9 @@ class RolloutState:
             "stopped_at": self.stopped_at,
             "rollback": self.rollback,
             "aborted": self.aborted,
+            "awaiting": self.awaiting,
+            "approved_by": list(self.approved_by),
+            "gates": {name: [r.to_json() for r in results] for name, results in self.gates.items()},
         }
 
     @classmethod
@@ -239,6 +257,9 @@ class RolloutState:
             stopped_at=data["stopped_at"],
             rollback=data["rollback"],
             aborted=bool(data["aborted"]),
+            awaiting=dict(data["awaiting"]) if data.get("awaiting") else None,
+            approved_by=list(data.get("approved_by", [])),
+            gates={k: tuple(GateResult.from_json(r) for r in v) for k, v in data.get("gates", {}).items()},
         )
 
 

@@ -154,3 +154,36 @@ class TextModal(ModalScreen[None]):
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Yes or no to one action that changes something (pause, resume or abort a rollout or a node cycle): True only when
+    its button is pressed. Escape, or the Cancel button, says no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, text: ModalText) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="modal-box", classes="danger" if self.text.danger else ""):
+            yield Label(inert(self.text.title, bold=True), id="modal-title")
+            with VerticalScroll(id="modal-body"):
+                yield Static(inert(self.text.body), id="modal-text")
+            with Horizontal(id="modal-buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(
+                    self.text.confirm, id="confirm", variant="error" if self.text.danger else "primary", compact=True
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()  # a stray Enter must not abort a cycle
+
+    @on(Button.Pressed, "#confirm")
+    def _confirmed(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,5 +1,5 @@
 """What the fleet canary and the node-pool cycle ask of a real cluster, step by step through the adapter:
-node-label batches with a required-affinity DaemonSet, an OnDelete update replaced pod by pod, the APF
+held nodes released batch by batch under a required-affinity DaemonSet, an OnDelete update replaced pod by pod, the APF
 objects that bound and protect flows, and a node drained, replaced and validated."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _node(name: str, ready: bool = True) -> dict[str, Any]:
 def _agent(image: str, *, strategy: str = "RollingUpdate", affinity: bool = False) -> dict[str, Any]:
     pod_spec: dict[str, Any] = {"containers": [{"name": "agent", "image": image}]}
     if affinity:
-        term = {"matchExpressions": [{"key": ROLLOUT_LABEL, "operator": "In", "values": ["agent"]}]}
+        term = {"matchExpressions": [{"key": ROLLOUT_LABEL, "operator": "NotIn", "values": ["hold"]}]}
         pod_spec["affinity"] = {
             "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
         }
@@ -58,23 +58,26 @@ def _agent_pod(node: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": {"nodeName": node}}
 
 
-def test_new_daemonset_widens_by_node_label_batches(emulator: ApiServer, cluster: KubernetesCluster) -> None:
+def test_new_daemonset_widens_by_releasing_held_nodes(emulator: ApiServer, cluster: KubernetesCluster) -> None:
     for name in ("n1", "n2", "n3"):
         emulator.objects["v1/nodes", None, name] = _node(name)
+    for name in ("n1", "n2", "n3"):  # held before the DaemonSet exists
+        cluster.label_node(name, {ROLLOUT_LABEL: "hold"})
     cluster.apply(_agent("agent:2", affinity=True), field_manager="guardrail")
-    cluster.label_node("n1", {ROLLOUT_LABEL: "agent"})  # the canary
-    assert [n.name for n in cluster.nodes(f"{ROLLOUT_LABEL}=agent")] == ["n1"]
+    cluster.label_node("n1", {ROLLOUT_LABEL: None})  # the canary
+    assert [n.name for n in cluster.nodes(f"{ROLLOUT_LABEL}=hold")] == ["n2", "n3"]
+    assert [n.name for n in cluster.nodes(f"{ROLLOUT_LABEL}!=hold")] == ["n1"]
     for name in ("n2", "n3"):
-        cluster.label_node(name, {ROLLOUT_LABEL: "agent"})
-    assert len(cluster.nodes(f"{ROLLOUT_LABEL}=agent")) == 3
+        cluster.label_node(name, {ROLLOUT_LABEL: None})
+    assert cluster.nodes(ROLLOUT_LABEL) == []  # nothing left on the nodes at 100%
     live = cluster.get(ObjectRef("apps", "DaemonSet", "kube-system", "telemetry-agent"), "apps/v1")
     assert live is not None
     affinity = live["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
     term = affinity["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]
-    assert term["matchExpressions"][0]["key"] == ROLLOUT_LABEL
-    # Rolling back the canary is the same patch with the label removed.
-    cluster.label_node("n1", {ROLLOUT_LABEL: None})
-    assert [n.name for n in cluster.nodes(f"{ROLLOUT_LABEL}=agent")] == ["n2", "n3"]
+    assert term["matchExpressions"][0] == {"key": ROLLOUT_LABEL, "operator": "NotIn", "values": ["hold"]}
+    # Rolling back a step is the same patch the other way.
+    cluster.label_node("n1", {ROLLOUT_LABEL: "hold"})
+    assert [n.name for n in cluster.nodes(f"{ROLLOUT_LABEL}=hold")] == ["n1"]
 
 
 def test_ondelete_update_replaces_pods_batch_by_batch(emulator: ApiServer, cluster: KubernetesCluster) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from guardrail.core.audit import EventKind
 from guardrail.core.nodes.actions import CycleEvent
+from guardrail.core.nodes.history import PoolHistory, StratumHistory
 from guardrail.core.nodes.planner import plan_cycle
-from guardrail.core.nodes.preflight import StratumHistory, driver_version, history_of, preflight
-from guardrail.core.nodes.records import NodeProgress, NodeStatus, Outcome
+from guardrail.core.nodes.preflight import driver_version, preflight
+from guardrail.core.nodes.records import NodeProgress, NodeStatus
 from guardrail.core.nodes.settings import Phase
 from guardrail.core.nodes.state import CycleState
 from guardrail.core.nodes.strata import stratum_of
@@ -91,7 +90,7 @@ def test_preflight_reports_inconsistencies_inside_a_stratum() -> None:
     nodes[3] = node("n3", gpus=7, labels={"nvidia.com/cuda.driver-version.full": "550.90.07"})
     nodes[4] = node("n4", cordoned=True, labels={"nvidia.com/cuda.driver-version.full": "550.90.07"})
     state = plan_cycle("gpu", nodes, settings(capacity_floor=0.5), T0)
-    findings = {f.check: f for f in preflight(state, {n.name: n for n in nodes}, {})}
+    findings = {f.check: f for f in preflight(state, {n.name: n for n in nodes}, PoolHistory())}
     assert findings["kubelet"].message == (
         "kubelet differs inside the stratum: most have v1.29.7; 1 node(s) v1.28.9 (n1)"
     )
@@ -105,7 +104,9 @@ def test_preflight_reports_inconsistencies_inside_a_stratum() -> None:
 def test_preflight_names_strata_of_one_type_and_zone_split_by_os_image_or_kernel() -> None:
     nodes = [node(f"a{i}") for i in range(3)] + [node("b0", os_image="Ubuntu 24.04", kernel="6.8")]
     state = plan_cycle("gpu", nodes, settings(capacity_floor=0.5), T0)
-    findings = [f for f in preflight(state, {n.name: n for n in nodes}, {}) if f.check in ("os-image", "kernel")]
+    findings = [
+        f for f in preflight(state, {n.name: n for n in nodes}, PoolHistory()) if f.check in ("os-image", "kernel")
+    ]
     assert [(f.check, f.message) for f in findings] == [
         ("os-image", "os-image differs between its nodes: 3 node(s) Ubuntu 22.04, 1 node(s) Ubuntu 24.04"),
         ("kernel", "kernel differs between its nodes: 3 node(s) 5.15, 1 node(s) 6.8"),
@@ -117,39 +118,31 @@ def test_preflight_reads_boot_times_from_earlier_cycles() -> None:
     key = stratum_of(nodes[0])
     state = plan_cycle("gpu", nodes, settings(), T0)
     index = {n.name: n for n in nodes}
-    slow = {key: StratumHistory(passed=3, boot_seconds=(600.0, 650.0, 700.0))}  # p95 700 s of 900: 78%
+    slow = PoolHistory(3, {key.placement: StratumHistory(passed=3, boot_seconds=(600.0, 650.0, 700.0))})  # 78%
     (finding,) = [f for f in preflight(state, index, slow) if f.check == "boot-history"]
     assert finding.message == "boot p95 in earlier cycles is 11m40s, 78% of the 15m0s boot budget"
     assert not finding.blocking
-    over = {key: StratumHistory(passed=1, boot_seconds=(950.0,))}
+    over = PoolHistory(2, {key.placement: StratumHistory(passed=1, boot_seconds=(300.0, 905.0), timed_out=1)})
     (finding,) = [f for f in preflight(state, index, over) if f.check == "boot-history"]
     assert finding.blocking
+    assert finding.message.endswith("101% of the 15m0s boot budget; 1 boot(s) ran out of it")
     assert not [f for f in preflight(state, index, over) if f.check == "never-passed"]
 
 
 def test_preflight_blocks_a_stratum_whose_nodes_cannot_fit_the_headroom() -> None:
     nodes = [node(f"n{i}") for i in range(5)]  # 40 GPUs, floor 0.9: 4 GPUs of headroom for 8-GPU nodes
     state = plan_cycle("gpu", nodes, settings(), T0)
-    (finding,) = [f for f in preflight(state, {n.name: n for n in nodes}, {}) if f.check == "capacity"]
+    (finding,) = [f for f in preflight(state, {n.name: n for n in nodes}, PoolHistory()) if f.check == "capacity"]
     assert finding.blocking
     assert "a node of 8 GPUs does not fit the headroom of 4 GPUs" in finding.message
 
 
-def test_history_counts_completed_strata_and_the_boot_times_of_nodes_that_came_back() -> None:
-    nodes = [node("a0"), node("a1"), node("b0", zone="westus2-1")]
-    state = plan_cycle("gpu", nodes, settings(capacity_floor=0.5), T0)
-    state = state.with_progress(
-        [
-            _done("a0", {"register": 400.0, "ready": 20.0}),
-            _done("a1", {"register": 380.0, "ready": 20.0}),
-            replace(_done("b0", {"register": 900.0}, stratum=1), status=NodeStatus.FAILED),
-        ]
-    )
-    state = replace(state, outcome=Outcome.HALTED)
-    history = history_of([state])
-    east, west = stratum_of(nodes[0]), stratum_of(nodes[2])
-    assert history[east] == StratumHistory(1, (420.0, 400.0))
-    assert west not in history  # never passed, no boot that counts: nothing to say of it
+def test_without_a_history_nothing_is_said_of_earlier_cycles() -> None:
+    nodes = [node(f"n{i}") for i in range(20)]
+    state = plan_cycle("gpu", nodes, settings(), T0)
+    index = {n.name: n for n in nodes}
+    assert {f.check for f in preflight(state, index, PoolHistory())} == {"never-passed"}
+    assert preflight(state, index, None) == []
 
 
 def test_driver_version_reads_the_full_label_or_its_parts() -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from guardrail.core.rollout.gates import GATES, Baseline, GateStatus, baseline_of, judge
+from guardrail.core.rollout.gates import GATES, Baseline, GateStatus, baseline_of, gate_description, judge
 from guardrail.core.rollout.policy import GateLimits
+from guardrail.core.rollout.promql import PromqlGate, PromqlValue
 from guardrail.core.rollout.readings import ClusterReading, latency_quantile, unreachable
 from tests.unit.rollout.readings import T0, reading
 
@@ -26,7 +28,7 @@ def _by_gate(current: ClusterReading, previous: ClusterReading | None = None, **
 
 def test_a_healthy_cluster_passes_every_gate() -> None:
     results = judge(reading(at=LATER, expected=5, ready=5), reading(), BASELINE, LIMITS, step_started_at=T0)
-    assert [r.gate for r in results] == [g for g in GATES if g != "request-latency"]
+    assert [r.gate for r in results] == [g for g in GATES if g not in ("request-latency", "promql")]
     assert all(r.status is GateStatus.PASS for r in results)
 
 
@@ -85,3 +87,44 @@ def test_baseline_of_two_readings() -> None:
     baseline = baseline_of(first, second)
     assert baseline == Baseline(0.25, 10, 2.0, 0.0, 200.0, 1000.0)
     assert baseline_of(first, unreachable("a", T0, "refused")) == "API server not reachable: refused"
+
+
+ERRORS = PromqlGate("error-rate", "sum(rate(errors[5m]))", 0.05, "<")
+READY = PromqlGate("ready-share", "avg(up)", 0.99, ">=")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"error-rate": PromqlValue((0.01, 0.02))}, "pass: error-rate 0.02 < 0.05"),
+        ({"error-rate": PromqlValue((0.01, 0.2))}, "fail: error-rate 0.2, not < 0.05 (by 0.15)"),
+        (
+            {"error-rate": PromqlValue(error="http://p/api/v1/query: HTTP 503")},
+            "fail: unreadable (http://p/api/v1/query: HTTP 503): must be < 0.05",
+        ),
+        ({"error-rate": PromqlValue(())}, "fail: unreadable (no series in the answer): must be < 0.05"),
+        ({}, "fail: unreadable (not queried): must be < 0.05"),
+    ],
+)
+def test_a_promql_gate_passes_only_when_every_series_does(values: dict[str, PromqlValue], expected: str) -> None:
+    limits = GateLimits(promql=(ERRORS,))
+    current = replace(reading(at=LATER), promql=values)
+    results = {r.gate: f"{r.status.value}: {r.detail}" for r in judge(current, reading(), BASELINE, limits)}
+    assert results["promql:error-rate"] == expected
+
+
+def test_a_lower_bound_is_judged_on_the_lowest_series() -> None:
+    limits = GateLimits(promql=(ERRORS, READY))
+    current = replace(
+        reading(at=LATER), promql={"error-rate": PromqlValue((0.0,)), "ready-share": PromqlValue((1.0, 0.97))}
+    )
+    results = {r.gate: r for r in judge(current, reading(), BASELINE, limits)}
+    assert results["promql:ready-share"].detail == "ready-share 0.97, not >= 0.99 (by 0.02)"
+    assert [g for g in results if g.startswith("promql:")] == ["promql:error-rate", "promql:ready-share"]
+    assert gate_description("promql:ready-share") == GATES["promql"]
+    assert gate_description("seats-in-use") == GATES["seats-in-use"]
+
+
+def test_promql_values_survive_the_saved_state() -> None:
+    current = replace(reading(at=LATER), promql={"error-rate": PromqlValue((0.5,)), "x": PromqlValue(error="down")})
+    assert ClusterReading.from_json(current.to_json()) == current

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,8 @@ from guardrail.core.rollout.state import (
     Acted,
     Action,
     ActionKind,
+    Approved,
+    Event,
     Mode,
     Observed,
     Outcome,
@@ -238,3 +241,59 @@ def test_clusters_not_being_widened_are_watched_less_often() -> None:
     # a (being widened) every 60 s; b (prepared, waiting) every 120 s: every other observation.
     assert set(rolling_a) == {("a",), ("a", "b")}
     assert rolling_a.count(("a",)) >= rolling_a.count(("a", "b")) - 1
+
+
+def _until_awaiting(state: RolloutState, fleet: FakeFleet, policy: RolloutPolicy) -> tuple[RolloutState, Action]:
+    event: Event = Tick(fleet.now)
+    for _ in range(1000):
+        transition = advance(state, event, policy)
+        state = transition.state
+        if state.phase is Phase.AWAITING_APPROVAL:
+            return state, transition.action
+        event = fleet.answer(transition.action)
+    raise AssertionError("never waited for approval")
+
+
+def test_widening_past_the_canary_waits_for_approval_while_the_gates_are_judged() -> None:
+    policy = replace(POLICY, approve_after_canary=True)
+    state, fleet = _fleet()
+    fleet.policy = policy
+    state, action = _until_awaiting(state, fleet, policy)
+    assert state.awaiting == {"cluster": "a", "step": "50%", "nodes": 5}
+    assert _changes(fleet)[-1] == (ActionKind.LABEL_NODES, "a", 1)  # the canary, nothing more
+    observed = 0
+    for _ in range(40):  # an hour of waiting: observing and soaking, never widening
+        assert action.kind in (ActionKind.OBSERVE, ActionKind.SOAK)
+        observed += action.kind is ActionKind.OBSERVE
+        transition = advance(state, fleet.answer(action), policy)
+        state, action = transition.state, transition.action
+        assert state.phase is Phase.AWAITING_APPROVAL
+    assert observed >= 15
+    approved = advance(state, Approved(fleet.now, ("bob",)), policy)
+    decisions = [n.payload["decision"] for n in approved.notes]
+    assert decisions == ["approved", "widen"]
+    assert (
+        approved.action.kind,
+        approved.action.cluster,
+        approved.action.step.nodes if approved.action.step else 0,
+    ) == (
+        ActionKind.LABEL_NODES,
+        "a",
+        5,
+    )
+    assert approved.state.approved_by == ["bob"]
+    final, _ = fleet.run(approved.state)
+    assert final.outcome is Outcome.COMPLETED  # asked once: the later steps widen without asking again
+
+
+def test_a_failing_gate_while_waiting_for_approval_rolls_back() -> None:
+    policy = replace(POLICY, approve_after_canary=True)
+    state, fleet = _fleet()
+    fleet.policy = policy
+    state, action = _until_awaiting(state, fleet, policy)
+    fleet.clusters["a"].broken_after = 1  # the canary's node goes NotReady
+    fleet.clusters["a"].latched = True
+    final, _ = fleet.run(advance(state, fleet.answer(action), policy).state)
+    assert final.outcome is Outcome.ROLLED_BACK
+    assert final.reason.startswith("health gate failed: nodes-ready on a")
+    assert final.stopped_at == {"cluster": "a", "step": "canary", "phase": "awaiting-approval"}
