@@ -297,3 +297,22 @@ def test_bad_input_is_exit_3_with_what_and_where(cli: Callable[..., Result], fle
     result = cli("rollout", "plan", fleet.manifests, "--fleet", fleet.file)
     assert result.code == 3
     assert "rollout.promql_gates need a Prometheus" in result.stderr
+
+
+def test_the_gate_is_the_kubernetes_gate_custom_policies_and_protection_included(
+    cli: Callable[..., Result], fleet: Fleet
+) -> None:
+    """A rollout passes the same gate as kube check: the config's Rego policies judge each cluster's rendering
+    (one document per object), and a Kubernetes `protect:` selector holds the rolled-out object."""
+    policies = fleet.tmp_path / "policies"
+    policies.mkdir()
+    (policies / "agents.rego").write_text(
+        'package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tinput.kind == "DaemonSet"\n'
+        '\tmsg := sprintf("no new agents this week: %s", [input.metadata.name])\n}\n'
+    )
+    config = fleet.config("policies: [policies/]\n")
+    denied = cli("rollout", "start", fleet.manifests, "--fleet", fleet.file, "--config", config)
+    assert denied.code == 1, denied.stderr
+    assert "no new agents this week: agent" in denied.stdout
+    assert fleet.runs() == []
+    assert all(list(c.emulator[kmock.method.PATCH]) == [] for c in (fleet.small, fleet.large))  # nothing changed
