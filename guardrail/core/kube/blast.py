@@ -7,7 +7,8 @@
 - A Service whose selector changes (or that goes) stops selecting pods: the live pods, and the workloads of
   this change whose pods it selected.
 - A DaemonSet updated or deleted restarts or removes one pod per node it reaches, counted per cluster from
-  the cluster's nodes.
+  the cluster's nodes; an update that leaves its pod template alone restarts none, nor does one with the
+  OnDelete strategy (its pods take the new template as they are deleted).
 
 What could not be known (no live objects, no nodes) is said in `unknown`, never left as an empty list.
 """
@@ -24,7 +25,8 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.derive import change_address, object_address, qualified
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
-from guardrail.core.kube.reach import NodeIndex, placement_of
+from guardrail.core.kube.reach import NodeIndex, placement_of, rolls_every_pod
+from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.scopes import custom_kind
 from guardrail.core.kube.workloads import pod_labels, pod_spec, pod_template, referenced, selector_matches
 from guardrail.core.matching import Match, Selector
@@ -249,11 +251,25 @@ def _daemon_pods(change: KubeChange, context: _Context) -> _Found | None:
     placement = placement_of(manifest) if manifest is not None else None
     if placement is None:
         return None
+    if change.action is not Action.DELETE and not rolls_every_pod(change):
+        return _not_restarted(change, placement, context)
     verb = "removed" if change.action is Action.DELETE else "restarted"
     if context.nodes is None:
         return [], f"one pod {verb} per node it runs on", "the cluster's nodes are unknown (give --nodes)", None
     pods = context.nodes.admitted(placement)
     return [], f"{pods:,} pod{'' if pods == 1 else 's'} {verb} on cluster {context.cluster}", None, pods
+
+
+def _not_restarted(change: KubeChange, placement: Placement, context: _Context) -> _Found | None:
+    """An update that starts no pod now: none when the pod template is unchanged; with the OnDelete strategy,
+    a record that says so (the pods take the new template one by one, as they are deleted)."""
+    if not any(p.startswith("spec.template") for p in change.changed_paths):
+        return None
+    running = (
+        "its pods take" if context.nodes is None else f"each of its {context.nodes.admitted(placement):,} pods takes"
+    )
+    effect = f"no pod restarted on cluster {context.cluster}: OnDelete, {running} the new template when deleted"
+    return [], effect, None, 0
 
 
 def _selector(manifest: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -194,6 +194,31 @@ def test_daemonset_update_counts_pods_per_cluster_from_its_reach() -> None:
     assert impacts["b::daemonset.apps/kube-system/agent"].unknown == "the cluster's nodes are unknown (give --nodes)"
 
 
+def test_a_daemonset_update_that_restarts_no_pod_says_so() -> None:
+    from guardrail.core.kube.objects import ObjectRef
+
+    old = workload("DaemonSet", "agent", "kube-system", {"containers": [{"image": "agent:1"}]})
+    labelled = {**old, "metadata": {**old["metadata"], "labels": {"owner": "platform"}}}
+    on_delete = workload("DaemonSet", "agent", "kube-system", {"containers": [{"image": "agent:2"}]})
+    on_delete["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    ref = ObjectRef.of(old)
+    cluster = (ClusterView("a", nodes=nodes(30)),)
+    # Only the DaemonSet's own labels change: the pod template is the same, no pod restarts.
+    relabel = KubeChange(
+        "a", ref, "apps/v1", Action.UPDATE, before=old, after=labelled, changed_paths=("metadata.labels",)
+    )
+    assert "daemonset.apps/kube-system/agent" not in _blast(KubeChangeSet((relabel,), cluster))
+    # OnDelete: the new template reaches a pod only when that pod is deleted.
+    paths = ("spec.template.spec.containers[0].image", "spec.updateStrategy")
+    later = KubeChange("a", ref, "apps/v1", Action.UPDATE, before=old, after=on_delete, changed_paths=paths)
+    impact = _blast(KubeChangeSet((later,), cluster))["daemonset.apps/kube-system/agent"]
+    assert impact.pods == 0
+    assert (
+        impact.effect
+        == "no pod restarted on cluster a: OnDelete, each of its 30 pods takes the new template when deleted"
+    )
+
+
 # --- reach ------------------------------------------------------------------------------------------------
 
 
