@@ -8,7 +8,9 @@
   this change whose pods it selected.
 - A DaemonSet updated or deleted restarts or removes one pod per node it reaches, counted per cluster from
   the cluster's nodes; an update that leaves its pod template alone restarts none, nor does one with the
-  OnDelete strategy (its pods take the new template as they are deleted).
+  OnDelete strategy (its pods take the new template as they are deleted): neither is an impact.
+- An update that reaches nothing (a ConfigMap no workload reads, a selector change that drops no pod) is no
+  impact either: only deletes are listed when nothing depends on them.
 
 What could not be known (no live objects, no nodes) is said in `unknown`, never left as an empty list.
 """
@@ -26,7 +28,6 @@ from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.derive import change_address, object_address, qualified
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
 from guardrail.core.kube.reach import NodeIndex, placement_of, rolls_every_pod
-from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.scopes import custom_kind
 from guardrail.core.kube.workloads import pod_labels, pod_spec, pod_template, referenced, selector_matches
 from guardrail.core.matching import Match, Selector
@@ -166,6 +167,8 @@ def _impact(
     if found is None:
         return None
     impacted, effect, unknown, pods = found
+    if change.action not in _GOES and not (impacted or unknown or pods):
+        return None
     return Impact(
         address=resource.address,
         action=change.action,
@@ -252,24 +255,12 @@ def _daemon_pods(change: KubeChange, context: _Context) -> _Found | None:
     if placement is None:
         return None
     if change.action is not Action.DELETE and not rolls_every_pod(change):
-        return _not_restarted(change, placement, context)
+        return None  # the pod template is unchanged, or OnDelete: no pod restarts now
     verb = "removed" if change.action is Action.DELETE else "restarted"
     if context.nodes is None:
         return [], f"one pod {verb} per node it runs on", "the cluster's nodes are unknown (give --nodes)", None
     pods = context.nodes.admitted(placement)
     return [], f"{pods:,} pod{'' if pods == 1 else 's'} {verb} on cluster {context.cluster}", None, pods
-
-
-def _not_restarted(change: KubeChange, placement: Placement, context: _Context) -> _Found | None:
-    """An update that starts no pod now: none when the pod template is unchanged; with the OnDelete strategy,
-    a record that says so (the pods take the new template one by one, as they are deleted)."""
-    if not any(p.startswith("spec.template") for p in change.changed_paths):
-        return None
-    running = (
-        "its pods take" if context.nodes is None else f"each of its {context.nodes.admitted(placement):,} pods takes"
-    )
-    effect = f"no pod restarted on cluster {context.cluster}: OnDelete, {running} the new template when deleted"
-    return [], effect, None, 0
 
 
 def _selector(manifest: Mapping[str, Any] | None) -> dict[str, Any]:

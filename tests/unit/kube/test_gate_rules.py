@@ -194,7 +194,7 @@ def test_daemonset_update_counts_pods_per_cluster_from_its_reach() -> None:
     assert impacts["b::daemonset.apps/kube-system/agent"].unknown == "the cluster's nodes are unknown (give --nodes)"
 
 
-def test_a_daemonset_update_that_restarts_no_pod_says_so() -> None:
+def test_updates_that_reach_nothing_are_not_impacts() -> None:
     from guardrail.core.kube.objects import ObjectRef
 
     old = workload("DaemonSet", "agent", "kube-system", {"containers": [{"image": "agent:1"}]})
@@ -202,21 +202,24 @@ def test_a_daemonset_update_that_restarts_no_pod_says_so() -> None:
     on_delete = workload("DaemonSet", "agent", "kube-system", {"containers": [{"image": "agent:2"}]})
     on_delete["spec"]["updateStrategy"] = {"type": "OnDelete"}
     ref = ObjectRef.of(old)
-    cluster = (ClusterView("a", nodes=nodes(30)),)
+    cluster = ClusterView("a", nodes=nodes(30), live=())
     # Only the DaemonSet's own labels change: the pod template is the same, no pod restarts.
     relabel = KubeChange(
         "a", ref, "apps/v1", Action.UPDATE, before=old, after=labelled, changed_paths=("metadata.labels",)
     )
-    assert "daemonset.apps/kube-system/agent" not in _blast(KubeChangeSet((relabel,), cluster))
-    # OnDelete: the new template reaches a pod only when that pod is deleted.
+    # OnDelete: the new template reaches a pod only when that pod is deleted, not now.
     paths = ("spec.template.spec.containers[0].image", "spec.updateStrategy")
     later = KubeChange("a", ref, "apps/v1", Action.UPDATE, before=old, after=on_delete, changed_paths=paths)
-    impact = _blast(KubeChangeSet((later,), cluster))["daemonset.apps/kube-system/agent"]
-    assert impact.pods == 0
-    assert (
-        impact.effect
-        == "no pod restarted on cluster a: OnDelete, each of its 30 pods takes the new template when deleted"
+    # A ConfigMap that no workload of the cluster reads.
+    unread = obj("ConfigMap", "lonely", "shop")
+    config = KubeChange(
+        "a", ObjectRef.of(unread), "v1", Action.UPDATE, before=unread, after=unread, changed_paths=("data.a",)
     )
+    for change in (relabel, later, config):
+        assert _blast(KubeChangeSet((change,), (cluster,))) == {}
+    # Deleted, the same ConfigMap is still listed: a delete is shown even when nothing depends on it.
+    gone = KubeChange("a", ObjectRef.of(unread), "v1", Action.DELETE, before=unread, after=None)
+    assert list(_blast(KubeChangeSet((gone,), (cluster,)))) == ["configmap/shop/lonely"]
 
 
 # --- reach ------------------------------------------------------------------------------------------------
