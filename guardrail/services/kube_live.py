@@ -77,6 +77,7 @@ def read_cluster(
         nodes=tuple(cluster.nodes()),
         live=tuple(shown_manifest(obj) for obj in context.live),
         counts=context.counts,
+        unreadable=context.unreadable,
         diff_source=DiffSource.SERVER_SIDE if reader.server_side else DiffSource.CLIENT_SIDE,
     )
     secrets = secret_literals(c.before for c in changes)

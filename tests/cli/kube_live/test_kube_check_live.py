@@ -255,3 +255,43 @@ def test_a_config_map_change_reaches_the_live_workloads_that_read_it(
     (impact,) = [i for i in _json(result)["blast_radius"] if i["address"] == "configmap/shop/settings"]
     assert impact["impacted"] == ["deployment.apps/shop/web"]
     assert impact["unknown"] is None
+
+
+def test_rbac_the_check_may_not_read_is_unknown_not_empty(
+    cli: Cli, emulator: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    daemonset = """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {serviceAccountName: agent, containers: [{name: agent, image: agent:1}]}
+"""
+    # Live, the agent may list pods everywhere; guardrail's identity may not list ClusterRoleBindings.
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "reader"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
+    }
+    put(emulator, "rbac.authorization.k8s.io/v1/clusterroles", role)
+    binding: dict[str, Any] = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "agent-reads"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "agent", "namespace": "kube-system"}],
+    }
+    put(emulator, "rbac.authorization.k8s.io/v1/clusterrolebindings", binding)
+    path = _write(tmp_path, daemonset, "agent.yaml")
+    args = ("kube", "check", path, "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json")
+    readable = _json(cli(*args))
+    assert [f["enforcement"] for f in readable["findings"] if f["rule"] == "kube-control-plane-cost"] == ["soft"]
+    forbidden = kmock.KubernetesError(403, "Forbidden", "clusterrolebindings is forbidden")
+    emulator[kmock.method.GET, kmock.resource("rbac.authorization.k8s.io/v1/clusterrolebindings")] << forbidden
+    (finding,) = [f for f in _json(cli(*args))["findings"] if f["rule"] == "kube-control-plane-cost"]
+    assert finding["enforcement"] == "advisory"
+    assert "the live RBAC of cluster emulated could not be read" in finding["message"]
