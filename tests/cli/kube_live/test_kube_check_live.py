@@ -295,3 +295,25 @@ spec:
     (finding,) = [f for f in _json(cli(*args))["findings"] if f["rule"] == "kube-control-plane-cost"]
     assert finding["enforcement"] == "advisory"
     assert "the live RBAC of cluster emulated could not be read" in finding["message"]
+
+
+def test_an_api_version_the_cluster_no_longer_serves_is_judged_by_the_deprecated_api_rule(
+    cli: Cli, kubeconfig: Path, tmp_path: Path
+) -> None:
+    legacy = """\
+apiVersion: extensions/v1beta1
+kind: DaemonSet
+metadata: {name: shipper, namespace: logging}
+spec:
+  template:
+    metadata: {labels: {app: shipper}}
+    spec: {containers: [{name: shipper, image: shipper:1}]}
+"""
+    path = _write(tmp_path, legacy, "legacy.yaml")
+    result = cli("kube", "check", path, "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json")
+    assert result.code == 1, result.stderr
+    report = _json(result)
+    (finding,) = [f for f in report["findings"] if f["rule"] == "kube-deprecated-api"]
+    assert (finding["enforcement"], finding["address"]) == ("hard", "daemonset.extensions/logging/shipper")
+    assert "is not served by Kubernetes 1.31 (cluster emulated): removed in 1.16" in finding["message"]
+    assert "Use apps/v1" in finding["message"]
