@@ -163,6 +163,9 @@ class _Reader:
         if self.cluster.served(obj.api_version, ref.kind) is None:
             # Introduced by a definition of the same change: it cannot exist yet. Or at an API version the
             # cluster no longer serves: nothing can be read or sent at it, and the deprecated-API rule says why.
+            # Nothing of it lives, so a delete of it has nothing to delete.
+            if delete:
+                return KubeChange(self.cluster.name, ref, obj.api_version, Action.NO_OP, None, None, obj.source)
             return KubeChange(self.cluster.name, ref, obj.api_version, Action.CREATE, None, manifest, obj.source)
         live = self.cluster.get(ref, obj.api_version)
         if delete:

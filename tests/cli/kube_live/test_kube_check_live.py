@@ -317,3 +317,20 @@ spec:
     assert (finding["enforcement"], finding["address"]) == ("hard", "daemonset.extensions/logging/shipper")
     assert "is not served by Kubernetes 1.31 (cluster emulated): removed in 1.16" in finding["message"]
     assert "Use apps/v1" in finding["message"]
+
+
+def test_deleting_objects_of_a_kind_the_cluster_does_not_serve_creates_nothing(
+    cli: Cli, kubeconfig: Path, tmp_path: Path
+) -> None:
+    crd = Path(__file__).resolve().parents[3] / "examples" / "kubernetes" / "crd-delete" / "backups.yaml"
+    legacy = "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: shipper, namespace: logging}\n"
+    args = ("--delete", "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json")
+    # Neither the definition nor its custom resources live, nor does anything at a removed API version.
+    report = _json(cli("kube", "check", crd, _write(tmp_path, legacy, "legacy.yaml"), *args))
+    assert {c["address"]: c["action"] for c in report["changes"]} == {
+        "customresourcedefinition.apiextensions.k8s.io/backups.storage.example.com": "no-op",
+        "backup.storage.example.com/payments/payments-nightly": "no-op",
+        "backup.storage.example.com/payments/ledger-hourly": "no-op",
+        "daemonset.extensions/logging/shipper": "no-op",
+    }
+    assert report["summary"]["create"] == 0
