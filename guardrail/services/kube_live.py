@@ -22,6 +22,7 @@ from guardrail.core.kube.applyset import ID_LABEL, PARENT_KINDS, PART_OF_LABEL, 
 from guardrail.core.kube.applyset import scope_of as applyset_scope
 from guardrail.core.kube.change import ClusterView, DiffSource, KubeChange, KubeChangeSet
 from guardrail.core.kube.cluster import Cluster
+from guardrail.core.kube.deprecated_api_table import lookup as deprecation
 from guardrail.core.kube.live import changed_paths, manifest_changes, refuses_server_side_diff, without_server_fields
 from guardrail.core.kube.objects import ObjectRef
 from guardrail.core.kube.render import RenderedObject, with_namespace
@@ -77,6 +78,7 @@ def read_cluster(
         nodes=tuple(cluster.nodes()),
         live=tuple(shown_manifest(obj) for obj in context.live),
         counts=context.counts,
+        unreadable=context.unreadable,
         diff_source=DiffSource.SERVER_SIDE if reader.server_side else DiffSource.CLIENT_SIDE,
     )
     secrets = secret_literals(c.before for c in changes)
@@ -132,14 +134,15 @@ class _Reader:
         served = self.cluster.served(obj.api_version, obj.ref.kind)
         if served is not None:
             namespaced = served.namespaced
-        else:
-            custom = self.declared.custom.get((obj.ref.group, obj.ref.kind))
-            if custom is None:
-                where = obj.where or obj.source
-                raise BadInputError(
-                    f"{where}: context {self.cluster.name} does not serve {obj.ref.kind} at {obj.api_version}"
-                )
+        elif (custom := self.declared.custom.get((obj.ref.group, obj.ref.kind))) is not None:
             namespaced = custom.namespaced  # its definition is applied in the same change
+        elif (removed := self._removed_scope(obj)) is not None:
+            namespaced = removed
+        else:
+            where = obj.where or obj.source
+            raise BadInputError(
+                f"{where}: context {self.cluster.name} does not serve {obj.ref.kind} at {obj.api_version}"
+            )
         if not namespaced:
             namespace = None
         elif obj.named_namespace:
@@ -148,9 +151,21 @@ class _Reader:
             namespace = self.cluster.default_namespace
         return obj.ref.in_namespace(namespace), with_namespace(obj.manifest, namespace)
 
+    def _removed_scope(self, obj: RenderedObject) -> bool | None:
+        """Whether a kind at an API version that Kubernetes removed is namespaced; None for any other unserved
+        kind. Such an object is for the deprecated-API rule to judge (what replaces it, since when), not bad
+        input."""
+        if deprecation(obj.api_version, obj.ref.kind) is None:
+            return None
+        return self.declared.namespaced(obj.ref.group, obj.ref.kind)
+
     def change(self, obj: RenderedObject, ref: ObjectRef, manifest: Mapping[str, Any], *, delete: bool) -> KubeChange:
         if self.cluster.served(obj.api_version, ref.kind) is None:
-            # Introduced by a definition of the same change: it cannot exist yet.
+            # Introduced by a definition of the same change: it cannot exist yet. Or at an API version the
+            # cluster no longer serves: nothing can be read or sent at it, and the deprecated-API rule says why.
+            # Nothing of it lives, so a delete of it has nothing to delete.
+            if delete:
+                return KubeChange(self.cluster.name, ref, obj.api_version, Action.NO_OP, None, None, obj.source)
             return KubeChange(self.cluster.name, ref, obj.api_version, Action.CREATE, None, manifest, obj.source)
         live = self.cluster.get(ref, obj.api_version)
         if delete:

@@ -43,13 +43,15 @@ class LiveContext:
 
     live: tuple[Mapping[str, Any], ...]
     counts: dict[str, int]
+    # Resource types it may not list (403): their live objects are unknown.
+    unreadable: frozenset[str] = frozenset()
 
 
 def context_of(cluster: Cluster, changes: Sequence[KubeChange]) -> LiveContext:
     """The live objects and counts the rules need for `changes` on `cluster` (see the module docstring)."""
     found = _Found()
     for api_version, kind in _RBAC_KINDS:
-        found.add(_listed(cluster, api_version, kind))
+        found.add(_listed(cluster, api_version, kind, unreadable=found.unreadable))
     found.add(c.before for c in changes if c.before is not None)
     deleted_namespaces = sorted(
         {c.ref.name for c in changes if c.action is Action.DELETE and (c.ref.group, c.ref.kind) == ("", "Namespace")}
@@ -69,7 +71,8 @@ def context_of(cluster: Cluster, changes: Sequence[KubeChange]) -> LiveContext:
             served = cluster.preferred(group, kind)
             if served is not None and _group(served) == group:
                 found.add(_listed(cluster, served.api_version, kind, namespace))
-    return LiveContext(tuple(found.objects), {**_watched_counts(cluster), **_custom_counts(cluster, changes)})
+    counts = {**_watched_counts(cluster), **_custom_counts(cluster, changes)}
+    return LiveContext(tuple(found.objects), counts, frozenset(found.unreadable))
 
 
 class _Found:
@@ -78,6 +81,7 @@ class _Found:
     def __init__(self) -> None:
         self.objects: list[Mapping[str, Any]] = []
         self._seen: set[tuple[str, ...]] = set()
+        self.unreadable: set[str] = set()
 
     def add(self, objects: Iterable[Mapping[str, Any]]) -> None:
         for obj in objects:
@@ -90,12 +94,16 @@ class _Found:
                 self.objects.append(obj)
 
 
-def _listed(cluster: Cluster, api_version: str, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+def _listed(
+    cluster: Cluster, api_version: str, kind: str, namespace: str | None = None, *, unreadable: set[str] | None = None
+) -> list[dict[str, Any]]:
     try:
         return cluster.list_objects(api_version, kind, namespace=namespace)
     except ClusterError as exc:
         if exc.status != _FORBIDDEN or isinstance(exc, ClusterUnreachableError):
             raise
+        if unreadable is not None:
+            unreadable.add(ObjectRef(split_api_version(api_version)[0], kind, None, "").type)
         return []
 
 

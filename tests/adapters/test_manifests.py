@@ -284,6 +284,7 @@ def test_node_inventory_as_kubectl_prints_it(tmp_path: Path) -> None:
         ('{"kind": "List", "items": [{"kind": "Node", "metadata": {}}]}', "a Node without metadata.name"),
         ("[1, 2]", "not a node list"),
         ("{not json or yaml: [", "invalid YAML"),
+        ('{"items": [{"metadata": {"name": "n1"}}]}', ": a document without kind, not a node list"),
     ],
 )
 def test_bad_node_inventories(tmp_path: Path, text: str, message: str) -> None:

@@ -58,7 +58,7 @@ def nodes_of(document: Any, path: Path) -> tuple[NodeInfo, ...]:
     elif document.get("kind") in ("List", "NodeList") and isinstance(document.get("items"), list):
         items = document["items"]
     else:
-        raise BadInputError(f"{path}: a {document.get('kind', 'document without kind')}, not a node list ({hint})")
+        raise BadInputError(f"{path}: a {document.get('kind') or 'document without kind'}, not a node list ({hint})")
     nodes = []
     for position, item in enumerate(items):
         if not isinstance(item, Mapping) or item.get("kind", "Node") != "Node":

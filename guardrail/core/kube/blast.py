@@ -7,7 +7,10 @@
 - A Service whose selector changes (or that goes) stops selecting pods: the live pods, and the workloads of
   this change whose pods it selected.
 - A DaemonSet updated or deleted restarts or removes one pod per node it reaches, counted per cluster from
-  the cluster's nodes.
+  the cluster's nodes; an update that leaves its pod template alone restarts none, nor does one with the
+  OnDelete strategy (its pods take the new template as they are deleted): neither is an impact.
+- An update that reaches nothing (a ConfigMap no workload reads, a selector change that drops no pod) is no
+  impact either: only deletes are listed when nothing depends on them.
 
 What could not be known (no live objects, no nodes) is said in `unknown`, never left as an empty list.
 """
@@ -24,7 +27,7 @@ from guardrail.core.errors import BadInputError
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.derive import change_address, object_address, qualified
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
-from guardrail.core.kube.reach import NodeIndex, placement_of
+from guardrail.core.kube.reach import NodeIndex, placement_of, rolls_every_pod
 from guardrail.core.kube.scopes import custom_kind
 from guardrail.core.kube.workloads import pod_labels, pod_spec, pod_template, referenced, selector_matches
 from guardrail.core.matching import Match, Selector
@@ -164,6 +167,8 @@ def _impact(
     if found is None:
         return None
     impacted, effect, unknown, pods = found
+    if change.action not in _GOES and not (impacted or unknown or pods):
+        return None
     return Impact(
         address=resource.address,
         action=change.action,
@@ -249,6 +254,8 @@ def _daemon_pods(change: KubeChange, context: _Context) -> _Found | None:
     placement = placement_of(manifest) if manifest is not None else None
     if placement is None:
         return None
+    if change.action is not Action.DELETE and not rolls_every_pod(change):
+        return None  # the pod template is unchanged, or OnDelete: no pod restarts now
     verb = "removed" if change.action is Action.DELETE else "restarted"
     if context.nodes is None:
         return [], f"one pod {verb} per node it runs on", "the cluster's nodes are unknown (give --nodes)", None

@@ -44,6 +44,9 @@ class ClusterView:
     # Object counts per resource type (`pod`, `node`, `secret`, `customresourcedefinition.apiextensions.k8s.io`).
     counts: Mapping[str, int] | None = None
     diff_source: DiffSource = DiffSource.OFFLINE
+    # Resource types (`clusterrolebinding.rbac.authorization.k8s.io`) whose live objects guardrail's identity
+    # may not list (403): `live` holds none of them, which means unknown, not none.
+    unreadable: frozenset[str] = frozenset()
 
     def live_of_kind(self, kind: str, group: str = "") -> Iterator[Mapping[str, Any]]:
         """The live objects of one kind (and API group), when live objects are known."""

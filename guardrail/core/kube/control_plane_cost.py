@@ -68,9 +68,15 @@ class ControlPlaneCostRule:
                 )
                 findings.append(Finding(self.id, self.enforcement, address, message))
             elif not cluster_rbac.live_known:
+                view = changes.cluster(change.cluster)
+                why = (
+                    "is unknown (no context)"
+                    if view is None or view.live is None
+                    else "could not be read (listing ClusterRoles or ClusterRoleBindings is forbidden)"
+                )
                 message = (
                     f"service account {namespace}/{account}: this change grants it no cluster-wide list or watch, "
-                    f"and the live RBAC of {cluster_phrase(change.cluster)} is unknown (no context), so a live "
+                    f"and the live RBAC of {cluster_phrase(change.cluster)} {why}, so a live "
                     "ClusterRoleBinding could still let each of its pods list every pod, node or secret"
                 )
                 findings.append(Finding(self.id, Enforcement.ADVISORY, address, message))

@@ -65,7 +65,8 @@ class ListGrant:
 
 class ClusterRbac:
     """The ClusterRoles and ClusterRoleBindings of one cluster as they will be: the live ones (when known)
-    with the change set's creates, updates and deletes applied."""
+    with the change set's creates, updates and deletes applied. `live_known` is False offline, and when the
+    cluster would not let them be listed."""
 
     def __init__(
         self, roles: Mapping[str, Mapping[str, Any]], bindings: Iterable[Mapping[str, Any]], *, live_known: bool
@@ -95,7 +96,9 @@ class ClusterRbac:
                 target.pop(change.ref.name, None)
             elif change.after is not None:
                 target[change.ref.name] = change.after
-        return cls(roles, bindings.values(), live_known=live is not None)
+        unreadable = view.unreadable if view is not None else frozenset()
+        read = live is not None and not unreadable & {_type("ClusterRole"), _type("ClusterRoleBinding")}
+        return cls(roles, bindings.values(), live_known=read)
 
     def grants(self, namespace: str, service_account: str) -> list[ListGrant]:
         """What the service account may list or watch across all namespaces, binding by binding."""
@@ -181,6 +184,10 @@ def _listing(rules: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], tuple
             verbs |= listing
             resources |= granted
     return tuple(v for v in LISTING_VERBS if v in verbs), tuple(w.resource for w in WATCHED if w.resource in resources)
+
+
+def _type(kind: str) -> str:
+    return ObjectRef(RBAC_GROUP, kind, None, "").type
 
 
 def _subject_key(subject: Mapping[str, Any]) -> tuple[str, str]:

@@ -255,3 +255,82 @@ def test_a_config_map_change_reaches_the_live_workloads_that_read_it(
     (impact,) = [i for i in _json(result)["blast_radius"] if i["address"] == "configmap/shop/settings"]
     assert impact["impacted"] == ["deployment.apps/shop/web"]
     assert impact["unknown"] is None
+
+
+def test_rbac_the_check_may_not_read_is_unknown_not_empty(
+    cli: Cli, emulator: ApiServer, kubeconfig: Path, tmp_path: Path
+) -> None:
+    daemonset = """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {serviceAccountName: agent, containers: [{name: agent, image: agent:1}]}
+"""
+    # Live, the agent may list pods everywhere; guardrail's identity may not list ClusterRoleBindings.
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "reader"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
+    }
+    put(emulator, "rbac.authorization.k8s.io/v1/clusterroles", role)
+    binding: dict[str, Any] = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "agent-reads"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "agent", "namespace": "kube-system"}],
+    }
+    put(emulator, "rbac.authorization.k8s.io/v1/clusterrolebindings", binding)
+    path = _write(tmp_path, daemonset, "agent.yaml")
+    args = ("kube", "check", path, "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json")
+    readable = _json(cli(*args))
+    assert [f["enforcement"] for f in readable["findings"] if f["rule"] == "kube-control-plane-cost"] == ["soft"]
+    forbidden = kmock.KubernetesError(403, "Forbidden", "clusterrolebindings is forbidden")
+    emulator[kmock.method.GET, kmock.resource("rbac.authorization.k8s.io/v1/clusterrolebindings")] << forbidden
+    (finding,) = [f for f in _json(cli(*args))["findings"] if f["rule"] == "kube-control-plane-cost"]
+    assert finding["enforcement"] == "advisory"
+    assert "the live RBAC of cluster emulated could not be read" in finding["message"]
+
+
+def test_an_api_version_the_cluster_no_longer_serves_is_judged_by_the_deprecated_api_rule(
+    cli: Cli, kubeconfig: Path, tmp_path: Path
+) -> None:
+    legacy = """\
+apiVersion: extensions/v1beta1
+kind: DaemonSet
+metadata: {name: shipper, namespace: logging}
+spec:
+  template:
+    metadata: {labels: {app: shipper}}
+    spec: {containers: [{name: shipper, image: shipper:1}]}
+"""
+    path = _write(tmp_path, legacy, "legacy.yaml")
+    result = cli("kube", "check", path, "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json")
+    assert result.code == 1, result.stderr
+    report = _json(result)
+    (finding,) = [f for f in report["findings"] if f["rule"] == "kube-deprecated-api"]
+    assert (finding["enforcement"], finding["address"]) == ("hard", "daemonset.extensions/logging/shipper")
+    assert "is not served by Kubernetes 1.31 (cluster emulated): removed in 1.16" in finding["message"]
+    assert "Use apps/v1" in finding["message"]
+
+
+def test_deleting_objects_of_a_kind_the_cluster_does_not_serve_creates_nothing(
+    cli: Cli, kubeconfig: Path, tmp_path: Path
+) -> None:
+    crd = Path(__file__).resolve().parents[3] / "examples" / "kubernetes" / "crd-delete" / "backups.yaml"
+    legacy = "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: shipper, namespace: logging}\n"
+    args = ("--delete", "--context", CONTEXT, "--kubeconfig", kubeconfig, "-f", "json")
+    # Neither the definition nor its custom resources live, nor does anything at a removed API version.
+    report = _json(cli("kube", "check", crd, _write(tmp_path, legacy, "legacy.yaml"), *args))
+    assert {c["address"]: c["action"] for c in report["changes"]} == {
+        "customresourcedefinition.apiextensions.k8s.io/backups.storage.example.com": "no-op",
+        "backup.storage.example.com/payments/payments-nightly": "no-op",
+        "backup.storage.example.com/payments/ledger-hourly": "no-op",
+        "daemonset.extensions/logging/shipper": "no-op",
+    }
+    assert report["summary"]["create"] == 0

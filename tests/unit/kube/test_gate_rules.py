@@ -194,6 +194,34 @@ def test_daemonset_update_counts_pods_per_cluster_from_its_reach() -> None:
     assert impacts["b::daemonset.apps/kube-system/agent"].unknown == "the cluster's nodes are unknown (give --nodes)"
 
 
+def test_updates_that_reach_nothing_are_not_impacts() -> None:
+    from guardrail.core.kube.objects import ObjectRef
+
+    old = workload("DaemonSet", "agent", "kube-system", {"containers": [{"image": "agent:1"}]})
+    labelled = {**old, "metadata": {**old["metadata"], "labels": {"owner": "platform"}}}
+    on_delete = workload("DaemonSet", "agent", "kube-system", {"containers": [{"image": "agent:2"}]})
+    on_delete["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    ref = ObjectRef.of(old)
+    cluster = ClusterView("a", nodes=nodes(30), live=())
+    # Only the DaemonSet's own labels change: the pod template is the same, no pod restarts.
+    relabel = KubeChange(
+        "a", ref, "apps/v1", Action.UPDATE, before=old, after=labelled, changed_paths=("metadata.labels",)
+    )
+    # OnDelete: the new template reaches a pod only when that pod is deleted, not now.
+    paths = ("spec.template.spec.containers[0].image", "spec.updateStrategy")
+    later = KubeChange("a", ref, "apps/v1", Action.UPDATE, before=old, after=on_delete, changed_paths=paths)
+    # A ConfigMap that no workload of the cluster reads.
+    unread = obj("ConfigMap", "lonely", "shop")
+    config = KubeChange(
+        "a", ObjectRef.of(unread), "v1", Action.UPDATE, before=unread, after=unread, changed_paths=("data.a",)
+    )
+    for change in (relabel, later, config):
+        assert _blast(KubeChangeSet((change,), (cluster,))) == {}
+    # Deleted, the same ConfigMap is still listed: a delete is shown even when nothing depends on it.
+    gone = KubeChange("a", ObjectRef.of(unread), "v1", Action.DELETE, before=unread, after=None)
+    assert list(_blast(KubeChangeSet((gone,), (cluster,)))) == ["configmap/shop/lonely"]
+
+
 # --- reach ------------------------------------------------------------------------------------------------
 
 
