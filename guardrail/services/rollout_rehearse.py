@@ -27,7 +27,7 @@ from guardrail.core.rollout.rehearsal import (
     clock_text,
     cluster_state,
 )
-from guardrail.core.rollout.state import RolloutState
+from guardrail.core.rollout.state import Phase, RolloutState
 from guardrail.core.runs import RunStatus
 from guardrail.services import wiring
 from guardrail.services.rollout import Rollout, drive, start
@@ -150,7 +150,9 @@ def _guarded(
     ]
     if record.status is RunStatus.RUNNING or state.outcome is None:
         reason = f"simulated time limit {clock_text(duration)} reached while {state.phase.value}"
-        return steps, "halted", reason, None, list(state.touched)
+        # Cut off mid-rollout, the nodes it reached keep the new pods: only a rollback under way counts.
+        rolling_back = state.phase in (Phase.ROLLING_BACK, Phase.VERIFYING)
+        return steps, "halted", reason, None, list(state.touched) if rolling_back else []
     reason = state.reason + (f"; rollback {state.rollback}" if state.rollback else "")
     rolled_back = [] if state.outcome.value == "completed" else list(state.touched)
     return steps, state.outcome.value, reason, state.rollback, rolled_back
