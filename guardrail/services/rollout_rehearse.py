@@ -17,7 +17,6 @@ from typing import Any
 from guardrail.config.fleet import RehearsalFile, load_fleet
 from guardrail.core.audit import EventKind, parse_iso
 from guardrail.core.kube.cluster import Cluster
-from guardrail.core.locks import parse_duration
 from guardrail.core.rollout.rehearsal import (
     ClusterResult,
     RehearsalFleet,
@@ -133,7 +132,7 @@ def _guarded(
         actor=ACTOR,
         parse_apiserver=parse_apiserver,
         parse_dns=parse_dns,
-        dns_cache_ttl={c.name: parse_duration(c.dns_cache_ttl).total_seconds() for c in fleet_file.clusters},
+        dns_cache_ttl={c.name: fleet_file.dns_cache_ttl_seconds(c) for c in fleet_file.clusters},
         approvals=Unattended(),
     )
     start(rollout, RUN_ID)
