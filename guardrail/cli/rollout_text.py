@@ -76,12 +76,14 @@ def _summary(payload: Mapping[str, Any]) -> str:
 
 def _decision(payload: Mapping[str, Any]) -> str:
     decision = payload["decision"]
-    if decision == "widen":
+    if decision in ("widen", "await-approval"):
         target = payload.get("widen_to", {})
         detail = f"{target.get('cluster')} to {target.get('step')} ({_nodes(int(target.get('nodes', 0)))})"
         if "next" in payload:
             detail += f": projected {payload['next']['utilisation']:.3f} <= {payload['limit']:.2f}"
-        return f"widen {detail}"
+        return f"widen {detail}" if decision == "widen" else f"await approval to widen {detail}"
+    if decision == "approved":
+        return "approved by " + ", ".join(str(who) for who in payload.get("by", []))
     if decision in ("halt", "roll-back"):
         return f"{decision} at {payload.get('cluster')} {payload.get('step')}: {payload.get('reason')}"
     if decision == "done":

@@ -10,6 +10,7 @@ clusters:
     kubeconfig: prod.yaml      # real rollouts: this cluster's kubeconfig, over the fleet's
     prometheus_url: http://prometheus.prod-eu-1:9090   # the PromQL gates' Prometheus, over rollout.prometheus_url
     dns_cache_ttl: 20m         # node DNS answers survive this long after the API server stops serving
+                               # (default: rollout.dns_cache_ttl)
     values: {region: eu-1}     # template values of this cluster (over the fleet's `values`)
     nodes: 5000                # rehearsals: the simulated cluster
     pods_per_node: 30
@@ -63,7 +64,10 @@ class FleetCluster(_Strict):
     prometheus_url: str | None = Field(
         None, pattern=r"^https?://", description="The Prometheus of its PromQL gates, over rollout.prometheus_url."
     )
-    dns_cache_ttl: str = Field("20m", description="How long node DNS answers survive the API server's failure.")
+    dns_cache_ttl: str | None = Field(
+        None,
+        description="How long node DNS answers survive the API server's failure (default: rollout.dns_cache_ttl).",
+    )
     values: dict[str, Any] = Field(default_factory=dict, description="Template values of this cluster.")
     nodes: int | None = Field(None, ge=1, description="Nodes of the simulated cluster (rehearsals).")
     pods_per_node: int = Field(30, ge=0, description="Pods already running on each simulated node (rehearsals).")
@@ -72,8 +76,8 @@ class FleetCluster(_Strict):
 
     @field_validator("dns_cache_ttl")
     @classmethod
-    def _ttl(cls, value: str) -> str:
-        return _check_duration(value)
+    def _ttl(cls, value: str | None) -> str | None:
+        return None if value is None else _check_duration(value)
 
     @property
     def context_name(self) -> str:
@@ -157,6 +161,12 @@ class FleetFile(_Strict):
             return None
         path = Path(chosen).expanduser()
         return str(path if path.is_absolute() else self.base_dir / path)
+
+    def dns_cache_ttl_seconds(self, cluster: FleetCluster, rollout: RolloutSettings | None = None) -> float:
+        """A cluster's node DNS cache lifetime: its own, else `rollout`'s dns_cache_ttl (default: the file's
+        rollout settings; a real rollout passes them merged over guardrail.yaml's)."""
+        chosen = cluster.dns_cache_ttl or (rollout or self.rollout).dns_cache_ttl
+        return parse_duration(chosen).total_seconds()
 
     def values_of(self, cluster: FleetCluster) -> dict[str, Any]:
         """A cluster's template values: the fleet's, then its own."""

@@ -24,7 +24,6 @@ from guardrail.core.audit import canonical_json
 from guardrail.core.clock import Clock
 from guardrail.core.errors import BadInputError
 from guardrail.core.kube.cluster import Cluster
-from guardrail.core.locks import parse_duration
 from guardrail.core.rollout.policy import RolloutPolicy
 from guardrail.core.rollout.promql import PromqlSource
 from guardrail.core.runs import StoreWithRuns
@@ -120,7 +119,7 @@ def load(paths: Sequence[Path], fleet_path: Path, settings: Settings) -> Fleet:
             c.context_name,
             fleet_file.kubeconfig_of(c),
             c.prometheus_url or rollout.prometheus_url,
-            parse_duration(c.dns_cache_ttl).total_seconds(),
+            fleet_file.dns_cache_ttl_seconds(c, rollout),
             fleet_file.values_of(c),
         )
         for c in fleet_file.clusters

@@ -17,7 +17,6 @@ from typing import Any
 from guardrail.config.fleet import RehearsalFile, load_fleet
 from guardrail.core.audit import EventKind, parse_iso
 from guardrail.core.kube.cluster import Cluster
-from guardrail.core.locks import parse_duration
 from guardrail.core.rollout.rehearsal import (
     ClusterResult,
     RehearsalFleet,
@@ -27,7 +26,7 @@ from guardrail.core.rollout.rehearsal import (
     clock_text,
     cluster_state,
 )
-from guardrail.core.rollout.state import RolloutState
+from guardrail.core.rollout.state import Phase, RolloutState
 from guardrail.core.runs import RunStatus
 from guardrail.services import wiring
 from guardrail.services.rollout import Rollout, drive, start
@@ -133,7 +132,7 @@ def _guarded(
         actor=ACTOR,
         parse_apiserver=parse_apiserver,
         parse_dns=parse_dns,
-        dns_cache_ttl={c.name: parse_duration(c.dns_cache_ttl).total_seconds() for c in fleet_file.clusters},
+        dns_cache_ttl={c.name: fleet_file.dns_cache_ttl_seconds(c) for c in fleet_file.clusters},
         approvals=Unattended(),
     )
     start(rollout, RUN_ID)
@@ -150,7 +149,9 @@ def _guarded(
     ]
     if record.status is RunStatus.RUNNING or state.outcome is None:
         reason = f"simulated time limit {clock_text(duration)} reached while {state.phase.value}"
-        return steps, "halted", reason, None, list(state.touched)
+        # Cut off mid-rollout, the nodes it reached keep the new pods: only a rollback under way counts.
+        rolling_back = state.phase in (Phase.ROLLING_BACK, Phase.VERIFYING)
+        return steps, "halted", reason, None, list(state.touched) if rolling_back else []
     reason = state.reason + (f"; rollback {state.rollback}" if state.rollback else "")
     rolled_back = [] if state.outcome.value == "completed" else list(state.touched)
     return steps, state.outcome.value, reason, state.rollback, rolled_back

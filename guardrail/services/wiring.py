@@ -264,9 +264,7 @@ def simulated_fleet(fleet: RehearsalFile, *, refuse: frozenset[str] = frozenset(
 
     spec = FleetSpec(
         clusters=tuple(
-            ClusterSpec(
-                c.name, c.nodes, c.pods_per_node, c.seats, c.baseline, parse_duration(c.dns_cache_ttl).total_seconds()
-            )
+            ClusterSpec(c.name, c.nodes, c.pods_per_node, c.seats, c.baseline, fleet.dns_cache_ttl_seconds(c))
             for c in fleet.clusters
         ),
         calls=tuple(

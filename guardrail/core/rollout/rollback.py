@@ -86,8 +86,10 @@ def observed_verifying(s: RolloutState, event: Observed, policy: RolloutPolicy, 
     if done and not s.rollback_failures:
         s.rollback = "verified"
     elif done or (event.at - s.verify_started_at).total_seconds() >= policy.rollback_verify_timeout_seconds:
+        # Every cluster back at its baseline leaves the failed rollbacks as the only reason.
+        off_baseline = [] if done else (why or ["gates not back at baseline"])
         s.rollback = "not verified: " + "; ".join(
-            [f"rollback failed on {f}" for f in s.rollback_failures] + (why or ["gates not back at baseline"])
+            [f"rollback failed on {f}" for f in s.rollback_failures] + off_baseline
         )
     else:
         return
