@@ -222,6 +222,19 @@ def test_a_gpu_unhealthy_condition_fails_the_node_at_once() -> None:
     assert "SysLogsXIDError" in failure.message
 
 
+def test_a_replacement_that_registers_schedulable_and_fails_at_once_is_left_cordoned() -> None:
+    # A new Node registers schedulable; one already showing an XID error fails in the step that claims it,
+    # and must still be cordoned: a failed node is left out of service, never open to workloads.
+    state = _in_register()
+    xid = node("n2", boot_id="b2", conditions={"SysLogsXIDError": "True"})
+    d = decide(state, observe(600, [xid, node("n1")], {}))
+    assert d.state.nodes["n0"].status is NodeStatus.FAILED
+    assert Cordon("n0", "n2") in d.actions
+    # Once it shows cordoned, nothing more is asked of it.
+    d = decide(d.state, observe(630, [replace(xid, unschedulable=True), node("n1")], {}))
+    assert not any(isinstance(a, Cordon) for a in d.actions)
+
+
 def test_a_failed_validation_pod_fails_the_node_and_waiting_checks_are_named_at_the_budget() -> None:
     state = _in_register()
     n2 = node("n2", cordoned=True, boot_id="b2")
