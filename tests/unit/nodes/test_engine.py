@@ -306,7 +306,8 @@ def test_a_replace_that_returns_after_its_budget_fails_the_node_in_the_replace_p
     failure = state.nodes["n0"].failure
     assert failure is not None
     assert (failure.phase, failure.measured, failure.budget) == (Phase.REPLACE, 301, 300)
-    assert state.halt is not None and "replace budget 5m0s" in state.halt
+    assert state.halt is not None
+    assert "replace budget 5m0s" in state.halt
     # Within its budget the replace ends its phase as before.
     state, _ = settle(d.state, _ok(d.actions, 300))
     assert state.nodes["n0"].phase is Phase.REGISTER
