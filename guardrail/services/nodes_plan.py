@@ -123,8 +123,9 @@ def review_pool(
 
 
 def replacer_for(cluster: Cluster, target: PoolTarget, settings: Settings) -> NodeReplacer:
-    """The replacer of `target`, a command bounded by the replace budget. Raises BadInputError."""
-    timeout = settings.nodes.to_cycle_settings().budgets.replace
+    """The replacer of `target`, a command bounded by the longest replace budget of any stratum. Raises
+    BadInputError."""
+    timeout = settings.nodes.to_cycle_settings().longest_replace()
     return wiring.node_replacer(cluster, target.replace_command, timeout=timeout)
 
 

@@ -167,6 +167,11 @@ def settle(state: CycleState, results: Iterable[ActionResult]) -> tuple[CycleSta
         if result.error is not None:
             message = f"{_ACTION_NAMES[type(action)]} refused: {result.error}"
             progress[name], event = fail(p, plan, max(0.0, at - p.phase_started), None, message)
+        elif isinstance(action, Replace) and p.phase is Phase.REPLACE and at - p.phase_started > plan.budgets.replace:
+            # The command ran to its end within one step: its time is held against the stratum's budget here.
+            took = at - p.phase_started
+            message = "the replace took longer than its budget"
+            progress[name], event = fail(p, plan, took, plan.budgets.replace, message)
         elif isinstance(action, Replace) and p.phase is Phase.REPLACE:
             done, event = finish_phase(p, plan, at, Phase.REGISTER)
             progress[name] = replace(done, replaced_at=at)

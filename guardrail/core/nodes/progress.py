@@ -26,6 +26,8 @@ _UNEVICTED_OWNERS = frozenset({"DaemonSet", "Node"})
 _FINISHED_POD_PHASES = frozenset({"Succeeded", "Failed"})
 # Phases in which the replacement must stay cordoned: registered, not validated yet.
 _GUARDED = frozenset({Phase.READY, Phase.GPU, Phase.VALIDATION})
+# Statuses whose node in a guarded phase is cordoned: in hand, or failed (left out of service).
+_KEPT_CORDONED = frozenset({NodeStatus.ACTIVE, NodeStatus.FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +80,9 @@ def advance(progress: NodeProgress, plan: StratumPlan, settings: CycleSettings, 
         if step.claimed is not None:  # from now on the claimed newcomer is the node to look at
             view = NodeView(view.now, _find(view.newcomers, step.claimed), None, ())
     node = view.node
-    if (
-        current.status is NodeStatus.ACTIVE
-        and current.phase in _GUARDED
-        and node is not None
-        and not node.unschedulable
-    ):
-        # A new Node registers schedulable: keep workloads off it until its GPUs are validated.
+    if current.status in _KEPT_CORDONED and current.phase in _GUARDED and node is not None and not node.unschedulable:
+        # A new Node registers schedulable: keep workloads off it until its GPUs are validated, and off it
+        # for good when it failed (even in the very step that claimed it).
         actions.append(Cordon(current.name, current.current))
     return Step(current, tuple(actions), tuple(events), claimed, wake)
 

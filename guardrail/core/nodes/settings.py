@@ -131,6 +131,12 @@ class CycleSettings:
                 budgets = replace(budgets, **dict(override.budgets))
         return budgets
 
+    def longest_replace(self) -> float:
+        """The longest replace budget of any stratum: how long a replace command may run before it is
+        killed (each stratum's own budget is held against the time its command took)."""
+        given = [o.budgets["replace"] for o in self.overrides if "replace" in o.budgets]
+        return max([self.budgets.replace, *given])
+
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for the run's state. Overrides are left out: the plan keeps each stratum's budgets."""
         return {

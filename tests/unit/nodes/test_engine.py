@@ -222,6 +222,19 @@ def test_a_gpu_unhealthy_condition_fails_the_node_at_once() -> None:
     assert "SysLogsXIDError" in failure.message
 
 
+def test_a_replacement_that_registers_schedulable_and_fails_at_once_is_left_cordoned() -> None:
+    # A new Node registers schedulable; one already showing an XID error fails in the step that claims it,
+    # and must still be cordoned: a failed node is left out of service, never open to workloads.
+    state = _in_register()
+    xid = node("n2", boot_id="b2", conditions={"SysLogsXIDError": "True"})
+    d = decide(state, observe(600, [xid, node("n1")], {}))
+    assert d.state.nodes["n0"].status is NodeStatus.FAILED
+    assert Cordon("n0", "n2") in d.actions
+    # Once it shows cordoned, nothing more is asked of it.
+    d = decide(d.state, observe(630, [replace(xid, unschedulable=True), node("n1")], {}))
+    assert not any(isinstance(a, Cordon) for a in d.actions)
+
+
 def test_a_failed_validation_pod_fails_the_node_and_waiting_checks_are_named_at_the_budget() -> None:
     state = _in_register()
     n2 = node("n2", cordoned=True, boot_id="b2")
@@ -279,6 +292,25 @@ def test_stop_on_first_failure_hands_back_nodes_not_yet_replaced_and_finishes_th
     assert d.state.outcome is Outcome.HALTED
     assert d.actions == ()
     assert sorted(d.state.nodes) == ["e0", "s0", "w0"]  # e1, e2, w1, w2, s1, s2 were never picked
+
+
+def test_a_replace_that_returns_after_its_budget_fails_the_node_in_the_replace_phase() -> None:
+    # The replace command runs to its end inside one step: the time it took is held against the stratum's
+    # replace budget when its result comes back (300 s here), not only after a restart.
+    n0, n1 = node("n0"), node("n1")
+    d = decide(_plan([n0, n1]), observe(0, [n0, n1]))
+    state, _ = settle(d.state, _ok(d.actions, 0))
+    d = decide(state, observe(0, [replace(n0, unschedulable=True), n1], {"n0": []}))
+    assert _kinds(d) == [Replace]
+    state, _ = settle(d.state, _ok(d.actions, 301))
+    failure = state.nodes["n0"].failure
+    assert failure is not None
+    assert (failure.phase, failure.measured, failure.budget) == (Phase.REPLACE, 301, 300)
+    assert state.halt is not None
+    assert "replace budget 5m0s" in state.halt
+    # Within its budget the replace ends its phase as before.
+    state, _ = settle(d.state, _ok(d.actions, 300))
+    assert state.nodes["n0"].phase is Phase.REGISTER
 
 
 def test_a_refused_action_fails_its_node_but_a_refused_cleanup_does_not() -> None:
