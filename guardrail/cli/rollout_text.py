@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrail.cli.output import inert
+from guardrail.core.kube.wording import plural
 from guardrail.core.rollout.rehearsal import RehearsalReport, RehearsalStep, clock_text
 
 
@@ -48,14 +49,14 @@ def _summary(payload: Mapping[str, Any]) -> str:
         return _decision(payload)
     if "action" in payload:
         where = f"{payload.get('cluster')}" + (
-            f" {payload['step']} ({_nodes(payload['nodes'])})" if "step" in payload else ""
+            f" {payload['step']} ({plural(payload['nodes'], 'node')})" if "step" in payload else ""
         )
         status = "" if payload.get("ok", True) else f": failed: {payload.get('detail')}"
         return f"{payload['action']} {where}{status}"
     if "cost" in payload:
         cost = payload["cost"]
         return (
-            f"{payload.get('cluster')} {payload.get('step')}: {cost['pods']:,} new pods cost "
+            f"{payload.get('cluster')} {payload.get('step')}: {plural(cost['pods'], 'new pod')} cost "
             f"{cost['seats_per_pod']:.6f} seats each at {cost['objects']:,.0f} objects ({cost['method']})"
         )
     if "baseline" in payload:
@@ -78,7 +79,7 @@ def _decision(payload: Mapping[str, Any]) -> str:
     decision = payload["decision"]
     if decision in ("widen", "await-approval"):
         target = payload.get("widen_to", {})
-        detail = f"{target.get('cluster')} to {target.get('step')} ({_nodes(int(target.get('nodes', 0)))})"
+        detail = f"{target.get('cluster')} to {target.get('step')} ({plural(int(target.get('nodes', 0)), 'node')})"
         if "next" in payload:
             detail += f": projected {payload['next']['utilisation']:.3f} <= {payload['limit']:.2f}"
         return f"widen {detail}" if decision == "widen" else f"await approval to widen {detail}"
@@ -89,7 +90,3 @@ def _decision(payload: Mapping[str, Any]) -> str:
     if decision == "done":
         return f"done: {payload.get('what')}"
     return str(decision) + "".join(f" {k}={v}" for k, v in payload.items() if k != "decision")
-
-
-def _nodes(count: int) -> str:
-    return f"{count:,} node" + ("" if count == 1 else "s")

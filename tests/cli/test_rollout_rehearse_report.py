@@ -45,3 +45,11 @@ def test_waiting_for_approval_reads_as_a_sentence_not_a_dump_of_the_decision(
     assert "await approval to widen dev-1 to 10% (5 nodes): projected 0.202 <= 0.60" in decisions
     assert "approved by rehearsal" in decisions
     assert not [d for d in decisions if re.search(r"\w=", d)]  # no key=value dump of the payload
+
+
+def test_counts_in_the_step_list_agree_with_their_nouns(cli: Callable[..., Result]) -> None:
+    result = cli("rollout", "rehearse", EXAMPLES / "rollout" / "december.yaml")
+    assert result.code == 1
+    assert "dev-1 canary: 1 new pod cost 0.002572 seats each at 2,823 objects (flow)" in result.stdout
+    assert "widen dev-1 to canary (1 node)" in result.stdout
+    assert "1 new pods" not in result.stdout
