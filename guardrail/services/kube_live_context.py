@@ -8,8 +8,9 @@
 - a ConfigMap, Secret or Service updated or deleted: the workloads and pods of its namespace (the blast
   radius: whose pods read it, which pods a Service stops selecting).
 
-A kind that guardrail's identity may not list (403) is left out rather than failing the check: the counts are
-then what it could see. An object served by two API groups (Event) is kept once.
+A kind that guardrail's identity may not list (403) is left out rather than failing the check, and named in
+`unreadable`: the rules then say what they could not count or see, never "none". An object served by two API
+groups (Event) is kept once.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def context_of(cluster: Cluster, changes: Sequence[KubeChange]) -> LiveContext:
         stored = [r for r in cluster.served_resources() if r.namespaced and _group(r) not in _COMPUTED_GROUPS]
         for namespace in deleted_namespaces:
             for resource in stored:
-                found.add(_listed(cluster, resource.api_version, resource.kind, namespace))
+                found.add(_listed(cluster, resource.api_version, resource.kind, namespace, unreadable=found.unreadable))
     read_in = {
         c.ref.namespace
         for c in changes
@@ -70,8 +71,8 @@ def context_of(cluster: Cluster, changes: Sequence[KubeChange]) -> LiveContext:
         for group, kind in workload_kinds():
             served = cluster.preferred(group, kind)
             if served is not None and _group(served) == group:
-                found.add(_listed(cluster, served.api_version, kind, namespace))
-    counts = {**_watched_counts(cluster), **_custom_counts(cluster, changes)}
+                found.add(_listed(cluster, served.api_version, kind, namespace, unreadable=found.unreadable))
+    counts = {**_watched_counts(cluster), **_custom_counts(cluster, changes, found.unreadable)}
     return LiveContext(tuple(found.objects), counts, frozenset(found.unreadable))
 
 
@@ -119,8 +120,9 @@ def _watched_counts(cluster: Cluster) -> dict[str, int]:
     return counts
 
 
-def _custom_counts(cluster: Cluster, changes: Sequence[KubeChange]) -> dict[str, int]:
+def _custom_counts(cluster: Cluster, changes: Sequence[KubeChange], unreadable: set[str]) -> dict[str, int]:
     # A CustomResourceDefinition deleted takes every object of its kind: counted, listed when it cannot be.
+    # A kind it may not list gets no count (unknown, named in `unreadable`), never 0.
     counts: dict[str, int] = {}
     for change in changes:
         if change.action is not Action.DELETE or (change.ref.group, change.ref.kind) != (CRD_GROUP, CRD_KIND):
@@ -129,10 +131,16 @@ def _custom_counts(cluster: Cluster, changes: Sequence[KubeChange]) -> dict[str,
         served = cluster.preferred(declared.group, declared.kind) if declared is not None else None
         if declared is None or served is None:
             continue  # not established: what it holds is unknown, and says so
+        resource_type = ObjectRef(declared.group, declared.kind, None, "").type
         number = _counted(cluster, served.api_version, declared.kind)
         if number is None:
-            number = len(_listed(cluster, served.api_version, declared.kind))
-        counts[ObjectRef(declared.group, declared.kind, None, "").type] = number
+            forbidden: set[str] = set()
+            listed = _listed(cluster, served.api_version, declared.kind, unreadable=forbidden)
+            if forbidden:
+                unreadable.update(forbidden)
+                continue
+            number = len(listed)
+        counts[resource_type] = number
     return counts
 
 

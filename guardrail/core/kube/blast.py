@@ -12,7 +12,8 @@
 - An update that reaches nothing (a ConfigMap no workload reads, a selector change that drops no pod) is no
   impact either: only deletes are listed when nothing depends on them.
 
-What could not be known (no live objects, no nodes) is said in `unknown`, never left as an empty list.
+What could not be known (no live objects, no nodes, kinds guardrail may not list) is said in `unknown`, never
+left as an empty list.
 """
 
 from __future__ import annotations
@@ -29,7 +30,15 @@ from guardrail.core.kube.derive import change_address, object_address, qualified
 from guardrail.core.kube.objects import ClusterObject, ObjectRef
 from guardrail.core.kube.reach import NodeIndex, placement_of, rolls_every_pod
 from guardrail.core.kube.scopes import custom_kind
-from guardrail.core.kube.workloads import pod_labels, pod_spec, pod_template, referenced, selector_matches
+from guardrail.core.kube.wording import forbidden_listing
+from guardrail.core.kube.workloads import (
+    pod_labels,
+    pod_spec,
+    pod_template,
+    referenced,
+    selector_matches,
+    workload_kinds,
+)
 from guardrail.core.matching import Match, Selector
 
 _GOES = frozenset({Action.DELETE, Action.REPLACE})
@@ -68,6 +77,14 @@ class _Context:
     @property
     def live(self) -> tuple[Mapping[str, Any], ...] | None:
         return self.view.live if self.view is not None else None
+
+    def unknown(self, what: str, kinds: Sequence[tuple[str, str]] | None = None) -> str | None:
+        """Why the live objects an impact lists are not all of them: none were read, or listing some of
+        `kinds` (default: every type that lives in a namespace) is forbidden; None when they are complete."""
+        if self.view is None or self.view.live is None:
+            return _NO_LIVE
+        unlisted = self.view.unlisted(kinds)
+        return f"{what}: {forbidden_listing(unlisted)}" if unlisted else None
 
     def live_objects(self) -> Iterator[tuple[ObjectRef, Mapping[str, Any]]]:
         for objects in self.live_in_namespace.values():
@@ -191,7 +208,7 @@ _Found = tuple[list[ImpactedResource], str, str | None, int | None]
 def _namespace(name: str, context: _Context, by_address: Mapping[str, ResourceChange]) -> _Found:
     impacted = [context.from_change(c, by_address[context.address(c.ref)]) for c in context.in_namespace.get(name, ())]
     impacted += [context.from_live(ref, obj) for ref, obj in context.live_in_namespace.get(name, ())]
-    return impacted, "deletes everything in the namespace", None if context.live is not None else _NO_LIVE, None
+    return impacted, "deletes everything in the namespace", context.unknown("live objects incomplete"), None
 
 
 def _custom_resources(change: KubeChange, context: _Context, by_address: Mapping[str, ResourceChange]) -> _Found:
@@ -205,7 +222,7 @@ def _custom_resources(change: KubeChange, context: _Context, by_address: Mapping
         if (c.ref.group, c.ref.kind) == kind
     ]
     impacted += [context.from_live(ref, obj) for ref, obj in context.live_objects() if (ref.group, ref.kind) == kind]
-    unknown = None
+    unknown = context.unknown("live custom resources unknown", [kind])
     if context.live is None:
         counts = context.view.counts if context.view is not None else None
         live = counts.get(f"{declared.kind.lower()}.{declared.group}") if counts is not None else None
@@ -223,7 +240,7 @@ def _readers(change: KubeChange, context: _Context, by_address: Mapping[str, Res
         else:
             impacted.append(context.from_live(*reader))
     effect = f"{change.action.value} of a {kind} that these workloads read"
-    return impacted, effect, None if context.live is not None else _NO_LIVE, None
+    return impacted, effect, context.unknown("live readers unknown", tuple(workload_kinds())), None
 
 
 def _unselected(change: KubeChange, context: _Context, by_address: Mapping[str, ResourceChange]) -> _Found | None:
@@ -246,7 +263,7 @@ def _unselected(change: KubeChange, context: _Context, by_address: Mapping[str, 
         for ref, obj in context.live_in_namespace.get(namespace, ())
         if ref.kind == "Pod" and ref.group == "" and dropped(_labels(obj))
     ]
-    return impacted, "stops selecting these pods", None if context.live is not None else _NO_LIVE, None
+    return impacted, "stops selecting these pods", context.unknown("live pods unknown", [("", "Pod")]), None
 
 
 def _daemon_pods(change: KubeChange, context: _Context) -> _Found | None:

@@ -8,7 +8,7 @@ locks and renderers work the same way for both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -16,10 +16,15 @@ from typing import Any, Protocol
 from guardrail.core.change import Action
 from guardrail.core.kube.cluster import NodeInfo
 from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.scopes import BUILT_IN_SCOPES
 from guardrail.core.verdict import Finding
 
 # The name of the one cluster of an offline check (no context given).
 OFFLINE_CLUSTER = "offline"
+# Built-in types that never live in a namespace (`clusterrolebinding.rbac.authorization.k8s.io`).
+_CLUSTER_SCOPED_TYPES = frozenset(
+    ObjectRef(group, kind, None, "").type for (group, kind), namespaced in BUILT_IN_SCOPES.items() if not namespaced
+)
 
 
 class DiffSource(StrEnum):
@@ -47,6 +52,14 @@ class ClusterView:
     # Resource types (`clusterrolebinding.rbac.authorization.k8s.io`) whose live objects guardrail's identity
     # may not list (403): `live` holds none of them, which means unknown, not none.
     unreadable: frozenset[str] = frozenset()
+
+    def unlisted(self, kinds: Iterable[tuple[str, str]] | None = None) -> tuple[str, ...]:
+        """The resource types, sorted, whose live objects are unknown because listing them is forbidden: among
+        `kinds` (group, kind) when given, else every such type that can live in a namespace (what a count of a
+        namespace's objects misses; built-in cluster-scoped types left out)."""
+        if kinds is not None:
+            return tuple(sorted(self.unreadable & {ObjectRef(group, kind, None, "").type for group, kind in kinds}))
+        return tuple(sorted(self.unreadable - _CLUSTER_SCOPED_TYPES))
 
     def live_of_kind(self, kind: str, group: str = "") -> Iterator[Mapping[str, Any]]:
         """The live objects of one kind (and API group), when live objects are known."""

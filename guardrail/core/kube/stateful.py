@@ -17,6 +17,7 @@ from guardrail.core.change import Action
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.scopes import custom_kind
+from guardrail.core.kube.wording import forbidden_listing
 from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
 
@@ -32,8 +33,9 @@ def live_in_namespace(view: ClusterView | None, namespace: str) -> int | None:
 
 
 def live_custom_resources(view: ClusterView | None, group: str, kind: str) -> int | None:
-    """How many custom resources of `kind` in `group` the cluster holds; None when unknown."""
-    if view is None:
+    """How many custom resources of `kind` in `group` the cluster holds; None when unknown (listing them is
+    forbidden, say)."""
+    if view is None or view.unlisted([(group, kind)]):
         return None
     if view.counts is not None and f"{kind.lower()}.{group}" in view.counts:
         return view.counts[f"{kind.lower()}.{group}"]
@@ -92,7 +94,13 @@ class KubeStatefulRule:
 def _namespace_reason(change: KubeChange, in_change: int, view: ClusterView | None) -> str:
     name = change.ref.name
     live = live_in_namespace(view, name)
-    held = f"{live:,} live object{_s(live)}" if live is not None else "what it holds on the cluster is unknown"
+    unlisted = view.unlisted() if view is not None else ()
+    if live is None:
+        held = "what it holds on the cluster is unknown"
+    elif unlisted:
+        held = f"at least {live:,} live object{_s(live)}, count incomplete ({forbidden_listing(unlisted)})"
+    else:
+        held = f"{live:,} live object{_s(live)}"
     ours = f"; {in_change:,} object{_s(in_change)} of this change {'is' if in_change == 1 else 'are'} in it"
     return f"of a Namespace deletes everything in it: {held}{ours if in_change else ''}"
 
@@ -106,7 +114,10 @@ def _crd_reason(
     label = f"{declared.kind}.{declared.group}"
     in_change = counts[(cluster, declared.group, declared.kind)]
     live = live_custom_resources(view, declared.group, declared.kind)
+    unlisted = view.unlisted([(declared.group, declared.kind)]) if view is not None else ()
     held = f"{live:,} live" if live is not None else "how many the cluster holds is unknown"
+    if unlisted:
+        held += f" ({forbidden_listing(unlisted)})"
     ours = f"; {in_change:,} of this change" if in_change else ""
     return f"of a CustomResourceDefinition deletes every {label} custom resource: {held}{ours}"
 

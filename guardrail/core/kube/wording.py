@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from guardrail.core.kube.change import OFFLINE_CLUSTER, ClusterView
 from guardrail.core.rules.k8s_upgrade import parse_version
 
@@ -22,3 +24,8 @@ def minor_version(view: ClusterView | None) -> tuple[int, int] | None:
 def plural(count: int, noun: str) -> str:
     """`1 node`, `5,000 nodes`."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def forbidden_listing(types: Sequence[str]) -> str:
+    """`listing pod, deployment.apps is forbidden`: why objects of these resource types are unknown."""
+    return f"listing {', '.join(types)} is forbidden"

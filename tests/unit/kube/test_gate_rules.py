@@ -48,6 +48,21 @@ def test_namespace_delete_counts_live_objects_or_says_unknown() -> None:
     assert "deletes everything in it: 2 live objects" in counted[0].message
 
 
+def test_namespace_count_is_incomplete_only_for_forbidden_kinds_that_live_in_namespaces() -> None:
+    ns = obj("Namespace", "shop")
+    live = (obj("ConfigMap", "a", "shop"), obj("ConfigMap", "b", "shop"))
+    rbac = "clusterrolebinding.rbac.authorization.k8s.io"  # never in a namespace: the count misses nothing
+    (complete,) = KubeStatefulRule().evaluate(offline(ns, clusters=(live_view(*live, unreadable={rbac}),), delete=True))
+    assert complete.message == "delete of a Namespace deletes everything in it: 2 live objects"
+    view = live_view(*live, unreadable=frozenset({rbac, "pod", "deployment.apps"}))
+    (partial,) = KubeStatefulRule().evaluate(offline(ns, clusters=(view,), delete=True))
+    assert partial.enforcement is Enforcement.SOFT
+    assert partial.message == (
+        "delete of a Namespace deletes everything in it: "
+        "at least 2 live objects, count incomplete (listing deployment.apps, pod is forbidden)"
+    )
+
+
 def test_crd_delete_counts_its_custom_resources() -> None:
     found = KubeStatefulRule().evaluate(offline(CRD, delete=True))
     assert "every Backup.example.com custom resource: how many the cluster holds is unknown" in found[0].message
