@@ -16,6 +16,7 @@ import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 
 from guardrail.core.blast.address import parse_instance
 from guardrail.core.blast.edits import EDIT_LEVELS, ByEdits, NameIndex
@@ -75,9 +76,48 @@ class Lookalikes:
 
 # A look-alike before it is shown: (edits, other address, attribute or "", mine, theirs), ranked as listed.
 _Pair = tuple[int, str, str, str, str]
+
+
+class _Filed:
+    """Addresses filed by name, each under one name: one step of a bucket, or one attribute's values.
+
+    Looked up by the dozen names for each of thousands of changes, so built-ins do the per-address work.
+    Nearly every name has one address (a for_each key, a `name` value): it is held as it is rather than in a
+    list of its own, which spares building and walking a list per name found.
+    """
+
+    __slots__ = ("_first", "_more", "name_of")
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}  # name -> the first address filed under it
+        self._more: dict[str, list[str]] = {}  # name -> the others, for the few names shared
+        self.name_of: dict[str, str] = {}  # address -> the name it is filed under
+
+    def add(self, name: str, address: str) -> None:
+        if name in self._first:
+            self._more.setdefault(name, []).append(address)
+        else:
+            self._first[name] = address
+        self.name_of[address] = name
+
+    def names(self) -> Iterable[str]:
+        return self._first.keys()
+
+    def __len__(self) -> int:
+        """How many names."""
+        return len(self._first)
+
+    def under(self, names: Sequence[str]) -> list[str]:
+        """The addresses filed under any of `names` (an address is never empty, so `filter` keeps them)."""
+        found = list(filter(None, map(self._first.get, names)))
+        if self._more:
+            found.extend(chain.from_iterable(filter(None, map(self._more.get, names))))
+        return found
+
+
 # Where a change's look-alikes are found: (attribute or "" for an address step, the change's name there, the
-# names close to it by edits, the addresses filed under each name).
-_Source = tuple[str, str, ByEdits, Mapping[str, list[str]]]
+# names close to it by edits, the addresses filed by name).
+_Source = tuple[str, str, ByEdits, _Filed]
 
 
 def find_confusable(
@@ -149,14 +189,13 @@ def _closest(sources: list[_Source], limit: int) -> tuple[list[_Pair], int] | No
             level = close[edits]
             if not level:
                 continue
-            if counted_only:
-                others.update(*[addresses for theirs in level if (addresses := filed.get(theirs))])
-                continue
-            # Each address is filed under one name in a source: the name it was found under.
-            found = {other: theirs for theirs in level if (addresses := filed.get(theirs)) for other in addresses}
+            found = filed.under(level)
             others.update(found)
-            # This source's `limit` first by address are all it can add at this level.
-            ranked.extend([(edits, other, attribute, mine, found[other]) for other in sorted(found)[:limit]])
+            if not counted_only:
+                # This source's `limit` first by address are all it can add at this level; only those need
+                # the name they were found under.
+                found.sort()
+                ranked.extend([(edits, other, attribute, mine, filed.name_of[other]) for other in found[:limit]])
     if not others:
         return None
     # Pairs rank as tuples: edits, then the other address, then the attribute ("" for the address).
@@ -182,7 +221,7 @@ class _AddressIndex:
             parts = self._steps_of(change)
             if parts is not None:
                 wanted.update(_buckets(change, parts))
-        self._buckets: dict[Bucket, dict[str, list[str]]] = {}
+        self._buckets: dict[Bucket, _Filed] = {}
         types = {(c.mode, c.type) for c in destructive}
         for other in resources.values():
             if (other.mode, other.type) not in types:
@@ -193,7 +232,10 @@ class _AddressIndex:
             for i, key in enumerate(_buckets(other, parts)):
                 name = _readable(parts[i])
                 if name is not None and key in wanted:
-                    self._buckets.setdefault(key, {}).setdefault(name, []).append(other.address)
+                    filed = self._buckets.get(key)
+                    if filed is None:
+                        filed = self._buckets[key] = _Filed()
+                    filed.add(name, other.address)
 
     def _steps_of(self, change: ResourceChange) -> tuple[str, ...] | None:
         if change.address not in self._steps:  # a destructive change is also among the resources
@@ -202,7 +244,7 @@ class _AddressIndex:
 
     def names(self) -> Iterable[str]:
         """Every name in a step of the buckets kept."""
-        return {name for bucket in self._buckets.values() for name in bucket}
+        return {name for bucket in self._buckets.values() for name in bucket.names()}
 
     def sources(self, change: ResourceChange, names: NameIndex) -> list[_Source]:
         """Per step of the change's address: the resources that differ from it in that step alone."""
@@ -235,16 +277,19 @@ class _ValueIndex:
     ) -> None:
         self._attribute, self._secrets = attribute, secrets
         types = {c.type for c in destructive}
-        self._values: dict[str, dict[str, list[str]]] = {}  # type -> value -> addresses
+        self._values: dict[str, _Filed] = {}  # by type
         for other in resources.values():
             if other.type in types and other.mode == "managed":
                 value = _name_value(other, attribute, secrets)
                 if value is not None:
-                    self._values.setdefault(other.type, {}).setdefault(value, []).append(other.address)
+                    filed = self._values.get(other.type)
+                    if filed is None:
+                        filed = self._values[other.type] = _Filed()
+                    filed.add(value, other.address)
 
     def names(self) -> Iterable[str]:
         """Every value compared."""
-        return (value for values in self._values.values() for value in values)
+        return (value for values in self._values.values() for value in values.names())
 
     def sources(self, change: ResourceChange, names: NameIndex) -> list[_Source]:
         """The resources of the change's type whose value is close to its own (its own is never close)."""
