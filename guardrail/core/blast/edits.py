@@ -93,17 +93,25 @@ class NameIndex:
         self._forms: dict[str, _Forms] = {}
         self._as_is: dict[str, list[int]] = defaultdict(list)
         self._less_one: dict[str, list[int]] = defaultdict(list)
-        self._changed: dict[tuple[int, str], list[int]] = defaultdict(list)
+        # One table per position (of the character replaced, of the pair swapped), so that a form is a plain
+        # string: its hash is kept with it, where a (position, form) key would be built and hashed each time.
+        self._replaced: list[dict[str, list[int]]] = []
+        self._swapped: list[dict[str, list[int]]] = []
         self._two_deletions: dict[str, list[int]] = defaultdict(list)
         for position, normal in enumerate(self._normal):
             self._as_is[normal].append(position)
             if len(normal) < _ONE_EDIT:
                 continue  # a pair with a name this short must be the same name
-            shorter, changed = self._forms.get(normal) or self._forms.setdefault(normal, _one_edit_forms(normal))
-            for form in shorter:
+            shorter, swapped = self._forms.get(normal) or self._forms.setdefault(normal, _one_edit_forms(normal))
+            while len(self._replaced) < len(normal):
+                self._replaced.append(defaultdict(list))
+                self._swapped.append(defaultdict(list))
+            # The tables may be longer than this name: the name's forms fill the first positions.
+            for form, replaced in zip(shorter, self._replaced, strict=False):  # less a character, or it replaced
                 self._less_one[form].append(position)
-            for key in changed:
-                self._changed[key].append(position)
+                replaced[form].append(position)
+            for form, swaps in zip(swapped, self._swapped, strict=False):
+                swaps[form].append(position)
             if len(normal) >= _TWO_EDITS:
                 for variant in _deletions(normal, 2):
                     self._two_deletions[variant].append(position)
@@ -123,11 +131,12 @@ class NameIndex:
         one: set[int] = set()
         two: set[int] = set()
         if len(mine) >= _ONE_EDIT:
-            shorter, changed = self._forms.get(mine) or _one_edit_forms(mine)
+            shorter, swapped = self._forms.get(mine) or _one_edit_forms(mine)
             one.update(
                 self._less_one.get(mine, ()),  # names one character longer
                 *map(as_is.get, shorter, repeat(())),  # names one character shorter
-                *map(self._changed.get, changed, repeat(())),  # one replaced, or a pair swapped
+                *map(dict.get, self._replaced, shorter, repeat(())),  # one character replaced
+                *map(dict.get, self._swapped, swapped, repeat(())),  # an adjacent pair swapped
             )
             one -= same
             if len(mine) == _ONE_EDIT:  # a name one shorter is too short for an edit to be a slip
@@ -149,20 +158,21 @@ class NameIndex:
 
 _ONE_EDIT = 3  # the shortest name in which one edit still reads as a slip
 
-# A name's one-edit forms: itself less each character (where does not matter), and itself with each
-# character replaced (i, rest) or each adjacent pair unordered (-1 - i, rest + pair), by position.
-_Forms = tuple[list[str], list[tuple[int, str]]]
+# A name's one-edit forms, by position: itself less each character (filed by position, that is the form of
+# the character replaced; not by position, of a name one shorter), and itself with each adjacent pair in
+# sorted order (the form of a swap there).
+_Forms = tuple[list[str], list[str]]
 
 
 def _one_edit_forms(text: str) -> _Forms:
     shorter = [text[:i] + text[i + 1 :] for i in range(len(text))]
-    changed = list(enumerate(shorter))
+    swapped = []
     for i in range(len(text) - 1):
         first, second = text[i], text[i + 1]
-        if first != second:  # a swap of two equal characters changes nothing
-            pair = first + second if first < second else second + first
-            changed.append((-1 - i, text[:i] + text[i + 2 :] + pair))
-    return shorter, changed
+        # A pair of equal characters gives the name itself, which only the same name shares: harmless.
+        pair = first + second if first <= second else second + first
+        swapped.append(text[:i] + pair + text[i + 2 :])
+    return shorter, swapped
 
 
 def _deletions(text: str, times: int) -> set[str]:
