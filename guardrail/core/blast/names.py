@@ -12,7 +12,6 @@ deletes ten thousand `web-N` instances is checked in about the time its parse ta
 from __future__ import annotations
 
 import gc
-import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -199,7 +198,7 @@ def _closest(sources: list[_Source], limit: int) -> tuple[list[_Pair], int] | No
     if not others:
         return None
     # Pairs rank as tuples: edits, then the other address, then the attribute ("" for the address).
-    return heapq.nsmallest(limit, ranked), len(others)
+    return sorted(ranked)[:limit], len(others)
 
 
 Bucket = tuple[str, str, int, tuple[str, ...]]  # mode, type, the step that differs, the other steps
@@ -215,32 +214,35 @@ class _AddressIndex:
     """
 
     def __init__(self, destructive: list[ResourceChange], resources: Mapping[str, ResourceChange]) -> None:
-        self._steps: dict[str, tuple[str, ...] | None] = {}
-        wanted: set[Bucket] = set()
-        for change in destructive:
-            parts = self._steps_of(change)
-            if parts is not None:
-                wanted.update(_buckets(change, parts))
+        # The buckets a destructive change falls in are made up front, and each change keeps its own with its
+        # name in that step: finding its look-alikes, or filing it, builds and hashes no bucket key again.
         self._buckets: dict[Bucket, _Filed] = {}
+        self._own: dict[str, list[tuple[str | None, _Filed]]] = {}  # the steps of each destructive change
+        for change in destructive:
+            parts = _steps(change)
+            if parts is not None:
+                steps: list[tuple[str | None, _Filed]] = []
+                self._own[change.address] = steps
+                for step, key in zip(parts, _buckets(change, parts), strict=True):
+                    if key not in self._buckets:
+                        self._buckets[key] = _Filed()
+                    steps.append((_readable(step), self._buckets[key]))
         types = {(c.mode, c.type) for c in destructive}
         for other in resources.values():
-            if (other.mode, other.type) not in types:
+            own = self._own.get(other.address)  # a destructive change is also among the resources
+            if own is not None:
+                for name, bucket in own:
+                    if name is not None:
+                        bucket.add(name, other.address)
                 continue
-            parts = self._steps_of(other)
+            parts = _steps(other) if (other.mode, other.type) in types else None
             if parts is None:
                 continue
             for i, key in enumerate(_buckets(other, parts)):
                 name = _readable(parts[i])
-                if name is not None and key in wanted:
-                    filed = self._buckets.get(key)
-                    if filed is None:
-                        filed = self._buckets[key] = _Filed()
-                    filed.add(name, other.address)
-
-    def _steps_of(self, change: ResourceChange) -> tuple[str, ...] | None:
-        if change.address not in self._steps:  # a destructive change is also among the resources
-            self._steps[change.address] = _steps(change)
-        return self._steps[change.address]
+                found = self._buckets.get(key)
+                if name is not None and found is not None:
+                    found.add(name, other.address)
 
     def names(self) -> Iterable[str]:
         """Every name in a step of the buckets kept."""
@@ -248,16 +250,11 @@ class _AddressIndex:
 
     def sources(self, change: ResourceChange, names: NameIndex) -> list[_Source]:
         """Per step of the change's address: the resources that differ from it in that step alone."""
-        parts = self._steps_of(change)
-        if parts is None:
-            return []
-        found: list[_Source] = []
-        for i, key in enumerate(_buckets(change, parts)):
-            bucket = self._buckets.get(key)
-            mine = _readable(parts[i])
-            if bucket is not None and mine is not None and len(bucket) > 1:
-                found.append(("", mine, names.by_edits(mine), bucket))
-        return found
+        return [
+            ("", mine, names.by_edits(mine), bucket)
+            for mine, bucket in self._own.get(change.address, ())
+            if mine is not None and len(bucket) > 1
+        ]
 
 
 def _buckets(change: ResourceChange, parts: tuple[str, ...]) -> list[Bucket]:
