@@ -77,9 +77,10 @@ class NameIndex:
     """Every name of a fixed set that is confusable with a given one, without comparing all pairs.
 
     Names within one edit are looked up, not compared. Each name is filed under the forms one edit makes
-    of it: less one character, one character replaced (by position), one adjacent pair in either order (by
-    position). Two names of the same length share a replaced or a swapped form exactly when one edit or
-    none separates them; a name one character shorter than another is one of its forms less a character.
+    of it, by position: less the character there (the form of that character replaced), and the adjacent
+    pair there in either order. Two names of the same length share a replaced or a swapped form exactly
+    when one edit or none separates them; a name one character shorter than another is one of its forms
+    less a character, found in the tables of every position.
 
     Names that both have ten characters or more may also be two edits apart. Those are found by symmetric
     deletion: two such names within two edits of each other (a swapped pair counting as one) both turn into
@@ -92,9 +93,9 @@ class NameIndex:
         self._normal = tuple(normalise(name) for name in self._names)
         self._forms: dict[str, _Forms] = {}
         self._as_is: dict[str, list[int]] = defaultdict(list)
-        self._less_one: dict[str, list[int]] = defaultdict(list)
         # One table per position (of the character replaced, of the pair swapped), so that a form is a plain
         # string: its hash is kept with it, where a (position, form) key would be built and hashed each time.
+        # A name less the character at a position is also the form of a name one character longer.
         self._replaced: list[dict[str, list[int]]] = []
         self._swapped: list[dict[str, list[int]]] = []
         self._two_deletions: dict[str, list[int]] = defaultdict(list)
@@ -107,8 +108,7 @@ class NameIndex:
                 self._replaced.append(defaultdict(list))
                 self._swapped.append(defaultdict(list))
             # The tables may be longer than this name: the name's forms fill the first positions.
-            for form, replaced in zip(shorter, self._replaced, strict=False):  # less a character, or it replaced
-                self._less_one[form].append(position)
+            for form, replaced in zip(shorter, self._replaced, strict=False):
                 replaced[form].append(position)
             for form, swaps in zip(swapped, self._swapped, strict=False):
                 swaps[form].append(position)
@@ -133,7 +133,7 @@ class NameIndex:
         if len(mine) >= _ONE_EDIT:
             shorter, swapped = self._forms.get(mine) or _one_edit_forms(mine)
             one.update(
-                self._less_one.get(mine, ()),  # names one character longer
+                *map(dict.get, self._replaced[: len(mine) + 1], repeat(mine), repeat(())),  # one character longer
                 *map(as_is.get, shorter, repeat(())),  # names one character shorter
                 *map(dict.get, self._replaced, shorter, repeat(())),  # one character replaced
                 *map(dict.get, self._swapped, swapped, repeat(())),  # an adjacent pair swapped
