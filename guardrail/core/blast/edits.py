@@ -89,18 +89,18 @@ class NameIndex:
     """
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._names = tuple(dict.fromkeys(names))
-        self._normal = tuple(normalise(name) for name in self._names)
+        # The tables hold the names themselves: a query's answer is then the names found, as they are.
+        self._normal = {name: normalise(name) for name in names}
         self._forms: dict[str, _Forms] = {}
-        self._as_is: dict[str, list[int]] = defaultdict(list)
+        self._as_is: dict[str, list[str]] = defaultdict(list)
         # One table per position (of the character replaced, of the pair swapped), so that a form is a plain
         # string: its hash is kept with it, where a (position, form) key would be built and hashed each time.
         # A name less the character at a position is also the form of a name one character longer.
-        self._replaced: list[dict[str, list[int]]] = []
-        self._swapped: list[dict[str, list[int]]] = []
-        self._two_deletions: dict[str, list[int]] = defaultdict(list)
-        for position, normal in enumerate(self._normal):
-            self._as_is[normal].append(position)
+        self._replaced: list[dict[str, list[str]]] = []
+        self._swapped: list[dict[str, list[str]]] = []
+        self._two_deletions: dict[str, list[str]] = defaultdict(list)
+        for name, normal in self._normal.items():
+            self._as_is[normal].append(name)
             if len(normal) < _ONE_EDIT:
                 continue  # a pair with a name this short must be the same name
             shorter, swapped = self._forms.get(normal) or self._forms.setdefault(normal, _one_edit_forms(normal))
@@ -109,12 +109,12 @@ class NameIndex:
                 self._swapped.append(defaultdict(list))
             # The tables may be longer than this name: the name's forms fill the first positions.
             for form, replaced in zip(shorter, self._replaced, strict=False):
-                replaced[form].append(position)
+                replaced[form].append(name)
             for form, swaps in zip(swapped, self._swapped, strict=False):
-                swaps[form].append(position)
+                swaps[form].append(name)
             if len(normal) >= _TWO_EDITS:
                 for variant in _deletions(normal, 2):
-                    self._two_deletions[variant].append(position)
+                    self._two_deletions[variant].append(name)
         self._memo: dict[str, ByEdits] = {}
 
     def by_edits(self, name: str) -> ByEdits:
@@ -128,8 +128,8 @@ class NameIndex:
         mine = normalise(name)
         as_is = self._as_is
         same = set(as_is.get(mine, ()))
-        one: set[int] = set()
-        two: set[int] = set()
+        one: set[str] = set()
+        two: set[str] = set()
         if len(mine) >= _ONE_EDIT:
             shorter, swapped = self._forms.get(mine) or _one_edit_forms(mine)
             one.update(
@@ -140,20 +140,15 @@ class NameIndex:
             )
             one -= same
             if len(mine) == _ONE_EDIT:  # a name one shorter is too short for an edit to be a slip
-                one = {p for p in one if len(self._normal[p]) >= _ONE_EDIT}
+                one = {other for other in one if len(self._normal[other]) >= _ONE_EDIT}
             if len(mine) >= _TWO_EDITS:
                 variants = _deletions(mine, 2)
-                candidates = {p for variant in variants for p in self._two_deletions.get(variant, ())}
+                candidates = {other for variant in variants for other in self._two_deletions.get(variant, ())}
                 candidates -= same
                 candidates -= one
                 # Both long (only long names are filed so): two edits are allowed.
-                two = {p for p in candidates if distance(mine, self._normal[p], 2) == 2}
-        named = self._names.__getitem__
-        return (
-            tuple(other for other in map(named, same) if other != name),
-            tuple(map(named, one)),
-            tuple(map(named, two)),
-        )
+                two = {other for other in candidates if distance(mine, self._normal[other], 2) == 2}
+        return tuple(other for other in same if other != name), tuple(one), tuple(two)
 
 
 _ONE_EDIT = 3  # the shortest name in which one edit still reads as a slip
