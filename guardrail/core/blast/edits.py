@@ -77,9 +77,10 @@ class NameIndex:
     """Every name of a fixed set that is confusable with a given one, without comparing all pairs.
 
     Names within one edit are looked up, not compared. Each name is filed under the forms one edit makes
-    of it: less one character, one character replaced (by position), one adjacent pair in either order (by
-    position). Two names of the same length share a replaced or a swapped form exactly when one edit or
-    none separates them; a name one character shorter than another is one of its forms less a character.
+    of it, by position: less the character there (the form of that character replaced), and the adjacent
+    pair there in either order. Two names of the same length share a replaced or a swapped form exactly
+    when one edit or none separates them; a name one character shorter than another is one of its forms
+    less a character, found in the tables of every position.
 
     Names that both have ten characters or more may also be two edits apart. Those are found by symmetric
     deletion: two such names within two edits of each other (a swapped pair counting as one) both turn into
@@ -88,25 +89,32 @@ class NameIndex:
     """
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._names = tuple(dict.fromkeys(names))
-        self._normal = tuple(normalise(name) for name in self._names)
+        # The tables hold the names themselves: a query's answer is then the names found, as they are.
+        self._normal = {name: normalise(name) for name in names}
         self._forms: dict[str, _Forms] = {}
-        self._as_is: dict[str, list[int]] = defaultdict(list)
-        self._less_one: dict[str, list[int]] = defaultdict(list)
-        self._changed: dict[tuple[int, str], list[int]] = defaultdict(list)
-        self._two_deletions: dict[str, list[int]] = defaultdict(list)
-        for position, normal in enumerate(self._normal):
-            self._as_is[normal].append(position)
+        self._as_is: dict[str, list[str]] = defaultdict(list)
+        # One table per position (of the character replaced, of the pair swapped), so that a form is a plain
+        # string: its hash is kept with it, where a (position, form) key would be built and hashed each time.
+        # A name less the character at a position is also the form of a name one character longer.
+        self._replaced: list[dict[str, list[str]]] = []
+        self._swapped: list[dict[str, list[str]]] = []
+        self._two_deletions: dict[str, list[str]] = defaultdict(list)
+        for name, normal in self._normal.items():
+            self._as_is[normal].append(name)
             if len(normal) < _ONE_EDIT:
                 continue  # a pair with a name this short must be the same name
-            shorter, changed = self._forms.get(normal) or self._forms.setdefault(normal, _one_edit_forms(normal))
-            for form in shorter:
-                self._less_one[form].append(position)
-            for key in changed:
-                self._changed[key].append(position)
+            shorter, swapped = self._forms.get(normal) or self._forms.setdefault(normal, _one_edit_forms(normal))
+            while len(self._replaced) < len(normal):
+                self._replaced.append(defaultdict(list))
+                self._swapped.append(defaultdict(list))
+            # The tables may be longer than this name: the name's forms fill the first positions.
+            for form, replaced in zip(shorter, self._replaced, strict=False):
+                replaced[form].append(name)
+            for form, swaps in zip(swapped, self._swapped, strict=False):
+                swaps[form].append(name)
             if len(normal) >= _TWO_EDITS:
                 for variant in _deletions(normal, 2):
-                    self._two_deletions[variant].append(position)
+                    self._two_deletions[variant].append(name)
         self._memo: dict[str, ByEdits] = {}
 
     def by_edits(self, name: str) -> ByEdits:
@@ -120,49 +128,46 @@ class NameIndex:
         mine = normalise(name)
         as_is = self._as_is
         same = set(as_is.get(mine, ()))
-        one: set[int] = set()
-        two: set[int] = set()
+        one: set[str] = set()
+        two: set[str] = set()
         if len(mine) >= _ONE_EDIT:
-            shorter, changed = self._forms.get(mine) or _one_edit_forms(mine)
+            shorter, swapped = self._forms.get(mine) or _one_edit_forms(mine)
             one.update(
-                self._less_one.get(mine, ()),  # names one character longer
+                *map(dict.get, self._replaced[: len(mine) + 1], repeat(mine), repeat(())),  # one character longer
                 *map(as_is.get, shorter, repeat(())),  # names one character shorter
-                *map(self._changed.get, changed, repeat(())),  # one replaced, or a pair swapped
+                *map(dict.get, self._replaced, shorter, repeat(())),  # one character replaced
+                *map(dict.get, self._swapped, swapped, repeat(())),  # an adjacent pair swapped
             )
             one -= same
             if len(mine) == _ONE_EDIT:  # a name one shorter is too short for an edit to be a slip
-                one = {p for p in one if len(self._normal[p]) >= _ONE_EDIT}
+                one = {other for other in one if len(self._normal[other]) >= _ONE_EDIT}
             if len(mine) >= _TWO_EDITS:
                 variants = _deletions(mine, 2)
-                candidates = {p for variant in variants for p in self._two_deletions.get(variant, ())}
+                candidates = {other for variant in variants for other in self._two_deletions.get(variant, ())}
                 candidates -= same
                 candidates -= one
                 # Both long (only long names are filed so): two edits are allowed.
-                two = {p for p in candidates if distance(mine, self._normal[p], 2) == 2}
-        named = self._names.__getitem__
-        return (
-            tuple(other for other in map(named, same) if other != name),
-            tuple(map(named, one)),
-            tuple(map(named, two)),
-        )
+                two = {other for other in candidates if distance(mine, self._normal[other], 2) == 2}
+        return tuple(other for other in same if other != name), tuple(one), tuple(two)
 
 
 _ONE_EDIT = 3  # the shortest name in which one edit still reads as a slip
 
-# A name's one-edit forms: itself less each character (where does not matter), and itself with each
-# character replaced (i, rest) or each adjacent pair unordered (-1 - i, rest + pair), by position.
-_Forms = tuple[list[str], list[tuple[int, str]]]
+# A name's one-edit forms, by position: itself less each character (filed by position, that is the form of
+# the character replaced; not by position, of a name one shorter), and itself with each adjacent pair in
+# sorted order (the form of a swap there).
+_Forms = tuple[list[str], list[str]]
 
 
 def _one_edit_forms(text: str) -> _Forms:
     shorter = [text[:i] + text[i + 1 :] for i in range(len(text))]
-    changed = list(enumerate(shorter))
+    swapped = []
     for i in range(len(text) - 1):
         first, second = text[i], text[i + 1]
-        if first != second:  # a swap of two equal characters changes nothing
-            pair = first + second if first < second else second + first
-            changed.append((-1 - i, text[:i] + text[i + 2 :] + pair))
-    return shorter, changed
+        # A pair of equal characters gives the name itself, which only the same name shares: harmless.
+        pair = first + second if first <= second else second + first
+        swapped.append(text[:i] + pair + text[i + 2 :])
+    return shorter, swapped
 
 
 def _deletions(text: str, times: int) -> set[str]:

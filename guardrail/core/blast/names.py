@@ -12,10 +12,10 @@ deletes ten thousand `web-N` instances is checked in about the time its parse ta
 from __future__ import annotations
 
 import gc
-import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 
 from guardrail.core.blast.address import parse_instance
 from guardrail.core.blast.edits import EDIT_LEVELS, ByEdits, NameIndex
@@ -75,9 +75,48 @@ class Lookalikes:
 
 # A look-alike before it is shown: (edits, other address, attribute or "", mine, theirs), ranked as listed.
 _Pair = tuple[int, str, str, str, str]
+
+
+class _Filed:
+    """Addresses filed by name, each under one name: one step of a bucket, or one attribute's values.
+
+    Looked up by the dozen names for each of thousands of changes, so built-ins do the per-address work.
+    Nearly every name has one address (a for_each key, a `name` value): it is held as it is rather than in a
+    list of its own, which spares building and walking a list per name found.
+    """
+
+    __slots__ = ("_first", "_more", "name_of")
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}  # name -> the first address filed under it
+        self._more: dict[str, list[str]] = {}  # name -> the others, for the few names shared
+        self.name_of: dict[str, str] = {}  # address -> the name it is filed under
+
+    def add(self, name: str, address: str) -> None:
+        if name in self._first:
+            self._more.setdefault(name, []).append(address)
+        else:
+            self._first[name] = address
+        self.name_of[address] = name
+
+    def names(self) -> Iterable[str]:
+        return self._first.keys()
+
+    def __len__(self) -> int:
+        """How many names."""
+        return len(self._first)
+
+    def under(self, names: Sequence[str]) -> list[str]:
+        """The addresses filed under any of `names` (an address is never empty, so `filter` keeps them)."""
+        found = list(filter(None, map(self._first.get, names)))
+        if self._more:
+            found.extend(chain.from_iterable(filter(None, map(self._more.get, names))))
+        return found
+
+
 # Where a change's look-alikes are found: (attribute or "" for an address step, the change's name there, the
-# names close to it by edits, the addresses filed under each name).
-_Source = tuple[str, str, ByEdits, Mapping[str, list[str]]]
+# names close to it by edits, the addresses filed by name).
+_Source = tuple[str, str, ByEdits, _Filed]
 
 
 def find_confusable(
@@ -96,14 +135,17 @@ def find_confusable(
     destructive = [c for c in changeset.changes if c.is_destructive and c.mode == "managed" and c.deposed is None]
     if not destructive:
         return []
-    with _collector_paused():
+    with collector_paused():
         return _find(changeset, destructive, resources, attributes, limit)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    # The index and the pairs are a million small acyclic containers: the cyclic collector finds nothing in
-    # them and, walking them again and again as they grow, took a fifth of the time.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a block that builds many small acyclic containers.
+
+    The index and the pairs are a million of them: the collector finds nothing in them and, walking them
+    again and again as they grow, took a fifth of the time. Nesting is harmless.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -149,18 +191,17 @@ def _closest(sources: list[_Source], limit: int) -> tuple[list[_Pair], int] | No
             level = close[edits]
             if not level:
                 continue
-            if counted_only:
-                others.update(*[addresses for theirs in level if (addresses := filed.get(theirs))])
-                continue
-            # Each address is filed under one name in a source: the name it was found under.
-            found = {other: theirs for theirs in level if (addresses := filed.get(theirs)) for other in addresses}
+            found = filed.under(level)
             others.update(found)
-            # This source's `limit` first by address are all it can add at this level.
-            ranked.extend([(edits, other, attribute, mine, found[other]) for other in sorted(found)[:limit]])
+            if not counted_only:
+                # This source's `limit` first by address are all it can add at this level; only those need
+                # the name they were found under.
+                found.sort()
+                ranked.extend([(edits, other, attribute, mine, filed.name_of[other]) for other in found[:limit]])
     if not others:
         return None
     # Pairs rank as tuples: edits, then the other address, then the attribute ("" for the address).
-    return heapq.nsmallest(limit, ranked), len(others)
+    return sorted(ranked)[:limit], len(others)
 
 
 Bucket = tuple[str, str, int, tuple[str, ...]]  # mode, type, the step that differs, the other steps
@@ -176,46 +217,47 @@ class _AddressIndex:
     """
 
     def __init__(self, destructive: list[ResourceChange], resources: Mapping[str, ResourceChange]) -> None:
-        self._steps: dict[str, tuple[str, ...] | None] = {}
-        wanted: set[Bucket] = set()
+        # The buckets a destructive change falls in are made up front, and each change keeps its own with its
+        # name in that step: finding its look-alikes, or filing it, builds and hashes no bucket key again.
+        self._buckets: dict[Bucket, _Filed] = {}
+        self._own: dict[str, list[tuple[str | None, _Filed]]] = {}  # the steps of each destructive change
         for change in destructive:
-            parts = self._steps_of(change)
+            parts = _steps(change)
             if parts is not None:
-                wanted.update(_buckets(change, parts))
-        self._buckets: dict[Bucket, dict[str, list[str]]] = {}
+                steps: list[tuple[str | None, _Filed]] = []
+                self._own[change.address] = steps
+                for step, key in zip(parts, _buckets(change, parts), strict=True):
+                    if key not in self._buckets:
+                        self._buckets[key] = _Filed()
+                    steps.append((_readable(step), self._buckets[key]))
         types = {(c.mode, c.type) for c in destructive}
         for other in resources.values():
-            if (other.mode, other.type) not in types:
+            own = self._own.get(other.address)  # a destructive change is also among the resources
+            if own is not None:
+                for name, bucket in own:
+                    if name is not None:
+                        bucket.add(name, other.address)
                 continue
-            parts = self._steps_of(other)
+            parts = _steps(other) if (other.mode, other.type) in types else None
             if parts is None:
                 continue
             for i, key in enumerate(_buckets(other, parts)):
                 name = _readable(parts[i])
-                if name is not None and key in wanted:
-                    self._buckets.setdefault(key, {}).setdefault(name, []).append(other.address)
-
-    def _steps_of(self, change: ResourceChange) -> tuple[str, ...] | None:
-        if change.address not in self._steps:  # a destructive change is also among the resources
-            self._steps[change.address] = _steps(change)
-        return self._steps[change.address]
+                found = self._buckets.get(key)
+                if name is not None and found is not None:
+                    found.add(name, other.address)
 
     def names(self) -> Iterable[str]:
         """Every name in a step of the buckets kept."""
-        return {name for bucket in self._buckets.values() for name in bucket}
+        return {name for bucket in self._buckets.values() for name in bucket.names()}
 
     def sources(self, change: ResourceChange, names: NameIndex) -> list[_Source]:
         """Per step of the change's address: the resources that differ from it in that step alone."""
-        parts = self._steps_of(change)
-        if parts is None:
-            return []
-        found: list[_Source] = []
-        for i, key in enumerate(_buckets(change, parts)):
-            bucket = self._buckets.get(key)
-            mine = _readable(parts[i])
-            if bucket is not None and mine is not None and len(bucket) > 1:
-                found.append(("", mine, names.by_edits(mine), bucket))
-        return found
+        return [
+            ("", mine, names.by_edits(mine), bucket)
+            for mine, bucket in self._own.get(change.address, ())
+            if mine is not None and len(bucket) > 1
+        ]
 
 
 def _buckets(change: ResourceChange, parts: tuple[str, ...]) -> list[Bucket]:
@@ -235,16 +277,19 @@ class _ValueIndex:
     ) -> None:
         self._attribute, self._secrets = attribute, secrets
         types = {c.type for c in destructive}
-        self._values: dict[str, dict[str, list[str]]] = {}  # type -> value -> addresses
+        self._values: dict[str, _Filed] = {}  # by type
         for other in resources.values():
             if other.type in types and other.mode == "managed":
                 value = _name_value(other, attribute, secrets)
                 if value is not None:
-                    self._values.setdefault(other.type, {}).setdefault(value, []).append(other.address)
+                    filed = self._values.get(other.type)
+                    if filed is None:
+                        filed = self._values[other.type] = _Filed()
+                    filed.add(value, other.address)
 
     def names(self) -> Iterable[str]:
         """Every value compared."""
-        return (value for values in self._values.values() for value in values)
+        return (value for values in self._values.values() for value in values.names())
 
     def sources(self, change: ResourceChange, names: NameIndex) -> list[_Source]:
         """The resources of the change's type whose value is close to its own (its own is never close)."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from guardrail.core.blast.impact import known_resources
-from guardrail.core.blast.names import ConfusableName, find_confusable
+from guardrail.core.blast.names import ConfusableName, collector_paused, find_confusable
 from guardrail.core.change import ChangeSet
 from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
@@ -36,6 +36,12 @@ class SimilarNamesRule:
     id: str = SIMILAR_NAMES
 
     def evaluate(self, changeset: ChangeSet) -> Iterable[Finding]:
+        # Built at once, with the collector paused: ten thousand findings made from the pairs just returned
+        # would otherwise set it walking all of them, several times over.
+        with collector_paused():
+            return list(self._findings(changeset))
+
+    def _findings(self, changeset: ChangeSet) -> Iterator[Finding]:
         shown_max = self.settings.names_shown
         found = find_confusable(changeset, known_resources(changeset), self.settings.attributes, limit=shown_max)
         actions = {c.address: c.action.value for c in changeset.changes if c.deposed is None}
