@@ -299,11 +299,11 @@ def test_bad_input_is_exit_3_with_what_and_where(cli: Callable[..., Result], fle
     assert "rollout.promql_gates need a Prometheus" in result.stderr
 
 
-def test_the_gate_is_the_kubernetes_gate_custom_policies_and_protection_included(
+def test_the_gate_is_the_kubernetes_gate_with_the_configs_custom_policies(
     cli: Callable[..., Result], fleet: Fleet
 ) -> None:
     """A rollout passes the same gate as kube check: the config's Rego policies judge each cluster's rendering
-    (one document per object), and a Kubernetes `protect:` selector holds the rolled-out object."""
+    (one document per object) and their deny stops the rollout before anything changes."""
     policies = fleet.tmp_path / "policies"
     policies.mkdir()
     (policies / "agents.rego").write_text(
