@@ -18,6 +18,21 @@ from guardrail.core.errors import BadInputError
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 
 
+def field_at(manifest: Any, *keys: str) -> Any:
+    """The value at `keys` in a manifest (`field_at(pod, "spec", "nodeName")`), None where a step is
+    missing or not a mapping: manifests are user input, any field may be absent or of the wrong shape."""
+    value = manifest
+    for key in keys:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def mapping_at(manifest: Any, *keys: str) -> Mapping[str, Any]:
+    """The mapping at `keys` in a manifest, empty where it is missing or not a mapping."""
+    value = field_at(manifest, *keys)
+    return value if isinstance(value, Mapping) else {}
+
+
 def split_api_version(api_version: str) -> tuple[str, str]:
     """(group, version): `apps/v1` -> ("apps", "v1"), `v1` -> ("", "v1")."""
     group, sep, version = api_version.rpartition("/")

@@ -29,6 +29,7 @@ from guardrail.core.change import Action
 from guardrail.core.kube.change import KubeChange, KubeChangeSet
 from guardrail.core.kube.cluster import NodeInfo, Taint
 from guardrail.core.kube.derive import change_address, qualified
+from guardrail.core.kube.objects import field_at
 from guardrail.core.kube.rule_catalog import NODE_REACH
 from guardrail.core.kube.scheduling import Placement
 from guardrail.core.kube.wording import cluster_phrase, plural
@@ -225,7 +226,7 @@ def rolls_every_pod(change: KubeChange) -> bool:
     it changes the pod template (or may: no diff known) of a DaemonSet that is not OnDelete."""
     if change.action is not Action.UPDATE:
         return True
-    strategy = _dig(change.after, "spec", "updateStrategy", "type")
+    strategy = field_at(change.after, "spec", "updateStrategy", "type")
     if strategy == "OnDelete":
         return False  # pods change only as they are deleted: what the fleet canary does, batch by batch
     return not change.changed_paths or any(p.startswith("spec.template") for p in change.changed_paths)
@@ -248,9 +249,3 @@ def _what_it_reads(placement: Placement) -> tuple[tuple[str, ...], bool]:
             else:
                 keys.add(key)
     return tuple(sorted(keys)), by_name
-
-
-def _dig(value: object, *keys: str) -> object:
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value

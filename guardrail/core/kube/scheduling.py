@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guardrail.core.kube.cluster import NodeInfo, Taint, TaintEffect
+from guardrail.core.kube.objects import field_at
 
 # The tolerations the DaemonSet controller adds to every DaemonSet pod, so that node trouble does not
 # evict them and cordoned nodes still run them (kubernetes docs: "Taints and tolerations" of DaemonSets).
@@ -52,8 +53,8 @@ class Placement:
         """The placement of a pod spec (`spec.template.spec` of a workload). Odd shapes read as empty."""
         selector = pod_spec.get("nodeSelector")
         node_selector = {str(k): str(v) for k, v in selector.items()} if isinstance(selector, Mapping) else {}
-        affinity = _dig(pod_spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
-        terms = tuple(_term(t) for t in _list(_dig(affinity, "nodeSelectorTerms")) if isinstance(t, Mapping))
+        affinity = field_at(pod_spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+        terms = tuple(_term(t) for t in _list(field_at(affinity, "nodeSelectorTerms")) if isinstance(t, Mapping))
         tolerations = [t for t in _list(pod_spec.get("tolerations")) if isinstance(t, Mapping)]
         if daemonset:
             tolerations.extend(DAEMONSET_TOLERATIONS)
@@ -162,14 +163,6 @@ def _expression_holds(actual: str | None, operator: str, values: tuple[str, ...]
             return False
         return left > right if operator == "Gt" else left < right
     return False  # an operator the scheduler would reject: the pod would never land
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _list(value: Any) -> list[Any]:

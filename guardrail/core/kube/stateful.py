@@ -16,6 +16,7 @@ from typing import Any
 from guardrail.core.change import Action
 from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.derive import change_address, qualified
+from guardrail.core.kube.objects import field_at
 from guardrail.core.kube.scopes import custom_kind
 from guardrail.core.kube.wording import forbidden_listing
 from guardrail.core.policy import register_rule
@@ -77,7 +78,7 @@ class KubeStatefulRule:
         if ref.group == "apiextensions.k8s.io" and ref.kind == "CustomResourceDefinition":
             return _crd_reason(manifest, counts, change.cluster, view)
         if ref.group == "" and ref.kind == "PersistentVolume":
-            policy = _dig(manifest, "spec", "persistentVolumeReclaimPolicy") or "Retain"
+            policy = field_at(manifest, "spec", "persistentVolumeReclaimPolicy") or "Retain"
             if policy == "Retain":
                 return "of a PersistentVolume (reclaim policy Retain: the data stays but must be reclaimed by hand)"
             return f"of a PersistentVolume (reclaim policy {policy}: the storage and its data are deleted too)"
@@ -123,11 +124,11 @@ def _crd_reason(
 
 
 def _statefulset_reason(manifest: Mapping[str, Any]) -> str | None:
-    templates = _dig(manifest, "spec", "volumeClaimTemplates")
+    templates = field_at(manifest, "spec", "volumeClaimTemplates")
     if not isinstance(templates, list) or not templates:
         return None
-    names = ", ".join(str(_dig(t, "metadata", "name") or "?") for t in templates)
-    when_deleted = _dig(manifest, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted") or "Retain"
+    names = ", ".join(str(field_at(t, "metadata", "name") or "?") for t in templates)
+    when_deleted = field_at(manifest, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted") or "Retain"
     if when_deleted == "Delete":
         fate = "its claims are deleted with it (persistentVolumeClaimRetentionPolicy.whenDeleted: Delete), data too"
     else:
@@ -136,16 +137,8 @@ def _statefulset_reason(manifest: Mapping[str, Any]) -> str | None:
 
 
 def _namespace(obj: Mapping[str, Any]) -> str | None:
-    namespace = _dig(obj, "metadata", "namespace")
+    namespace = field_at(obj, "metadata", "namespace")
     return namespace if isinstance(namespace, str) else None
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _s(count: int) -> str:

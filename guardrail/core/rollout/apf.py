@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from guardrail.core.kube.cluster import Identity
+from guardrail.core.kube.objects import mapping_at
 
 EXEMPT = "Exempt"
 _SA_PREFIX = "system:serviceaccount:"
@@ -65,20 +66,20 @@ def route(
     schemas: Sequence[Mapping[str, Any]], levels: Sequence[Mapping[str, Any]], who: Identity, request: ApiRequest
 ) -> Route:
     """Where `who`'s `request` goes under these FlowSchemas and PriorityLevelConfigurations."""
-    by_name = {str(_dig(level, "metadata").get("name", "")): level for level in levels}
-    ordered = sorted(schemas, key=lambda s: (_precedence(s), str(_dig(s, "metadata").get("name", ""))))
+    by_name = {str(mapping_at(level, "metadata").get("name", "")): level for level in levels}
+    ordered = sorted(schemas, key=lambda s: (_precedence(s), str(mapping_at(s, "metadata").get("name", ""))))
     for schema in ordered:
-        spec = _dig(schema, "spec")
+        spec = mapping_at(schema, "spec")
         if not any(_rule_matches(rule, who, request) for rule in spec.get("rules") or () if isinstance(rule, Mapping)):
             continue
-        level_name = str(_dig(spec, "priorityLevelConfiguration").get("name", ""))
-        name = str(_dig(schema, "metadata").get("name", ""))
+        level_name = str(mapping_at(spec, "priorityLevelConfiguration").get("name", ""))
+        name = str(mapping_at(schema, "metadata").get("name", ""))
         level = by_name.get(level_name)
         if level is None:
             return Route(name, level_name, None, 0)
-        level_spec = _dig(level, "spec")
+        level_spec = mapping_at(level, "spec")
         kind = str(level_spec.get("type", ""))
-        limited = _dig(level_spec, "limited")
+        limited = mapping_at(level_spec, "limited")
         borrowing = limited.get("borrowingLimitPercent")
         return Route(
             name,
@@ -121,12 +122,12 @@ def _rule_matches(rule: Mapping[str, Any], who: Identity, request: ApiRequest) -
 def _subject_matches(subject: Mapping[str, Any], who: Identity) -> bool:
     kind = subject.get("kind")
     if kind == "User":
-        return _dig(subject, "user").get("name") in (who.username, "*")
+        return mapping_at(subject, "user").get("name") in (who.username, "*")
     if kind == "Group":
-        return _dig(subject, "group").get("name") in (*who.groups, "*")
+        return mapping_at(subject, "group").get("name") in (*who.groups, "*")
     if kind == "ServiceAccount" and who.username.startswith(_SA_PREFIX):
         namespace, _, name = who.username.removeprefix(_SA_PREFIX).partition(":")
-        account = _dig(subject, "serviceAccount")
+        account = mapping_at(subject, "serviceAccount")
         return account.get("namespace") == namespace and account.get("name") in (name, "*")
     return False
 
@@ -144,11 +145,5 @@ def _resource_matches(rule: Mapping[str, Any], request: ApiRequest) -> bool:
 
 
 def _precedence(schema: Mapping[str, Any]) -> int:
-    value = _dig(schema, "spec").get("matchingPrecedence", 1000)
+    value = mapping_at(schema, "spec").get("matchingPrecedence", 1000)
     return int(value) if isinstance(value, int) else 1000
-
-
-def _dig(value: Any, *keys: str) -> Mapping[str, Any]:
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value if isinstance(value, Mapping) else {}

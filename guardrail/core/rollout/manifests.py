@@ -16,7 +16,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from guardrail.core.kube.objects import ObjectRef
+from guardrail.core.kube.objects import ObjectRef, mapping_at
 from guardrail.core.rollout.policy import HOLD
 
 FLOWCONTROL_API = "flowcontrol.apiserver.k8s.io/v1"
@@ -37,7 +37,7 @@ def is_daemonset(manifest: Mapping[str, Any]) -> bool:
 def service_account(daemonset: Mapping[str, Any]) -> tuple[str, str]:
     """(namespace, name) of the service account the DaemonSet's pods run as (`default` when unset)."""
     ref = ObjectRef.of(daemonset)
-    spec = _dig(daemonset, "spec", "template", "spec")
+    spec = mapping_at(daemonset, "spec", "template", "spec")
     name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     return ref.namespace or "default", str(name)
 
@@ -148,9 +148,3 @@ def _flow_schema(name: str, level: str, precedence: int, subject: Mapping[str, A
             ],
         },
     }
-
-
-def _dig(value: Any, *keys: str) -> Mapping[str, Any]:
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value if isinstance(value, Mapping) else {}
