@@ -39,13 +39,7 @@ def run_service(
     """
 
     def work() -> None:
-        outcome: Callable[[], None]
-        try:
-            result = call()
-        except Exception as error:  # shown on the screen, whatever it is
-            outcome = partial(failed, error_words(error))
-        else:
-            outcome = partial(done, result)
+        outcome = _outcome(call, done, failed)
         if get_current_worker().is_cancelled:
             return
         try:
@@ -69,13 +63,7 @@ def run_driver(
     would (`guardrail rollout resume` continues it from its last completed step)."""
 
     def work() -> None:
-        outcome: Callable[[], None]
-        try:
-            result = call()
-        except Exception as error:  # shown on the screen, whatever it is
-            outcome = partial(failed, error_words(error))
-        else:
-            outcome = partial(done, result)
+        outcome = _outcome(call, done, failed)
         try:
             owner.app.call_from_thread(outcome)
         except RuntimeError:  # the app closed meanwhile
@@ -84,3 +72,12 @@ def run_driver(
     thread = threading.Thread(target=work, name="rollout-driver", daemon=True)
     thread.start()
     return thread
+
+
+def _outcome(call: Callable[[], T], done: Callable[[T], None], failed: Callable[[str], None]) -> Callable[[], None]:
+    """Run `call` here; what the event loop must then run: `done(result)`, or `failed(message)`."""
+    try:
+        result = call()
+    except Exception as error:  # shown on the screen, whatever it is
+        return partial(failed, error_words(error))
+    return partial(done, result)

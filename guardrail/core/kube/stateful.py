@@ -18,7 +18,7 @@ from guardrail.core.kube.change import ClusterView, KubeChange, KubeChangeSet
 from guardrail.core.kube.derive import change_address, qualified
 from guardrail.core.kube.objects import field_at
 from guardrail.core.kube.scopes import custom_kind
-from guardrail.core.kube.wording import forbidden_listing
+from guardrail.core.kube.wording import forbidden_listing, plural
 from guardrail.core.policy import register_rule
 from guardrail.core.verdict import Enforcement, Finding
 
@@ -99,10 +99,10 @@ def _namespace_reason(change: KubeChange, in_change: int, view: ClusterView | No
     if live is None:
         held = "what it holds on the cluster is unknown"
     elif unlisted:
-        held = f"at least {live:,} live object{_s(live)}, count incomplete ({forbidden_listing(unlisted)})"
+        held = f"at least {plural(live, 'live object')}, count incomplete ({forbidden_listing(unlisted)})"
     else:
-        held = f"{live:,} live object{_s(live)}"
-    ours = f"; {in_change:,} object{_s(in_change)} of this change {'is' if in_change == 1 else 'are'} in it"
+        held = plural(live, "live object")
+    ours = f"; {plural(in_change, 'object')} of this change {'is' if in_change == 1 else 'are'} in it"
     return f"of a Namespace deletes everything in it: {held}{ours if in_change else ''}"
 
 
@@ -139,7 +139,3 @@ def _statefulset_reason(manifest: Mapping[str, Any]) -> str | None:
 def _namespace(obj: Mapping[str, Any]) -> str | None:
     namespace = field_at(obj, "metadata", "namespace")
     return namespace if isinstance(namespace, str) else None
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"
